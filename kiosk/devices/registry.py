@@ -1,0 +1,72 @@
+"""The one registry: (role, URL scheme) -> "module:attribute", imported lazily.
+
+Real and simulated implementations sit side by side. The attribute is a class (or a
+factory function) with ``from_url(url: DeviceURL, **context)`` — or is itself callable
+that way. The role layer never imports a driver module until a config asks for it, and
+a module that cannot be imported is reported with the reason (missing package, and the
+package to install), never swallowed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from kiosk.devices.roles import ROLES
+from kiosk.devices.url import DeviceURL
+from kiosk.errors import DeviceUnavailable, DeviceURLError
+
+REGISTRY: dict[str, dict[str, str]] = {
+    "locks": {
+        "kerong+serial": "drivers.locks.kerong:LockBankKerong",
+        "gpio": "drivers.locks.gpio:LockBankGpio",
+        "sim+kerong": "hwsim.kerong_board:kerong_sim",
+        "sim+gpio": "hwsim.gpio_doors:gpio_sim",
+    },
+    "scanner": {},
+    "card": {},
+    "token": {},
+    "biometric": {},
+    "cash": {},
+}
+
+# Which pip package provides a module a driver needs, for the error message.
+_PACKAGE_OF = {"serial": "pyserial", "gpiozero": "gpiozero", "smartcard": "pyscard", "cv2": "opencv-python", "pyzbar": "pyzbar"}
+
+
+def schemes(role: str) -> list[str]:
+    return sorted(REGISTRY.get(role, {}))
+
+
+def resolve(role: str, url: str | DeviceURL) -> tuple[DeviceURL, Any]:
+    """Parse ``url`` and import the implementation registered for its scheme."""
+    if role not in ROLES:
+        raise DeviceUnavailable(f"no device role {role!r} (roles: {', '.join(ROLES)})")
+    parsed = url if isinstance(url, DeviceURL) else DeviceURL.parse(url)
+    table = REGISTRY.get(role, {})
+    target = table.get(parsed.scheme)
+    if target is None:
+        known = ", ".join(sorted(table)) or "none yet"
+        raise DeviceURLError(f"{role}: URL scheme {parsed.scheme!r} is not known (known: {known})")
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        missing = getattr(err, "name", None) or str(err)
+        package = _PACKAGE_OF.get((missing or "").split(".")[0], missing)
+        raise DeviceUnavailable(
+            f"{role} driver {parsed.scheme!r} cannot load: module {missing!r} is missing "
+            f"(install the Python package {package!r})") from err
+    try:
+        return parsed, getattr(module, attr)
+    except AttributeError as err:
+        raise DeviceUnavailable(f"{role} driver {target!r}: {module_name} has no {attr!r}") from err
+
+
+def create(role: str, url: str | DeviceURL, **context: Any) -> Any:
+    """Build (but do not open) the device for ``url``. ``context`` carries e.g. the clock."""
+    parsed, impl = resolve(role, url)
+    factory = getattr(impl, "from_url", impl)
+    device = factory(parsed, **context)
+    parsed.reject_unknown()
+    return device

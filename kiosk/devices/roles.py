@@ -1,0 +1,73 @@
+"""Device roles: one interface per role. The controller knows only these.
+
+Drivers (``drivers/``) and emulated devices (``hwsim/``) implement them; the registry
+(``kiosk.devices.registry``) picks one by URL scheme. Nothing here imports a driver.
+
+Threading contract shared by every role: blocking I/O runs in threads the driver owns;
+callbacks given to ``subscribe`` are called from those threads, so the controller hops
+them onto its event loop with ``loop.call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Callable, Protocol, runtime_checkable
+
+
+class DoorState(str, enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"  # the sensor or the board cannot be read
+
+
+@dataclass(frozen=True)
+class DoorChange:
+    """Evidence from a door sensor: door ``door`` (1-based within the bank) is now ``state``."""
+
+    door: int
+    state: DoorState
+    monotonic: float  # time.monotonic() when the driver saw it
+    detail: str = ""  # e.g. "board 1 not answering"
+
+
+@runtime_checkable
+class Device(Protocol):
+    """What every device offers: explicit, idempotent open/close and a repr saying what and where."""
+
+    url: str
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class LockBank(Device, Protocol):
+    """A bank of locker doors: solenoid locks driven by pulses, and a sensor per door.
+
+    ``open()`` drives every lock safe (de-energised) and reads every door before it
+    returns. ``unlock(door)`` sends one pulse whose length the hardware (or the driver's
+    own timer, for GPIO) bounds; it says nothing about whether the door moved: that
+    evidence arrives only through ``subscribe``.
+    """
+
+    @property
+    def door_count(self) -> int: ...
+
+    def unlock(self, door: int) -> None:
+        """Pulse the lock of ``door``. Raises DeviceClosed, DeviceTimeout, DeviceOperationError,
+        ValueError for a door number outside 1..door_count."""
+
+    def door_states(self) -> dict[int, DoorState]:
+        """The last known state of every door (UNKNOWN where it cannot be read)."""
+
+    def make_safe(self) -> None:
+        """De-energise every lock now."""
+
+    def subscribe(self, callback: Callable[[DoorChange], None]) -> None:
+        """Call ``callback`` (from a driver thread) on every change of a door's state."""
+
+
+# Roles the later issues fill in; named here so the registry and config know them.
+ROLES = ("scanner", "card", "token", "biometric", "locks", "cash")

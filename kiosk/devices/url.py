@@ -1,0 +1,112 @@
+"""Device URLs: parsed once, here, for every driver.
+
+Grammar::
+
+    scheme[+transport]://[host[:port]][/path][?key=value&key=value...]
+
+``kerong+serial:///dev/ttyUSB0?boards=2&baud=19200`` has scheme ``kerong+serial``, path
+``/dev/ttyUSB0`` and two parameters. Drivers read parameters through the typed getters
+below and finish with :meth:`DeviceURL.reject_unknown`, so a misspelt parameter is an
+error that names it instead of being ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit, unquote
+
+from kiosk.errors import DeviceURLError
+
+
+@dataclass
+class DeviceURL:
+    raw: str
+    scheme: str
+    host: str
+    path: str
+    params: dict[str, str]
+    _used: set[str] = field(default_factory=set, repr=False)
+
+    @classmethod
+    def parse(cls, url: str) -> "DeviceURL":
+        if not isinstance(url, str) or "://" not in url:
+            raise DeviceURLError(f"{url!r} is not a device URL (expected scheme://...)")
+        parts = urlsplit(url)
+        if not parts.scheme:
+            raise DeviceURLError(f"{url!r} has no scheme")
+        params: dict[str, str] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False):
+            if key in params:
+                raise DeviceURLError(f"{url!r}: parameter {key!r} given twice")
+            params[key] = value
+        return cls(url, parts.scheme.lower(), parts.netloc, unquote(parts.path), params)
+
+    # --- typed getters ------------------------------------------------------------------
+
+    def _get(self, key: str) -> str | None:
+        self._used.add(key)
+        return self.params.get(key)
+
+    def str(self, key: str, default: str | None = None) -> str | None:
+        value = self._get(key)
+        return default if value is None else value
+
+    def int(self, key: str, default: int | None = None, *, lo: int | None = None, hi: int | None = None) -> int | None:
+        value = self._get(key)
+        if value is None:
+            return default
+        try:
+            number = int(value, 0)
+        except ValueError:
+            raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not an integer") from None
+        self._check_range(key, number, lo, hi)
+        return number
+
+    def float(self, key: str, default: float | None = None, *, lo: float | None = None, hi: float | None = None) -> float | None:
+        value = self._get(key)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not a number") from None
+        self._check_range(key, number, lo, hi)
+        return number
+
+    def bool(self, key: str, default: bool = False) -> bool:
+        value = self._get(key)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not a boolean")
+
+    def ints(self, key: str, default: list[int] | None = None) -> list[int] | None:
+        value = self._get(key)
+        if value is None:
+            return default
+        try:
+            return [int(v, 0) for v in value.split(",") if v.strip()]
+        except ValueError:
+            raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not a comma-separated list of integers") from None
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self._get(key)
+        if value is None:
+            return default
+        if value not in choices:
+            raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def reject_unknown(self) -> None:
+        """Raise DeviceURLError naming every parameter no getter asked for."""
+        unknown = sorted(set(self.params) - self._used)
+        if unknown:
+            raise DeviceURLError(f"{self.raw!r}: unknown parameter(s) {', '.join(unknown)}")
+
+    def _check_range(self, key, number, lo, hi) -> None:
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            raise DeviceURLError(f"{self.raw!r}: {key}={number} is out of range [{lo}, {hi}]")
