@@ -1,0 +1,42 @@
+"""Demo and test parcels, made the way the store makes them.
+
+The store (here: this module, until the store emulator lands) invents a trade number and
+a secret per parcel, tells the recipient the secret, and sends the pickup point only the
+Argon2id hash in the manifest. ``make_parcels`` returns both halves: the manifest entries
+(what the kiosk gets) and the secrets (what recipients would be told).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from kiosk.security.secrets import HashParams, hash_secret
+
+
+@dataclass(frozen=True)
+class DemoParcel:
+    trade_number: str
+    secret: str
+    entry: dict  # the manifest entry: no secret, only its hash
+
+
+def make_parcels(count: int, rng: random.Random, params: HashParams, *, now: float,
+                 hold_s: float = 3 * 86400, method: str = "locker") -> list[DemoParcel]:
+    made, seen = [], set()
+    while len(made) < count:
+        trade = f"{rng.randrange(1000, 10000)}-{rng.randrange(1000, 10000)}"
+        if trade in seen:
+            continue
+        seen.add(trade)
+        secret = f"{rng.randrange(0, 10**6):06d}"
+        deadline = datetime.fromtimestamp(now + hold_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        entry = {"trade_number": trade, "method": method, "secret_hash": hash_secret(secret, params),
+                 "amount_due": 0, "hold_deadline": deadline}
+        made.append(DemoParcel(trade, secret, entry))
+    return made
+
+
+def manifest_document(parcels: list[DemoParcel]) -> dict:
+    return {"version": 1, "parcels": [p.entry for p in parcels]}

@@ -1,0 +1,104 @@
+"""A whole simulated pickup point: config, parcels, controller and emulated locks.
+
+Used by ``kiosk demo``, ``hwsim scenario``, the benchmarks and the tests, so all of them
+run the real controller and the real lock drivers against the same emulators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.clock import Clock, ManualClock
+from kiosk.config import load
+from kiosk.security.secrets import HashParams, hash_secret
+from kiosk.service import manifest
+from kiosk.service.controller import Controller
+from hwsim.parcels import DemoParcel, make_parcels, manifest_document
+
+COURIER_CODE = "24680"
+
+# Cheap hashes for scenarios and tests (still Argon2id, parameters stored with each hash);
+# production uses the config's (OWASP) parameters.
+FAST_HASH = HashParams(memory_kib=1024, iterations=1, lanes=1)
+
+LOCK_URLS = {
+    "kerong": "sim+kerong://?boards=1&doors={doors}&poll_ms=20",
+    "gpio": "sim+gpio://?doors={doors}&pulse_ms=60",
+}
+
+
+def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_params: HashParams = FAST_HASH,
+                 extra: str = "", open_timeout_s: float = 15, left_open_alarm_s: float = 120) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    url = LOCK_URLS[locks].format(doors=doors) if locks in LOCK_URLS else locks
+    path = folder / "kiosk.toml"
+    path.write_text(f"""
+[site]
+id = "sim-site"
+database = "kiosk.db"
+
+[devices]
+locks = "{url}"
+
+[lockers]
+open_timeout_s = {open_timeout_s}
+left_open_alarm_s = {left_open_alarm_s}
+
+[security]
+argon2_memory_kib = {hash_params.memory_kib}
+argon2_iterations = {hash_params.iterations}
+argon2_lanes = {hash_params.lanes}
+
+[[couriers]]
+id = "courier-sim"
+code_hash = "{hash_secret(COURIER_CODE, hash_params)}"
+{extra}
+""", encoding="utf-8")
+    return path
+
+
+@dataclass
+class SimSite:
+    controller: Controller
+    clock: Clock
+    parcels: list[DemoParcel] = field(default_factory=list)
+
+    @property
+    def sim(self):
+        """The lock-bank emulator (KerongBoardSim or GpioDoorSim): doors, faults, history."""
+        return self.controller.locks.sim
+
+    @property
+    def doors(self):
+        return self.sim.doors
+
+    async def add_parcels(self, count: int, rng: random.Random, **kw) -> list[DemoParcel]:
+        params = self.controller.config.hash_params
+        made = make_parcels(count, rng, params, now=self.clock.now(), **kw)
+        self.controller.import_manifest(manifest.parse(manifest_document(made)), "sim")
+        self.parcels.extend(made)
+        return made
+
+    async def deposit(self, parcel: DemoParcel, timeout: float = 10.0) -> int:
+        """A courier loads ``parcel`` through the real flow; returns the locker number."""
+        c = self.controller
+        with c.subscribe() as events:
+            token = await c.courier_login(COURIER_CODE)
+            started = await c.deposit(token, parcel.trade_number)
+            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == started.locker)
+            self.doors.put(started.locker)
+            self.doors.close(started.locker)
+            await events.next("parcel_arrived", timeout=timeout, where=lambda e: e["locker"] == started.locker)
+            c.courier_logout(token)
+        return started.locker
+
+
+async def start_site(folder: Path, *, clock: Clock | None = None, **config_kw) -> SimSite:
+    config = load(write_config(folder, **config_kw))
+    clock = clock or ManualClock()
+    controller = Controller(config, clock=clock)
+    await controller.start()
+    return SimSite(controller, clock)

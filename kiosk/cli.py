@@ -1,0 +1,172 @@
+"""The `kiosk` command.
+
+    kiosk run --config PATH          the controller, headless (systemd runs this)
+    kiosk demo [--locks kerong|gpio] the controller with every device simulated, and the
+                                     recipient screen in this terminal
+    kiosk check-config PATH          validate a config; exit 2 listing every problem
+    kiosk audit verify --config PATH check the audit log's hash chain
+    kiosk status --config PATH       lockers, parcels and outbox, read-only
+    kiosk hash-secret                print the Argon2id hash of a code read from stdin
+
+Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from kiosk import config as config_mod
+from kiosk.errors import ConfigError, KioskError, StorageError
+from kiosk.security.secrets import HashParams, hash_secret
+from kiosk.storage import audit, db
+
+log = logging.getLogger("kiosk")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Pickup-point kiosk and locker controller")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run the controller headless")
+    p.add_argument("--config", required=True, type=Path)
+
+    p = sub.add_parser("demo", help="everything simulated, recipient screen in this terminal")
+    p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong")
+    p.add_argument("--state-dir", type=Path, help="keep the demo's database here (default: a fresh temporary folder)")
+    p.add_argument("--seed", type=int, default=None)
+
+    p = sub.add_parser("check-config", help="validate a configuration file")
+    p.add_argument("path", type=Path)
+
+    p = sub.add_parser("audit", help="audit log tools")
+    p.add_argument("action", choices=("verify",))
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--config", type=Path)
+    where.add_argument("--db", type=Path)
+
+    p = sub.add_parser("status", help="lockers, parcels and outbox (read-only)")
+    p.add_argument("--config", required=True, type=Path)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("hash-secret", help="hash a code for the config or a manifest (read from stdin)")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as err:
+        _print_config_error(err)
+        return 2
+    except KioskError as err:
+        print(f"kiosk: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _print_config_error(err: ConfigError) -> None:
+    print(f"{err.path or 'config'}: {len(err.problems)} problem(s)", file=sys.stderr)
+    for key, reason in err.problems:
+        print(f"  {key or '(file)'}: {reason}", file=sys.stderr)
+
+
+def cmd_check_config(args) -> int:
+    cfg = config_mod.load(args.path)
+    print(f"{args.path}: ok (site {cfg.site_id}, locks {cfg.devices['locks']}, {len(cfg.couriers)} courier(s))")
+    return 0
+
+
+def _database_of(args) -> Path:
+    if getattr(args, "db", None):
+        return args.db
+    return config_mod.load(args.config).database
+
+
+def cmd_audit(args) -> int:
+    path = _database_of(args)
+    if not path.is_file():
+        raise StorageError(f"{path}: no such database")
+    conn = db.connect(path, readonly=True)
+    report = audit.verify(conn)
+    if report.ok:
+        print(f"audit chain ok: {report.entries} entries")
+        return 0
+    print(f"audit chain BROKEN at entry {report.first_bad}: {report.reason} ({report.entries} entries verified before it)")
+    return 1
+
+
+def cmd_status(args) -> int:
+    from kiosk.storage.store import Reader
+
+    path = _database_of(args)
+    if not path.is_file():
+        raise StorageError(f"{path}: no such database (has the controller run yet?)")
+    reader = Reader(db.connect(path, readonly=True))
+    parcels: dict[str, int] = {}
+    for parcel in reader.parcels():
+        parcels[parcel.state.value] = parcels.get(parcel.state.value, 0) + 1
+    lockers = [{"number": lk.number, "state": lk.state.value, "door": lk.door, "fault": lk.fault}
+               for lk in reader.lockers()]
+    pending = reader.outbox(pending_only=True)
+    status = {"parcels": parcels, "lockers": lockers, "outbox_pending": len(pending),
+              "oldest_pending": pending[0]["created_at"] if pending else None}
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        print("parcels: " + (", ".join(f"{k} {v}" for k, v in sorted(parcels.items())) or "none"))
+        for lk in lockers:
+            print(f"  locker {lk['number']:>3}  {lk['state']:<15} door {lk['door']:<8} {lk['fault'] or ''}")
+        print(f"outbox: {len(pending)} event(s) waiting for the store")
+    return 0
+
+
+def cmd_hash_secret(args) -> int:
+    code = getpass.getpass("code: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if not code.strip():
+        print("kiosk: empty code", file=sys.stderr)
+        return 2
+    print(hash_secret(code, HashParams()))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from kiosk.service.controller import Controller
+
+    cfg = config_mod.load(args.config)
+
+    async def serve() -> None:
+        controller = Controller(cfg)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await controller.start()
+        try:
+            await stop.wait()
+        finally:
+            await controller.stop()
+
+    asyncio.run(serve())
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from hwsim.demo import run_demo
+
+    return run_demo(args.locks, args.state_dir, args.seed)
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "check-config": cmd_check_config, "audit": cmd_audit,
+            "status": cmd_status, "hash-secret": cmd_hash_secret}
+
+if __name__ == "__main__":
+    sys.exit(main())

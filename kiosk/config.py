@@ -1,0 +1,215 @@
+"""The controller's one explicit configuration file (TOML), read and checked in full.
+
+Every problem is collected, not just the first: unknown keys (a typo must not silently
+mean "default"), wrong types, out-of-range numbers, device URLs that do not parse or
+name no known driver, files that are missing. ``load`` raises one ConfigError listing
+them all as (key, reason) pairs; ``kiosk check-config`` prints them and exits 2.
+
+Relative paths are taken relative to the config file's folder.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from kiosk.devices import registry
+from kiosk.devices.roles import ROLES
+from kiosk.devices.url import DeviceURL
+from kiosk.domain.attempts import AttemptPolicy
+from kiosk.domain.lockers import Timing
+from kiosk.errors import ConfigError, DeviceError
+from kiosk.security.secrets import HashParams, is_valid_hash
+
+_SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Courier:
+    id: str
+    code_hash: str
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    site_id: str
+    database: Path
+    devices: dict[str, str]
+    timing: Timing
+    locker_count: int | None
+    hash_params: HashParams
+    attempts: AttemptPolicy
+    couriers: tuple[Courier, ...]
+    manifest: Path | None
+    ui_inactivity_s: float
+    ui_languages: tuple[str, ...] = ("en", "ja")
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+# --- the schema: table -> key -> (type(s), required, default, check) ----------------------
+
+def _positive(v) -> str | None:
+    return None if v > 0 else "must be greater than 0"
+
+
+def _range(lo, hi) -> Callable[[Any], str | None]:
+    return lambda v: None if lo <= v <= hi else f"must be between {lo} and {hi}"
+
+
+_NUM = (int, float)
+SCHEMA: dict[str, dict[str, tuple]] = {
+    "site": {
+        "id": (str, True, None, lambda v: None if _SITE_ID.match(v) else "letters, digits, '.', '_' or '-', at most 64"),
+        "database": (str, True, None, None),
+    },
+    "devices": {role: (str, role == "locks", None, None) for role in ROLES},
+    "lockers": {
+        "count": (int, False, None, _range(1, 512)),
+        "open_timeout_s": (_NUM, False, 15.0, _range(1, 600)),
+        "left_open_alarm_s": (_NUM, False, 120.0, _range(5, 86400)),
+    },
+    "security": {
+        "argon2_memory_kib": (int, False, HashParams().memory_kib, None),
+        "argon2_iterations": (int, False, HashParams().iterations, None),
+        "argon2_lanes": (int, False, HashParams().lanes, None),
+        "max_attempts_per_parcel": (int, False, 5, _range(1, 20)),
+        "site_failure_window_s": (_NUM, False, 300.0, _positive),
+        "site_failure_threshold": (int, False, 20, _range(2, 10000)),
+        "site_slowdown_s": (_NUM, False, 10.0, _range(0, 3600)),
+    },
+    "manifest": {
+        "file": (str, False, None, None),
+    },
+    "ui": {
+        "inactivity_timeout_s": (_NUM, False, 45.0, _range(5, 3600)),
+        "languages": (list, False, ["en", "ja"], lambda v: None if v and all(x in ("en", "ja") for x in v) else "a non-empty list of 'en' and 'ja'"),
+    },
+}
+COURIER_KEYS = {"id": str, "code_hash": str}
+_TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", _NUM: "a number"}
+
+
+def load(path: str | Path) -> Config:
+    """Read and check the config at ``path``. Raises ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file", str(path)) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read it: {err}", str(path)) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"not valid TOML: {err}", str(path)) from None
+    return _check(raw, path)
+
+
+def _check(raw: dict, path: Path) -> Config:
+    problems: list[tuple[str, str]] = []
+    base = path.parent
+    tables: dict[str, dict] = {}
+    for name in raw:
+        if name not in SCHEMA and name != "couriers":
+            problems.append((name, f"unknown section (known: {', '.join([*SCHEMA, 'couriers'])})"))
+    for table, keys in SCHEMA.items():
+        given = raw.get(table, {})
+        if not isinstance(given, dict):
+            problems.append((table, "must be a table ([" + table + "])"))
+            given = {}
+        values = {}
+        for key in given:
+            if key not in keys:
+                problems.append((f"{table}.{key}", f"unknown key (known: {', '.join(keys)})"))
+        for key, (types, required, default, check) in keys.items():
+            dotted = f"{table}.{key}"
+            if key not in given:
+                if required:
+                    problems.append((dotted, "is required"))
+                values[key] = default
+                continue
+            value = given[key]
+            if isinstance(value, bool) or not isinstance(value, types):
+                problems.append((dotted, f"must be {_TYPE_NAMES.get(types, types)}, not {type(value).__name__}"))
+                values[key] = default
+                continue
+            reason = check(value) if check else None
+            if reason:
+                problems.append((dotted, reason))
+            values[key] = value
+        tables[table] = values
+
+    devices = {role: url for role, url in tables["devices"].items() if url is not None}
+    for role, url in devices.items():
+        try:
+            registry.resolve(role, DeviceURL.parse(url))
+        except DeviceError as err:
+            problems.append((f"devices.{role}", str(err)))
+
+    sec = tables["security"]
+    hash_params = HashParams()
+    try:
+        hash_params = HashParams(sec["argon2_memory_kib"], sec["argon2_iterations"], sec["argon2_lanes"])
+    except ValueError as err:
+        problems.append(("security.argon2_*", str(err)))
+
+    couriers = _couriers(raw.get("couriers", []), problems)
+
+    manifest = None
+    if tables["manifest"]["file"]:
+        manifest = (base / tables["manifest"]["file"]).resolve()
+        if not manifest.is_file():
+            problems.append(("manifest.file", f"no such file: {manifest}"))
+
+    database = (base / tables["site"]["database"]).resolve() if tables["site"]["database"] else base / "kiosk.db"
+    if database.exists() and not database.is_file():
+        problems.append(("site.database", f"{database} exists and is not a file"))
+
+    if problems:
+        raise ConfigError(problems, str(path))
+    lk = tables["lockers"]
+    return Config(
+        path=path, site_id=tables["site"]["id"], database=database, devices=devices,
+        timing=Timing(float(lk["open_timeout_s"]), float(lk["left_open_alarm_s"])),
+        locker_count=lk["count"], hash_params=hash_params,
+        attempts=AttemptPolicy(sec["max_attempts_per_parcel"], float(sec["site_failure_window_s"]),
+                               sec["site_failure_threshold"], float(sec["site_slowdown_s"])),
+        couriers=couriers, manifest=manifest,
+        ui_inactivity_s=float(tables["ui"]["inactivity_timeout_s"]),
+        ui_languages=tuple(tables["ui"]["languages"]), raw=raw)
+
+
+def _couriers(given, problems: list[tuple[str, str]]) -> tuple[Courier, ...]:
+    if not isinstance(given, list):
+        problems.append(("couriers", "must be an array of tables ([[couriers]])"))
+        return ()
+    out, seen = [], set()
+    for i, entry in enumerate(given):
+        where = f"couriers[{i}]"
+        if not isinstance(entry, dict):
+            problems.append((where, "must be a table"))
+            continue
+        bad = False
+        for key in entry:
+            if key not in COURIER_KEYS:
+                problems.append((f"{where}.{key}", "unknown key (known: id, code_hash)"))
+                bad = True
+        for key, typ in COURIER_KEYS.items():
+            if not isinstance(entry.get(key), typ):
+                problems.append((f"{where}.{key}", "is required and must be a string"))
+                bad = True
+        if bad:
+            continue
+        if not is_valid_hash(entry["code_hash"]):
+            problems.append((f"{where}.code_hash", "is not an Argon2id hash (make one with `kiosk hash-secret`)"))
+            continue
+        if entry["id"] in seen:
+            problems.append((f"{where}.id", f"{entry['id']!r} is used twice"))
+            continue
+        seen.add(entry["id"])
+        out.append(Courier(entry["id"], entry["code_hash"]))
+    return tuple(out)

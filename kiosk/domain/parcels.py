@@ -1,0 +1,75 @@
+"""Parcels: what is held here, under which trade number, and in which state.
+
+    expected ──► arrived ──► collected
+        │           │
+        └──────► expired ──► returned
+
+A parcel is known by its trade number only: no name, address or phone number is ever
+part of it. Its secret is held only as a slow salted hash (``secret_hash``), which is
+dropped once the parcel has left (collected or returned): nothing to keep, nothing to leak.
+Pure: no I/O, no clock (times are passed in).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, replace
+
+from kiosk.errors import InvalidTransition
+
+
+class ParcelState(str, enum.Enum):
+    EXPECTED = "expected"
+    ARRIVED = "arrived"
+    COLLECTED = "collected"
+    EXPIRED = "expired"
+    RETURNED = "returned"
+
+
+ALLOWED: dict[ParcelState, frozenset[ParcelState]] = {
+    ParcelState.EXPECTED: frozenset({ParcelState.ARRIVED, ParcelState.EXPIRED}),
+    ParcelState.ARRIVED: frozenset({ParcelState.COLLECTED, ParcelState.EXPIRED}),
+    ParcelState.EXPIRED: frozenset({ParcelState.RETURNED}),
+    ParcelState.COLLECTED: frozenset(),
+    ParcelState.RETURNED: frozenset(),
+}
+
+FINAL = frozenset({ParcelState.COLLECTED, ParcelState.RETURNED})
+
+# Trade numbers are printed on labels and typed on keypads: keep them plain.
+TRADE_NUMBER = re.compile(r"^[0-9A-Z][0-9A-Z-]{3,39}$")
+
+METHODS = ("secret", "locker", "f1_tag", "f2_tag", "ic_card", "token", "biometric")
+
+
+def normalise_trade_number(text: str) -> str:
+    """Upper-case, no blanks: '1234 5678' and '1234-5678' stay distinct, but case does not matter."""
+    return "".join(text.split()).upper()
+
+
+def valid_trade_number(text: str) -> bool:
+    return bool(TRADE_NUMBER.match(text or ""))
+
+
+@dataclass(frozen=True)
+class Parcel:
+    trade_number: str
+    method: str
+    state: ParcelState = ParcelState.EXPECTED
+    secret_hash: str | None = None
+    amount_due: int = 0               # minor currency units (yen); 0 = prepaid
+    hold_deadline: float | None = None
+    locker_hint: int | None = None
+    locker: int | None = None         # where it is now, when it is in a locker
+    failed_attempts: int = 0
+    locked_out: bool = False
+
+    def to(self, state: ParcelState, **changes) -> "Parcel":
+        """The same parcel in ``state``. Raises InvalidTransition when the move is not allowed."""
+        if state not in ALLOWED[self.state]:
+            raise InvalidTransition(f"parcel {self.trade_number}: {self.state.value} → {state.value} is not allowed")
+        if state in FINAL:
+            changes.setdefault("secret_hash", None)  # purge: the secret is no longer needed
+            changes.setdefault("locker", None)
+        return replace(self, state=state, **changes)

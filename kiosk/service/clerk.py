@@ -1,0 +1,105 @@
+"""Clerk and store actions: each one audited under the clerk's id, each its own transaction.
+
+These are the ways out of the machine's safe refusals: a locked-out parcel reset, a
+parcel handed over by a person (the only way to "collected" without door evidence,
+and it says so in the receipt notice), a locker opened for inspection, put back in
+service or taken out of it, and expired parcels taken back for return.
+"""
+
+from __future__ import annotations
+
+from kiosk.domain import attempts as A
+from kiosk.domain import lockers as L
+from kiosk.domain.parcels import ParcelState, normalise_trade_number
+from kiosk.errors import InvalidTransition, UnknownParcel
+from kiosk.service import unlock
+from kiosk.service.site import Site
+
+
+def _parcel(site: Site, trade_number: str):
+    trade = normalise_trade_number(trade_number)
+    parcel = site.store.parcel(trade)
+    if parcel is None:
+        raise UnknownParcel(f"no parcel {trade} here")
+    return parcel
+
+
+def _locker(site: Site, number: int) -> L.Locker:
+    locker = site.store.locker(number)
+    if locker is None:
+        raise InvalidTransition(f"no locker {number}")
+    return locker
+
+
+def reset_attempts(site: Site, clerk: str, trade_number: str) -> None:
+    parcel = _parcel(site, trade_number)
+    with site.store.transaction(site.now()) as tx:
+        tx.save_parcel(A.reset_attempts(parcel))
+        tx.emit("attempts_reset", parcel.trade_number, by="clerk", at=site.now())
+        tx.audit(f"clerk:{clerk}", "attempts_reset", parcel.trade_number, was=parcel.failed_attempts)
+
+
+def hand_over(site: Site, clerk: str, trade_number: str, reason: str) -> None:
+    """A clerk hands the parcel over in person (after checking the recipient's proof)."""
+    parcel = _parcel(site, trade_number)
+    if not reason.strip():
+        raise InvalidTransition("a clerk hand-over needs a reason")
+    now = site.now()
+    with site.store.transaction(now) as tx:
+        if parcel.locker is not None:
+            tx.save_locker(L.remove_parcel(tx.locker(parcel.locker)))
+        tx.save_parcel(parcel.to(ParcelState.COLLECTED))
+        evidence = {"clerk": clerk, "reason": reason}
+        tx.emit("parcel_collected", parcel.trade_number, locker=parcel.locker, method="clerk", at=now, evidence=evidence)
+        tx.audit(f"clerk:{clerk}", "parcel_collected", parcel.trade_number, locker=parcel.locker, **evidence)
+    site.bus.publish("parcel_collected", now, trade_number=parcel.trade_number, locker=parcel.locker, by="clerk")
+
+
+async def open_locker(site: Site, clerk: str, number: int) -> str:
+    """Open a locker for inspection; its state is kept. Returns the opening's id."""
+    locker = _locker(site, number)
+    op_id = site.new_id()
+    with site.store.transaction(site.now()) as tx:
+        tx.save_locker(L.begin_service(locker, op_id, site.now()))
+        tx.audit(f"clerk:{clerk}", "unlock_commanded", f"locker:{number}", op_id=op_id, op="service")
+    await unlock.fire(site, number)
+    return op_id
+
+
+def set_in_service(site: Site, clerk: str, number: int, in_service: bool, reason: str = "") -> None:
+    locker = _locker(site, number)
+    new = L.return_to_service(locker) if in_service else L.set_out_of_service(locker, reason or "taken out of service")
+    with site.store.transaction(site.now()) as tx:
+        tx.save_locker(new)
+        tx.audit(f"clerk:{clerk}", "locker_in_service" if in_service else "locker_out_of_service",
+                 f"locker:{number}", reason=reason, was=locker.state.value, fault=locker.fault)
+    site.bus.publish("locker_state", site.now(), locker=number, state=new.state.value)
+
+
+def expire_due(site: Site) -> list[str]:
+    """Parcels past their hold deadline become expired (and are listed for return)."""
+    now = site.now()
+    due = [p for p in site.store.parcels(ParcelState.ARRIVED) + site.store.parcels(ParcelState.EXPECTED)
+           if p.hold_deadline is not None and p.hold_deadline <= now]
+    expired = []
+    for parcel in due:
+        if parcel.locker is not None and (site.store.locker(parcel.locker) or L.Locker(0)).busy:
+            continue  # a door is open for it right now: let that finish first
+        with site.store.transaction(now) as tx:
+            tx.save_parcel(parcel.to(ParcelState.EXPIRED, locker=parcel.locker))
+            tx.emit("parcel_expired", parcel.trade_number, locker=parcel.locker, at=now)
+            tx.audit("kioskd", "parcel_expired", parcel.trade_number, deadline=parcel.hold_deadline)
+        expired.append(parcel.trade_number)
+    return expired
+
+
+def mark_returned(site: Site, clerk: str, trade_number: str) -> None:
+    """An expired parcel has been taken out (by a clerk) to go back to the store."""
+    parcel = _parcel(site, trade_number)
+    now = site.now()
+    with site.store.transaction(now) as tx:
+        if parcel.locker is not None:
+            tx.save_locker(L.remove_parcel(tx.locker(parcel.locker)))
+        tx.save_parcel(parcel.to(ParcelState.RETURNED))
+        tx.emit("parcel_returned", parcel.trade_number, at=now)
+        tx.audit(f"clerk:{clerk}", "parcel_returned", parcel.trade_number, locker=parcel.locker)

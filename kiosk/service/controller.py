@@ -1,0 +1,202 @@
+"""kioskd: the controller. It owns the database, the devices and the outbox.
+
+Life cycle: ``start()`` opens the database (migrating it), builds the lock bank from its
+URL and opens it (every lock driven safe, every door read), makes sure every locker has
+a row, reconciles the books with the doors as they are, imports the manifest, and starts
+two tasks: one applying door changes in arrival order, one running the timers (jam,
+left-open, expiry) and the systemd watchdog. ``stop()`` undoes it in reverse.
+
+Door changes come from driver threads and hop onto the event loop with
+``call_soon_threadsafe``; every change of state then happens on the loop, one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from kiosk.clock import Clock, SystemClock
+from kiosk.config import Config
+from kiosk.devices import registry
+from kiosk.devices.roles import DoorChange, LockBank
+from kiosk.domain.lockers import Locker
+from kiosk.service import clerk, deposit, doors, manifest, pickup
+from kiosk.service.events import EventBus, Subscription
+from kiosk.service.site import Site
+from kiosk.service.systemd import Notifier
+from kiosk.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.25
+
+
+class Controller:
+    def __init__(self, config: Config, *, clock: Clock | None = None, locks: LockBank | None = None,
+                 tick_s: float = TICK_S, device_context: dict | None = None):
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.bus = EventBus()
+        self._locks = locks
+        self._tick_s = tick_s
+        self._device_context = device_context or {}
+        self._tasks: list[asyncio.Task] = []
+        self._changes: asyncio.Queue[DoorChange] | None = None
+        self._notifier = Notifier()
+        self.site: Site | None = None
+        self.started_at: float | None = None
+        self.ready_s: float | None = None
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        t0 = time.monotonic()
+        loop = asyncio.get_running_loop()
+        store = Store(self.config.database)
+        locks = self._locks or registry.create("locks", self.config.devices["locks"], **self._device_context)
+        self._changes = asyncio.Queue()
+        locks.subscribe(lambda change: loop.call_soon_threadsafe(self._changes.put_nowait, change))
+        try:
+            await asyncio.to_thread(locks.open)
+        except Exception:
+            store.close()
+            raise
+        self.site = Site(self.config, store, locks, self.clock, self.bus)
+        self._ensure_lockers()
+        self._reconcile()
+        if self.config.manifest:
+            manifest.import_parcels(self.site, manifest.load_file(self.config.manifest), str(self.config.manifest))
+        self._tasks = [asyncio.create_task(self._apply_changes(), name="door-changes"),
+                       asyncio.create_task(self._ticker(), name="timers")]
+        self.started_at = self.clock.now()
+        self.ready_s = time.monotonic() - t0
+        self._notifier.notify("READY=1", f"STATUS=ready: {len(self.site.locker_numbers)} lockers")
+        self.bus.publish("ready", self.clock.now(), lockers=len(self.site.locker_numbers))
+        log.info("kioskd ready in %.3f s with %s", self.ready_s, locks)
+
+    async def stop(self) -> None:
+        self._notifier.notify("STOPPING=1")
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self.site:
+            await asyncio.to_thread(self.site.locks.close)
+            self.site.hasher.shutdown(wait=True)
+            self.site.store.close()
+            self.site = None
+
+    async def __aenter__(self) -> "Controller":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    @property
+    def locks(self) -> LockBank:
+        return self.site.locks
+
+    @property
+    def store(self) -> Store:
+        return self.site.store
+
+    def _ensure_lockers(self) -> None:
+        site = self.site
+        missing = [n for n in site.locker_numbers if site.store.locker(n) is None]
+        if missing:
+            with site.store.transaction(site.now()) as tx:
+                for n in missing:
+                    tx.save_locker(Locker(n))
+                tx.audit("kioskd", "lockers_installed", None, numbers=missing)
+
+    def _reconcile(self) -> None:
+        """Square the books with the doors as the lock bank reads them now."""
+        states = self.site.locks.door_states()
+        for n in self.site.locker_numbers:
+            outcome = doors.on_restart(self.site, n, states[n].value)
+            if outcome.value != "nothing":
+                log.warning("locker %s at start-up: %s", n, outcome.value)
+        # Changes queued while we reconciled describe what we just read; drop duplicates
+        # harmlessly: door_reading() ignores a reading equal to the stored one.
+
+    async def _apply_changes(self) -> None:
+        while True:
+            change = await self._changes.get()
+            try:
+                doors.on_reading(self.site, change.door, change.state.value)
+            except Exception:
+                log.exception("could not record %s", change)
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_s)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("timer tick failed")
+
+    def tick(self) -> None:
+        """Run the timers now (the ticker does this every TICK_S; scenarios call it directly)."""
+        doors.on_tick(self.site)
+        clerk.expire_due(self.site)
+        self._notifier.notify("WATCHDOG=1")
+
+    async def settle(self) -> None:
+        """Wait until every door change reported so far has been applied (for tests/scenarios)."""
+        while not self._changes.empty():
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0)
+
+    # --- the service API: commands -------------------------------------------------------
+
+    def subscribe(self) -> Subscription:
+        return self.bus.subscribe()
+
+    async def submit_code(self, trade_number: str, secret: str) -> pickup.PickupStarted:
+        return await pickup.submit_code(self.site, trade_number, secret)
+
+    async def courier_login(self, code: str) -> str:
+        return await deposit.courier_login(self.site, code)
+
+    async def deposit(self, token: str, trade_number: str) -> deposit.DepositStarted:
+        return await deposit.deposit(self.site, token, trade_number)
+
+    def courier_logout(self, token: str) -> None:
+        deposit.courier_logout(self.site, token)
+
+    async def clerk_open_locker(self, clerk_id: str, number: int) -> str:
+        return await clerk.open_locker(self.site, clerk_id, number)
+
+    def clerk_reset_attempts(self, clerk_id: str, trade_number: str) -> None:
+        clerk.reset_attempts(self.site, clerk_id, trade_number)
+
+    def clerk_hand_over(self, clerk_id: str, trade_number: str, reason: str) -> None:
+        clerk.hand_over(self.site, clerk_id, trade_number, reason)
+
+    def clerk_set_in_service(self, clerk_id: str, number: int, in_service: bool, reason: str = "") -> None:
+        clerk.set_in_service(self.site, clerk_id, number, in_service, reason)
+
+    def clerk_mark_returned(self, clerk_id: str, trade_number: str) -> None:
+        clerk.mark_returned(self.site, clerk_id, trade_number)
+
+    def import_manifest(self, parcels, source: str) -> int:
+        return manifest.import_parcels(self.site, parcels, source)
+
+    # --- the service API: queries --------------------------------------------------------
+
+    def status(self) -> dict:
+        site = self.site
+        lockers = site.store.lockers()
+        parcels = site.store.parcels()
+        by_state: dict[str, int] = {}
+        for p in parcels:
+            by_state[p.state.value] = by_state.get(p.state.value, 0) + 1
+        return {
+            "site": self.config.site_id,
+            "lock_bank": repr(site.locks),
+            "lockers": {lk.number: {"state": lk.state.value, "door": lk.door, "fault": lk.fault} for lk in lockers},
+            "parcels": by_state,
+            "outbox_pending": len(site.store.outbox(pending_only=True)),
+        }

@@ -1,0 +1,109 @@
+"""Door evidence: turning sensor readings and timers into recorded facts.
+
+Every outcome of ``kiosk.domain.lockers`` is written here in ONE transaction: the locker,
+the parcel it concerns, the outbox event for the store, and the audit entry. Then the
+screens are told. This is the only place a parcel becomes ``arrived`` or ``collected``
+from a door, and it happens only on the door's own evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from kiosk.domain import lockers as L
+from kiosk.domain.lockers import Locker, Outcome
+from kiosk.domain.parcels import ParcelState
+from kiosk.service.site import Site
+
+log = logging.getLogger(__name__)
+
+FAULTS = (Outcome.JAMMED, Outcome.INTERRUPTED, Outcome.UNLOCK_FAILED)
+
+
+def on_reading(site: Site, number: int, reading: str, source: str = "sensor") -> Outcome:
+    """A door sensor said ``reading`` for locker ``number``."""
+    locker = site.store.locker(number)
+    if locker is None:
+        return Outcome.NOTHING  # a door beyond the configured lockers
+    new, outcome = L.door_reading(locker, reading, site.now())
+    record(site, locker, new, outcome, source)
+    return outcome
+
+
+def on_tick(site: Site) -> list[tuple[int, Outcome]]:
+    """Run the timers of every locker with an opening under way."""
+    results = []
+    for locker in site.store.lockers():
+        if locker.busy:
+            new, outcome = L.check_timers(locker, site.now(), site.config.timing)
+            if outcome != Outcome.NOTHING:
+                record(site, locker, new, outcome, "timer")
+                results.append((locker.number, outcome))
+    return results
+
+
+def on_restart(site: Site, number: int, reading: str) -> Outcome:
+    locker = site.store.locker(number)
+    new, outcome = L.reconcile(locker, reading, site.now())
+    record(site, locker, new, outcome, "reconcile")
+    return outcome
+
+
+def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str) -> None:
+    if new == old and outcome == Outcome.NOTHING:
+        return
+    now = site.now()
+    n = old.number
+    trade = old.parcel
+    with site.store.transaction(now) as tx:
+        tx.save_locker(new)
+        if new.door != old.door:
+            tx.audit("kioskd", f"door_{new.door}", f"locker:{n}", source=source, op_id=old.op_id, op=old.op_kind)
+        if outcome == Outcome.DEPOSIT_DONE:
+            parcel = tx.parcel(trade).to(ParcelState.ARRIVED, locker=n)
+            tx.save_parcel(parcel)
+            tx.emit("parcel_arrived", trade, locker=n, at=now, op_id=old.op_id)
+            tx.audit("kioskd", "parcel_arrived", trade, locker=n, op_id=old.op_id, evidence="door opened and closed")
+        elif outcome == Outcome.PICKUP_DONE:
+            parcel = tx.parcel(trade)
+            tx.save_parcel(parcel.to(ParcelState.COLLECTED))
+            evidence = {"op_id": old.op_id, "door_opened_at": old.opened_at, "door_closed_at": now}
+            tx.emit("parcel_collected", trade, locker=n, method=parcel.method, at=now, evidence=evidence)
+            tx.audit("kioskd", "parcel_collected", trade, locker=n, **evidence)
+        elif outcome in FAULTS:
+            tx.emit("door_fault", trade, locker=n, reason=new.fault, op=old.op_kind, at=now)
+            tx.audit("kioskd", "door_fault", f"locker:{n}", reason=new.fault, op_id=old.op_id, op=old.op_kind, parcel=trade)
+        elif outcome == Outcome.LEFT_OPEN:
+            tx.emit("door_left_open", trade, locker=n, opened_at=old.opened_at, at=now)
+            tx.audit("kioskd", "alarm_door_left_open", f"locker:{n}", op_id=old.op_id)
+        elif outcome == Outcome.TAMPER:
+            tx.emit("tamper", trade, locker=n, at=now)
+            tx.audit("kioskd", "alarm_tamper", f"locker:{n}", parcel=trade)
+        elif outcome == Outcome.SERVICE_DONE:
+            tx.audit("kioskd", "service_opening_done", f"locker:{n}", op_id=old.op_id)
+    publish(site, old, new, outcome)
+
+
+def publish(site: Site, old: Locker, new: Locker, outcome: Outcome) -> None:
+    now, n, trade = site.now(), old.number, old.parcel
+    if new.door != old.door and new.door != L.UNKNOWN:
+        site.bus.publish(f"door_{new.door}", now, locker=n, op=old.op_kind)
+    if outcome == Outcome.DEPOSIT_DONE:
+        site.bus.publish("parcel_arrived", now, locker=n, trade_number=trade)
+    elif outcome == Outcome.PICKUP_DONE:
+        site.bus.publish("parcel_collected", now, locker=n, trade_number=trade)
+    elif outcome in FAULTS:
+        site.bus.publish("locker_fault", now, locker=n, reason=new.fault, op=old.op_kind)
+    elif outcome in (Outcome.LEFT_OPEN, Outcome.TAMPER):
+        site.bus.publish("alarm", now, locker=n, alarm=outcome.value)
+    if outcome != Outcome.NOTHING:
+        log.info("locker %s: %s", n, outcome.value)
+
+
+def fail_opening(site: Site, number: int, reason: str) -> None:
+    """The unlock command itself failed: the opening ends in fault, the parcel stays put."""
+    locker = site.store.locker(number)
+    if locker is None or not locker.busy:
+        return
+    new, outcome = L.command_failed(locker, reason)
+    record(site, locker, new, outcome, "command")

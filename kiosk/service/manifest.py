@@ -1,0 +1,115 @@
+"""The manifest: the parcels the store says are coming to this pickup point.
+
+For now a JSON file (the store-sync issue brings it over the network, signed)::
+
+    {"version": 1,
+     "parcels": [{"trade_number": "1234-5678", "method": "locker",
+                  "secret_hash": "$argon2id$v=19$m=...", "amount_due": 0,
+                  "hold_deadline": "2026-11-28T12:00:00Z", "locker_hint": 3}]}
+
+No personal data: a trade number, how it is verified, the hash of the secret, money due,
+a deadline. Importing is idempotent: a parcel already known is left as it is (its state
+here is the truth), so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from kiosk.domain.parcels import METHODS, Parcel, normalise_trade_number, valid_trade_number
+from kiosk.errors import ConfigError
+from kiosk.security.secrets import is_valid_hash
+from kiosk.service.site import Site
+
+_KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint"}
+
+
+def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
+    """Check a manifest document; raises ConfigError listing every bad entry."""
+    problems: list[tuple[str, str]] = []
+    if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("parcels"), list):
+        raise ConfigError([("", 'expected {"version": 1, "parcels": [...]}')], where)
+    parcels, seen = [], set()
+    for i, entry in enumerate(data["parcels"]):
+        key = f"parcels[{i}]"
+        if not isinstance(entry, dict):
+            problems.append((key, "must be an object"))
+            continue
+        extra = set(entry) - _KEYS
+        if extra:
+            problems.append((key, f"unknown field(s) {', '.join(sorted(extra))} (no personal data belongs here)"))
+            continue
+        trade = normalise_trade_number(str(entry.get("trade_number", "")))
+        if not valid_trade_number(trade):
+            problems.append((f"{key}.trade_number", "missing or not a trade number (4-40 of 0-9 A-Z -)"))
+            continue
+        if trade in seen:
+            problems.append((f"{key}.trade_number", f"{trade} appears twice"))
+            continue
+        method = entry.get("method")
+        if method not in METHODS:
+            problems.append((f"{key}.method", f"must be one of {', '.join(METHODS)}"))
+            continue
+        secret_hash = entry.get("secret_hash")
+        if method in ("locker", "secret") and not is_valid_hash(secret_hash):
+            problems.append((f"{key}.secret_hash", "must be an Argon2id hash within the allowed cost"))
+            continue
+        amount = entry.get("amount_due", 0)
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            problems.append((f"{key}.amount_due", "must be a whole number ≥ 0 (minor units)"))
+            continue
+        hint = entry.get("locker_hint")
+        if hint is not None and (isinstance(hint, bool) or not isinstance(hint, int) or hint < 1):
+            problems.append((f"{key}.locker_hint", "must be a locker number ≥ 1"))
+            continue
+        try:
+            deadline = _timestamp(entry.get("hold_deadline"))
+        except ValueError as err:
+            problems.append((f"{key}.hold_deadline", str(err)))
+            continue
+        seen.add(trade)
+        parcels.append(Parcel(trade, method, secret_hash=secret_hash, amount_due=amount,
+                              hold_deadline=deadline, locker_hint=hint))
+    if problems:
+        raise ConfigError(problems, where)
+    return parcels
+
+
+def _timestamp(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an ISO 8601 time such as 2026-11-28T12:00:00Z") from None
+        if moment.tzinfo is None:
+            raise ValueError("must say its time zone (e.g. Z or +09:00)")
+        return moment.timestamp()
+    raise ValueError("must be an ISO 8601 time string")
+
+
+def load_file(path: str | Path) -> list[Parcel]:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError([("", f"cannot read the manifest: {err}")], str(path)) from None
+    return parse(data, str(path))
+
+
+def import_parcels(site: Site, parcels: list[Parcel], source: str) -> int:
+    """Add the parcels not yet known, in one transaction. Returns how many were new."""
+    now = site.now()
+    added = 0
+    with site.store.transaction(now) as tx:
+        for parcel in parcels:
+            if tx.parcel(parcel.trade_number) is None:
+                tx.save_parcel(parcel)
+                tx.audit("store", "parcel_expected", parcel.trade_number, method=parcel.method, source=source)
+                added += 1
+    if added:
+        site.bus.publish("manifest_imported", now, added=added)
+    return added

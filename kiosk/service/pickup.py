@@ -1,0 +1,112 @@
+"""Pickup at a locker (F6): trade number + secret → the door opens → closes → collected.
+
+The checks, in order, each with its own answer for the screen:
+site slow-down (a burst of failures) → parcel known → not locked out → arrived and in a
+working locker → secret matches (Argon2id, off the event loop) → commit the opening →
+pulse. A wrong secret counts against the parcel and the site in one transaction with
+its outbox event and audit entry; the parcel locks after the configured number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.domain import attempts as A
+from kiosk.domain import lockers as L
+from kiosk.domain.lockers import LockerState
+from kiosk.domain.parcels import ParcelState, normalise_trade_number
+from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, SeeStaff, UnknownParcel
+from kiosk.security.secrets import verify_secret
+from kiosk.service import unlock
+from kiosk.service.site import Site
+
+
+@dataclass(frozen=True)
+class PickupStarted:
+    trade_number: str
+    locker: int
+    op_id: str
+
+
+def recent_failures(site: Site) -> list[float]:
+    return site.store.site_failures_since(site.now() - site.config.attempts.site_window_s)
+
+
+async def submit_code(site: Site, trade_number: str, secret: str) -> PickupStarted:
+    """Check a recipient's trade number and secret; on success the locker door is unlocked.
+
+    Raises SlowDown, UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid, DoorFault."""
+    policy = site.config.attempts
+    A.check_site(recent_failures(site), site.now(), policy)
+    trade = normalise_trade_number(trade_number)
+    parcel = site.store.parcel(trade)
+    if parcel is None:
+        record_failure(site, trade, known=False)
+        raise UnknownParcel("no parcel with that number is waiting here")
+    _check_collectable(site, parcel)
+
+    matches = await site.off_loop(verify_secret, secret, parcel.secret_hash or "")
+
+    # The world may have moved while we hashed (another screen, a door): look again.
+    parcel = site.store.parcel(trade)
+    _check_collectable(site, parcel)
+    if not matches:
+        parcel = record_failure(site, trade, known=True)
+        if parcel.locked_out:
+            raise LockedOut("too many wrong attempts: this parcel is locked; please see staff")
+        raise CodeInvalid("the secret does not match", A.attempts_left(parcel, policy))
+
+    locker = site.store.locker(parcel.locker)
+    op_id = site.new_id()
+    with site.store.transaction(site.now()) as tx:
+        tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
+        tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup")
+    site.bus.publish("pickup_started", site.now(), locker=locker.number, trade_number=trade)
+    await unlock.fire(site, locker.number)
+    return PickupStarted(trade, locker.number, op_id)
+
+
+def _check_collectable(site: Site, parcel) -> None:
+    if parcel.locked_out:
+        raise LockedOut("too many wrong attempts: this parcel is locked; please see staff")
+    if parcel.state == ParcelState.EXPECTED:
+        raise NotCollectable("this parcel has not arrived yet")
+    if parcel.state == ParcelState.COLLECTED:
+        raise NotCollectable("this parcel has already been collected")
+    if parcel.state in (ParcelState.EXPIRED, ParcelState.RETURNED):
+        raise NotCollectable("the holding period for this parcel has ended; please see staff")
+    if parcel.locker is None:
+        raise NotCollectable("this parcel is kept at the counter; please see staff")
+    locker = site.store.locker(parcel.locker)
+    if locker.state in (LockerState.FAULT, LockerState.OUT_OF_SERVICE):
+        raise SeeStaff(f"locker {locker.number} needs attention; please see staff")
+    if locker.busy:
+        raise NotCollectable(f"locker {locker.number} is already open")
+
+
+def record_failure(site: Site, trade: str, known: bool):
+    """Record one failed attempt against the site (and the parcel, when known)."""
+    policy = site.config.attempts
+    now = site.now()
+    previous = recent_failures(site)
+    parcel = site.store.parcel(trade) if known else None
+    with site.store.transaction(now) as tx:
+        tx.record_site_failure()
+        tx.prune_site_failures(now - policy.site_window_s)
+        if parcel is not None:
+            parcel = A.register_failure(parcel, policy)
+            tx.save_parcel(parcel)
+            tx.emit("verification_failed", trade, failed_attempts=parcel.failed_attempts, at=now)
+            if parcel.locked_out:
+                tx.emit("parcel_locked_out", trade, at=now)
+                tx.audit("kioskd", "parcel_locked_out", trade, failed_attempts=parcel.failed_attempts)
+        # Never the secret; for an unknown number not even the number (it may be a typo of a real one).
+        tx.audit("recipient", "verification_failed", trade if known else None, known=known)
+        alarm = A.crosses_alarm(previous, now, policy)
+        if alarm:
+            tx.emit("site_attempts_alarm", None, failures=len(previous) + 1, window_s=policy.site_window_s, at=now)
+            tx.audit("kioskd", "alarm_site_attempts", None, failures=len(previous) + 1)
+    site.bus.publish("verification_failed", now, trade_number=trade if known else None)
+    if alarm:
+        site.bus.publish("alarm", now, alarm="site_attempts")
+    return parcel

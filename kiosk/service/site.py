@@ -1,0 +1,47 @@
+"""What every use case needs: the store, the lock bank, the clock, the config, the event bus.
+
+One object, built by the controller, passed to the use-case modules (pickup, deposit,
+clerk, doors), so each of them is a small module of plain functions with no hidden state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from kiosk.clock import Clock
+from kiosk.config import Config
+from kiosk.devices.roles import LockBank
+from kiosk.service.events import EventBus
+from kiosk.storage.store import Store
+
+
+@dataclass
+class Site:
+    config: Config
+    store: Store
+    locks: LockBank
+    clock: Clock
+    bus: EventBus
+    # Argon2id is CPU- and memory-heavy: run it off the event loop so doors and screens
+    # stay responsive while a secret is checked. Two workers: this is a 2-core box.
+    hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="hasher"))
+    courier_sessions: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    @property
+    def locker_numbers(self) -> range:
+        count = self.config.locker_count or self.locks.door_count
+        return range(1, min(count, self.locks.door_count) + 1)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    async def off_loop(self, func, *args):
+        """Run a CPU-bound function (hash check) in the hasher pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.hasher, func, *args)
+
+    @staticmethod
+    def new_id() -> str:
+        return uuid.uuid4().hex

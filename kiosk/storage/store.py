@@ -1,0 +1,151 @@
+"""Repositories over the database, and the one way to change state: a transaction.
+
+Every state change is one ``Store.transaction()``: the new parcel and locker rows, the
+outbox event for the store backend and the audit entry are written together or not at
+all. ``BEGIN IMMEDIATE`` takes the write lock at once, so there is never a half-written
+change to see, even after a crash or power cut (WAL + synchronous=FULL).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from kiosk.domain.lockers import Locker, LockerState, Phase
+from kiosk.domain.parcels import Parcel, ParcelState
+from kiosk.storage import audit, db
+
+_PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
+                "locker_hint", "locker", "failed_attempts", "locked_out")
+_LOCKER_COLS = ("number", "state", "parcel", "door", "op_id", "op_kind", "phase", "commanded_at",
+                "opened_at", "alarmed", "fault")
+
+
+def _parcel(row: sqlite3.Row) -> Parcel:
+    values = {c: row[c] for c in _PARCEL_COLS}
+    values["state"] = ParcelState(values["state"])
+    values["locked_out"] = bool(values["locked_out"])
+    return Parcel(**values)
+
+
+def _locker(row: sqlite3.Row) -> Locker:
+    values = {c: row[c] for c in _LOCKER_COLS}
+    values["state"] = LockerState(values["state"])
+    values["phase"] = Phase(values["phase"]) if values["phase"] else None
+    values["alarmed"] = bool(values["alarmed"])
+    return Locker(**values)
+
+
+class Reader:
+    """Queries; usable inside or outside a transaction."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def parcel(self, trade_number: str) -> Parcel | None:
+        row = self.conn.execute("SELECT * FROM parcels WHERE trade_number = ?", (trade_number,)).fetchone()
+        return _parcel(row) if row else None
+
+    def parcels(self, state: ParcelState | None = None) -> list[Parcel]:
+        if state is None:
+            rows = self.conn.execute("SELECT * FROM parcels ORDER BY trade_number")
+        else:
+            rows = self.conn.execute("SELECT * FROM parcels WHERE state = ? ORDER BY trade_number", (state.value,))
+        return [_parcel(r) for r in rows]
+
+    def locker(self, number: int) -> Locker | None:
+        row = self.conn.execute("SELECT * FROM lockers WHERE number = ?", (number,)).fetchone()
+        return _locker(row) if row else None
+
+    def lockers(self) -> list[Locker]:
+        return [_locker(r) for r in self.conn.execute("SELECT * FROM lockers ORDER BY number")]
+
+    def site_failures_since(self, since: float) -> list[float]:
+        return [r[0] for r in self.conn.execute("SELECT at FROM site_failures WHERE at >= ? ORDER BY at", (since,))]
+
+    def outbox(self, pending_only: bool = False) -> list[dict]:
+        sql = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if pending_only else "") + " ORDER BY seq"
+        return [dict(r) | {"payload": json.loads(r["payload"])} for r in self.conn.execute(sql)]
+
+    def audit_entries(self, action: str | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM audit", ()
+        if action:
+            sql, args = sql + " WHERE action = ?", (action,)
+        return [dict(r) | {"detail": json.loads(r["detail"])} for r in self.conn.execute(sql + " ORDER BY seq", args)]
+
+
+class Transaction(Reader):
+    """Writes, valid only inside ``Store.transaction()``."""
+
+    def __init__(self, conn: sqlite3.Connection, now: float):
+        super().__init__(conn)
+        self.now = now
+
+    def save_parcel(self, parcel: Parcel) -> None:
+        values = [getattr(parcel, c) for c in _PARCEL_COLS]
+        values[2] = parcel.state.value
+        values[-1] = int(parcel.locked_out)
+        self.conn.execute(
+            f"INSERT INTO parcels({', '.join(_PARCEL_COLS)}, created_at, updated_at) "
+            f"VALUES ({', '.join('?' * len(_PARCEL_COLS))}, ?, ?) "
+            f"ON CONFLICT(trade_number) DO UPDATE SET "
+            + ", ".join(f"{c}=excluded.{c}" for c in _PARCEL_COLS[1:]) + ", updated_at=excluded.updated_at",
+            (*values, self.now, self.now))
+
+    def save_locker(self, locker: Locker) -> None:
+        values = [getattr(locker, c) for c in _LOCKER_COLS]
+        values[1] = locker.state.value
+        values[6] = locker.phase.value if locker.phase else None
+        values[9] = int(locker.alarmed)
+        self.conn.execute(
+            f"INSERT INTO lockers({', '.join(_LOCKER_COLS)}, updated_at) VALUES ({', '.join('?' * len(_LOCKER_COLS))}, ?) "
+            f"ON CONFLICT(number) DO UPDATE SET "
+            + ", ".join(f"{c}=excluded.{c}" for c in _LOCKER_COLS[1:]) + ", updated_at=excluded.updated_at",
+            (*values, self.now))
+
+    def emit(self, kind: str, trade_number: str | None = None, **payload) -> str:
+        """Queue an event for the store backend; returns its id (fixed now, forever)."""
+        event_id = uuid.uuid4().hex
+        self.conn.execute("INSERT INTO outbox(event_id, kind, trade_number, payload, created_at) VALUES (?,?,?,?,?)",
+                          (event_id, kind, trade_number, audit.canonical(payload), self.now))
+        return event_id
+
+    def audit(self, actor: str, action: str, subject: str | None = None, **detail) -> None:
+        audit.append(self.conn, self.now, actor, action, subject, detail)
+
+    def record_site_failure(self) -> None:
+        self.conn.execute("INSERT INTO site_failures(at) VALUES (?)", (self.now,))
+
+    def prune_site_failures(self, before: float) -> None:
+        self.conn.execute("DELETE FROM site_failures WHERE at < ?", (before,))
+
+
+class Store(Reader):
+    """The controller's handle on its database (the only writer)."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        super().__init__(db.connect(path))
+
+    @contextmanager
+    def transaction(self, now: float) -> Iterator[Transaction]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield Transaction(self.conn, now)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def verify_audit(self) -> audit.ChainReport:
+        return audit.verify(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __repr__(self) -> str:
+        return f"<Store {self.path!r}>"
