@@ -49,6 +49,7 @@ class Outcome(str, enum.Enum):
 
 
 OPEN, CLOSED, UNKNOWN = "open", "closed", "unknown"
+TAMPERED = "door opened without a command"
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,10 @@ def door_reading(locker: Locker, reading: str, now: float) -> tuple[Locker, Outc
             return replace(locker, phase=Phase.OPENED, opened_at=now), Outcome.EVIDENCE
         if locker.phase == Phase.OPENED:
             return locker, Outcome.NOTHING  # bounced back open after an unknown spell
+        if locker.state == LockerState.FAULT and locker.fault == TAMPERED:
+            return locker, Outcome.NOTHING  # seen again after a spell of unknown: same alarm
         # Open with no command: forced, or a lock that lets go by itself.
-        return replace(locker, state=LockerState.FAULT, fault=locker.fault or "door opened without a command"), Outcome.TAMPER
+        return replace(locker, state=LockerState.FAULT, fault=TAMPERED), Outcome.TAMPER
     # reading == CLOSED
     if locker.phase != Phase.OPENED:
         return locker, Outcome.NOTHING

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from kiosk.errors import DeviceError, DoorFault
+from kiosk.errors import DeviceError, DeviceTimeout, DoorFault
 from kiosk.service import doors
 from kiosk.service.site import Site
 
@@ -19,9 +19,17 @@ log = logging.getLogger(__name__)
 
 
 async def fire(site: Site, number: int) -> None:
-    """Pulse locker ``number``'s lock. Raises DoorFault (after recording it) when the board fails."""
+    """Pulse locker ``number``'s lock. Raises DoorFault (after recording it) when the board fails.
+
+    A timeout is not a failure: the command may have reached the lock (the board only
+    failed to answer), so the opening stays under way and the door's evidence — or the
+    open timeout — decides, exactly as for a command that was acknowledged."""
     try:
         await asyncio.to_thread(site.locks.unlock, number)
+    except DeviceTimeout as err:
+        log.warning("unlock of locker %s not confirmed: %s", number, err)
+        with site.store.transaction(site.now()) as tx:
+            tx.audit("kioskd", "unlock_unconfirmed", f"locker:{number}", reason=str(err))
     except DeviceError as err:
         log.warning("unlock of locker %s failed: %s", number, err)
         doors.fail_opening(site, number, str(err))

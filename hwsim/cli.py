@@ -1,0 +1,46 @@
+"""The `hwsim` command: emulated devices and scripted days, for technicians and tests.
+
+    hwsim scenario locker-day [--locks kerong|gpio] [--seed N] [--json]
+    hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["kerong"]:
+        from hwsim.kerong_console import console_main
+        return console_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="hwsim", description="Hardware simulator for the pickup-point controller")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("scenario", help="run a scripted day against the real controller")
+    p.add_argument("name", choices=sorted(SCENARIOS))
+    p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")
+    args = parser.parse_args(argv)
+
+    import importlib
+    module = importlib.import_module(SCENARIOS[args.name])
+    result = asyncio.run(module.run(locks=args.locks, seed=args.seed))
+    if args.json:
+        print(json.dumps(result, sort_keys=False))
+    else:
+        for key, value in result.items():
+            print(f"{key:>32}: {value}")
+    bad = result["released_without_door_evidence"] or result["released_twice"] or result["unexpected"] \
+        or not result["audit_chain_ok"]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Scripted runs of whole days against the real controller and the emulated devices."""
