@@ -104,7 +104,7 @@ class DoorBank:
     """The doors of one emulated locker bank, numbered 1..n, with one shared history."""
 
     def __init__(self, count: int, history: History | None = None):
-        self.history = history or History()
+        self.history = history if history is not None else History()
         self.doors = {n: Door(n, self.history) for n in range(1, count + 1)}
 
     def __getitem__(self, number: int) -> Door:

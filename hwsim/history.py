@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 
@@ -19,8 +20,10 @@ class Entry:
 
 
 class History:
-    def __init__(self) -> None:
-        self._entries: list[Entry] = []
+    """Thread-safe and bounded: a long-running emulator keeps the newest ``maxlen`` entries."""
+
+    def __init__(self, maxlen: int = 200_000) -> None:
+        self._entries: deque[Entry] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
 
     def record(self, source: str, kind: str, **detail) -> Entry:

@@ -55,7 +55,14 @@ class DeviceOperationError(DeviceError):
 
 
 class DeviceTimeout(DeviceOperationError, TimeoutError):
-    """The device did not answer in time."""
+    """The device did not answer in time.
+
+    ``sent`` says whether the command left for the device: False when it certainly did
+    not (nothing can have happened), None when it may have (it did not confirm)."""
+
+    def __init__(self, message: str = "", *, sent: bool | None = None):
+        super().__init__(message)
+        self.sent = sent
 
 
 class DeviceClosed(DeviceOperationError):
@@ -66,10 +73,6 @@ class DeviceClosed(DeviceOperationError):
 
 class StorageError(KioskError):
     """The database refused an operation or is not in the expected shape."""
-
-
-class AuditChainBroken(StorageError):
-    """The audit log's hash chain does not verify."""
 
 
 # --- domain ------------------------------------------------------------------------------

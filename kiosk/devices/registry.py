@@ -68,5 +68,11 @@ def create(role: str, url: str | DeviceURL, **context: Any) -> Any:
     parsed, impl = resolve(role, url)
     factory = getattr(impl, "from_url", impl)
     device = factory(parsed, **context)
-    parsed.reject_unknown()
+    try:
+        parsed.reject_unknown()
+    except DeviceURLError:
+        close = getattr(device, "close", None)
+        if close is not None:  # a factory may already hold resources (an emulator, a port)
+            close()
+        raise
     return device

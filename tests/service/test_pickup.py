@@ -186,3 +186,30 @@ async def test_clerk_hand_over_is_audited(site, rng):
     assert notice["kind"] == "parcel_collected" and notice["payload"]["method"] == "clerk"
     entry = c.store.audit_entries("parcel_collected")[-1]
     assert entry["actor"] == "clerk:clerk-7"
+
+
+async def test_board_offline_pickup_fails_at_once_and_nothing_moves(site, rng):
+    if site.controller.config.devices["locks"].startswith("sim+gpio"):
+        pytest.skip("a GPIO bank has no board to fall silent")
+    from kiosk.errors import DoorFault
+    [parcel] = await site.add_parcels(1, rng)
+    locker = await site.deposit(parcel)
+    c = site.controller
+    site.sim.silent(True)
+    await wait_for(lambda: c.locks.door_states()[locker].value == "unknown")
+    pulses = site.doors[locker].pulses
+    with pytest.raises(DoorFault, match="not answering"):
+        await c.submit_code(parcel.trade_number, parcel.secret)
+    assert site.doors[locker].pulses == pulses  # never a pulse at a board we cannot hear
+    assert c.store.locker(locker).state == LockerState.FAULT
+    assert c.store.parcel(parcel.trade_number).state == ParcelState.ARRIVED
+    site.sim.silent(False)
+
+
+async def wait_for(condition, timeout=10.0):
+    import asyncio
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)

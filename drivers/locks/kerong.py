@@ -1,0 +1,399 @@
+"""LockBank driver for Kerong KR-CU16 lock boards on one RS-485 bus.
+
+URL grammar (every parameter optional)::
+
+    kerong+serial:///dev/ttyUSB0?boards=1&first_board=0&doors=16&baud=19200
+                                &polarity=closed-high&poll_ms=100&timeout_ms=200&retries=2
+
+    boards       number of CU16 boards on the bus, 1..16 (16 locks each)
+    first_board  bus address of the first board (DIP switch), 0..16-boards; the rest follow
+    doors        doors actually fitted, 1..boards*16 (default: all); door n is lock
+                 (n-1) % 16 + 1 of board first_board + (n-1) // 16
+    baud         serial speed; the CU16 factory default is 19200 8N1
+    polarity     closed-high (lock bit 1 = latched) or closed-low; calibrate on the hardware
+    poll_ms      how often each board's status is read
+    timeout_ms   how long to wait for one reply
+    retries      extra attempts after a timeout or a bad checksum before a board counts
+                 as offline (its doors then read UNKNOWN until it answers again)
+
+The path goes to ``serial.serial_for_url``, so a pty (the emulator) or ``loop://`` works too.
+
+RS-485 is half duplex with the host as the only master, so one bus thread owns the port
+and makes every exchange: unlocks and refreshes jump ahead of the routine polls. Door
+changes are reported from that thread (see ``kiosk.devices.roles``).
+"""
+
+from __future__ import annotations
+
+import collections
+import errno
+import logging
+import threading
+import time
+
+import serial
+
+from drivers.locks import kerong_codec as codec
+from drivers.locks.base import LockBankBase
+from kiosk.devices.roles import DoorState
+from kiosk.devices.url import DeviceURL
+from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, DeviceTimeout, DeviceUnavailable, DeviceURLError
+
+log = logging.getLogger(__name__)
+
+OFFLINE_REPOLL_S = 0.5  # an offline board is asked once per interval, so it cannot hog the bus
+READ_SLICE_S = 0.02     # reads block this long at most, so waits end on their own deadline
+
+
+class _Job:
+    """Work a caller hands to the bus thread and waits for: an unlock or a refresh."""
+
+    def __init__(self, door: int | None = None, board: int = 0, lock_index: int = 0):
+        self.door, self.board, self.lock_index = door, board, lock_index
+        self.error: Exception | None = None
+        self.done = threading.Event()
+
+    def finish(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.done.set()
+
+
+class LockBankKerong(LockBankBase):
+    """Doors behind Kerong CU16 boards. See the module docstring for the URL.
+
+    ``open()`` raises DeviceUnavailable (no such port) or DeviceInitError (cannot open it,
+    or no board answered); ``unlock()`` raises DeviceTimeout, DeviceOperationError,
+    DeviceClosed, ValueError. Beyond the LockBank role: ``refresh()``, ``occupancy()``,
+    ``offline_boards`` and ``stats``.
+    """
+
+    def __init__(self, port: str, *, boards: int = 1, first_board: int = 0, doors: int | None = None,
+                 baud: int = 19200, polarity: str = "closed-high", poll_ms: int = 100,
+                 timeout_ms: int = 200, retries: int = 2, url: str | None = None):
+        """Raises ValueError for settings out of range (``from_url`` checks them first)."""
+        doors = codec.check_bus(boards, first_board, doors, polarity)
+        super().__init__(url or f"kerong+serial://{port}", doors)
+        self.port, self.baud, self.polarity = port, baud, polarity
+        self.boards = tuple(range(first_board, first_board + boards))
+        self._poll_s = poll_ms / 1000
+        self._timeout_s = timeout_ms / 1000
+        self._attempts = 1 + retries
+        self._serial: serial.SerialBase | None = None
+        self._parser = codec.FrameParser()
+        self._counts = collections.Counter(frames_sent=0, replies=0, timeouts=0, unlocks=0, unexpected_frames=0)
+        self._offline: set[int] = set()
+        self._occupied: dict[int, bool | None] = {d: None for d in range(1, doors + 1)}
+        self._due: dict[int, float] = {}
+        self._jobs: collections.deque[_Job] = collections.deque()
+        self._cv = threading.Condition()
+        self._stopping = False
+        self._failure: Exception | None = None  # why the bus thread stopped on its own
+        self._thread: threading.Thread | None = None
+        self._first_reading = threading.Event()
+        self._heard = False  # did any board answer the first reading
+
+    @classmethod
+    def options_from_url(cls, url: DeviceURL) -> dict:
+        """The keyword arguments the URL's query asks for. Raises DeviceURLError."""
+        boards = url.int("boards", 1, lo=1, hi=codec.MAX_BOARDS)
+        lock_count = boards * codec.LOCKS_PER_BOARD
+        return dict(
+            boards=boards,
+            first_board=url.int("first_board", 0, lo=0, hi=codec.MAX_BOARDS - boards),
+            doors=url.int("doors", lock_count, lo=1, hi=lock_count),
+            baud=url.int("baud", 19200, lo=1200, hi=115200),
+            polarity=url.choice("polarity", codec.POLARITIES, "closed-high"),
+            poll_ms=url.int("poll_ms", 100, lo=5, hi=60_000),
+            timeout_ms=url.int("timeout_ms", 200, lo=5, hi=10_000),
+            retries=url.int("retries", 2, lo=0, hi=10),
+        )
+
+    @classmethod
+    def from_url(cls, url: DeviceURL, **context) -> "LockBankKerong":
+        """Build (not open) the bank a ``kerong+serial://`` URL describes. Raises DeviceURLError."""
+        if url.scheme != "kerong+serial":
+            raise DeviceURLError(f"{url.raw!r}: expected a kerong+serial:// URL")
+        if url.host or not url.path:
+            raise DeviceURLError(f"{url.raw!r}: give the port as a path, e.g. kerong+serial:///dev/ttyUSB0")
+        return cls(url.path, url=url.raw, **cls.options_from_url(url))
+
+    # --- public API beyond LockBank --------------------------------------------------------
+
+    def occupancy(self) -> dict[int, bool | None]:
+        """What each door's IR sensor last said: True = parcel inside, None = not known."""
+        with self._state_lock:
+            return dict(self._occupied)
+
+    @property
+    def offline_boards(self) -> set[int]:
+        """Bus addresses of the boards that stopped answering."""
+        with self._state_lock:
+            return set(self._offline)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters since construction: frames_sent, replies, timeouts, unlocks,
+        unexpected_frames, checksum_errors, discarded_bytes."""
+        with self._state_lock:
+            return {**self._counts, "checksum_errors": self._parser.bad_checksums,
+                    "discarded_bytes": self._parser.discarded}
+
+    def refresh(self) -> dict[int, DoorState]:
+        """Read every board now, ahead of the routine polls; return the door states.
+
+        Raises DeviceClosed, DeviceOperationError (the port failed). A board that does not
+        answer leaves its doors UNKNOWN."""
+        if not self._is_open:
+            raise DeviceClosed(f"{self!r} is not open")
+        self._submit(_Job())
+        return self.door_states()
+
+    def __repr__(self) -> str:
+        state = "open" if self._is_open else "closed"
+        offline = sorted(self.offline_boards)
+        offline = f" offline={offline}" if offline else ""
+        return (f"<{type(self).__name__} {self.port!r} boards={self.boards[0]}..{self.boards[-1]} "
+                f"doors={self.door_count} {self.baud} baud {self.polarity} {state}{offline}>")
+
+    # --- LockBankBase hooks (caller's thread) ---------------------------------------------
+
+    def _open_hw(self) -> None:
+        """Open the port and read every board once. Raises DeviceUnavailable (no such port),
+        DeviceInitError (cannot open it, or no board answered)."""
+        self._serial = self._open_port()
+        self._stopping, self._failure = False, None
+        self._offline.clear()
+        self._due.clear()
+        self._first_reading.clear()
+        self._thread = threading.Thread(target=self._run, name=f"kerong-bus {self.port}", daemon=True)
+        self._thread.start()
+        self._first_reading.wait()
+        failure = self._failure
+        if failure is not None or not self._heard:
+            self._close_hw()
+            addresses = ", ".join(map(str, self.boards))
+            why = f"the port failed: {failure}" if failure else "no board answered; check power, A/B wiring, DIP addresses"
+            raise DeviceInitError(f"Kerong bus on {self.port!r}: {why} (addresses {addresses} at "
+                                  f"{self.baud} baud)") from failure
+
+    def _open_port(self) -> serial.SerialBase:
+        try:
+            return serial.serial_for_url(
+                self.port, baudrate=self.baud, timeout=min(READ_SLICE_S, self._timeout_s),
+                write_timeout=self._timeout_s, exclusive=True)
+        except (serial.SerialException, OSError, ValueError) as err:
+            if getattr(err, "errno", None) == errno.ENOENT:
+                raise DeviceUnavailable(f"Kerong bus: no serial port {self.port!r}") from err
+            raise DeviceInitError(f"Kerong bus: cannot open {self.port!r}: {err}") from err
+
+    def _close_hw(self) -> None:
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._serial is not None:
+            self._serial.close()
+            self._serial = None
+
+    def _unlock_hw(self, door: int) -> None:
+        """Send one pulse and read the board back. Raises DeviceTimeout (the board did not
+        answer), DeviceOperationError (cancelled by make_safe, port failure), DeviceClosed."""
+        index = door - 1
+        board = self.boards[index // codec.LOCKS_PER_BOARD]
+        self._submit(_Job(door, board, index % codec.LOCKS_PER_BOARD))
+
+    def _make_safe_hw(self) -> None:
+        # The CU16 times every pulse itself (500 ms for electromagnetic locks, 1000 ms for
+        # servo locks), so nothing stays energised for us to switch off. What is left to
+        # make safe is the queue: no unlock that was asked for earlier may fire from now on.
+        with self._cv:
+            for job in [j for j in self._jobs if j.door is not None]:
+                self._jobs.remove(job)
+                job.finish(DeviceOperationError(f"unlock of door {job.door} cancelled by make_safe()"))
+
+    def _submit(self, job: _Job) -> None:
+        if threading.current_thread() is self._thread:  # it would wait for itself
+            raise DeviceOperationError("called from a door-change callback: hand the work to another thread")
+        with self._cv:
+            if self._stopping:
+                if self._failure is not None:
+                    raise DeviceOperationError(f"{self.port}: bus thread failed: {self._failure}")
+                raise DeviceClosed(f"{self!r} is closing")
+            self._jobs.append(job)
+            self._cv.notify_all()
+        # Every exchange is bounded, so this wait can be: a refresh may be ahead of the job,
+        # then its own exchanges, plus slack. A job still queued when it runs out is withdrawn:
+        # it must not fire after its caller was told it failed.
+        exchange = self._attempts * self._timeout_s
+        if not job.done.wait((len(self.boards) + 2) * exchange + self._timeout_s + 2.0):
+            with self._cv:
+                if job in self._jobs:
+                    self._jobs.remove(job)
+                    what = f"unlock of door {job.door}" if job.door else "refresh"
+                    raise DeviceTimeout(f"{self.port}: bus busy, {what} not sent", sent=False)
+            job.done.wait()
+        if job.error is not None:
+            raise job.error
+
+    # --- the bus thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            # A list, not a generator: any() must not stop reading at the first answer.
+            self._heard = any([self._read_board(board, self._attempts) for board in self.boards])
+            self._first_reading.set()
+            self._serve()
+        except Exception as err:  # the port failed during the first reading, or a bug
+            self._failure = err
+            if self._first_reading.is_set():  # else open() raises it
+                log.exception("%s: bus thread failed", self.port)
+                self._mark_offline(list(self.boards), f"driver failed: {err}")
+        finally:
+            self._first_reading.set()
+            with self._cv:
+                self._stopping = True
+                while self._jobs:
+                    self._jobs.popleft().finish(DeviceClosed(f"{self.port}: bus stopped before the command was sent"))
+
+    def _serve(self) -> None:
+        while (work := self._next_work()) is not None:
+            try:
+                if self._serial is None:
+                    self._serial = self._open_port()
+                    log.info("%s: serial port reopened", self.port)
+                if isinstance(work, _Job):
+                    self._do_job(work)
+                else:
+                    self._read_board(work, 1 if work in self._offline else self._attempts)
+            except (serial.SerialException, OSError, DeviceInitError, DeviceUnavailable) as err:
+                # A USB adapter pulled out ends up here: every door becomes UNKNOWN, the
+                # port is reopened every OFFLINE_REPOLL_S, and close()/make_safe() still work.
+                if self._serial is not None:
+                    log.error("%s: serial port failed: %s", self.port, err)
+                    self._serial.close()
+                    self._serial = None
+                self._mark_offline(list(self.boards), f"serial port failed: {err}")
+                if isinstance(work, _Job):
+                    work.finish(DeviceOperationError(f"{self.port}: serial port failed: {err}"))
+                with self._cv:
+                    self._cv.wait_for(lambda: self._stopping, OFFLINE_REPOLL_S)
+
+    def _next_work(self) -> _Job | int | None:
+        """The next job, else the board most overdue for a poll; None once closing."""
+        with self._cv:
+            while not self._stopping:
+                if self._jobs:
+                    return self._jobs.popleft()
+                board = min(self.boards, key=lambda b: self._due.get(b, 0.0))
+                if (wait := self._due.get(board, 0.0) - time.monotonic()) <= 0:
+                    return board
+                self._cv.wait(wait)
+            return None
+
+    def _do_job(self, job: _Job) -> None:
+        if job.door is None:  # a refresh
+            for board in self.boards:
+                self._read_board(board, self._attempts)
+            return job.finish()
+        board = job.board
+        # Never fire a pulse at a board we cannot hear: its door would move unobserved.
+        if board in self._offline and not self._read_board(board, self._attempts):
+            return job.finish(DeviceTimeout(
+                f"board {board} not answering on {self.port}; door {job.door} not unlocked", sent=False))
+        self._drain()
+        self._send(codec.unlock_frame(board, job.lock_index))
+        self._count("unlocks")
+        # Some firmware answers 0x31 with a status frame. Listen for it before talking
+        # again, or on a real half-duplex line our next query would collide with it.
+        early = self._await_status(board, count_timeout=False)
+        if early is not None:
+            self._apply(early)
+        if not self._read_board(board, self._attempts):
+            return job.finish(DeviceTimeout(
+                f"board {board} on {self.port} did not answer after the unlock of door {job.door}; "
+                "the pulse was sent, so the door may have opened", sent=None))
+        job.finish()
+
+    def _read_board(self, board: int, attempts: int) -> bool:
+        """Ask ``board`` for its status; report what it says. False if it never answered."""
+        query = codec.status_query_frame(board)
+        status = None
+        for _ in range(attempts):
+            if self._stopping:
+                break
+            self._drain()
+            self._send(query)
+            status = self._await_status(board)
+            if status is not None:
+                break
+        interval = self._poll_s if status is not None else max(self._poll_s, OFFLINE_REPOLL_S)
+        self._due[board] = time.monotonic() + interval
+        if status is None:
+            if not self._stopping:
+                self._mark_offline([board], f"board {board} not answering")
+            return False
+        self._apply(status)
+        return True
+
+    def _drain(self) -> None:
+        # The host is the only master, so bytes nobody asked for (noise, a late reply to a
+        # query that already timed out) are thrown away before each exchange.
+        if waiting := self._serial.in_waiting:
+            self._count("unexpected_frames", len(self._parser.feed(self._serial.read(waiting))))
+        self._parser.reset()
+
+    def _send(self, frame: bytes) -> None:
+        self._serial.write(frame)
+        self._serial.flush()
+        self._count("frames_sent")
+
+    def _await_status(self, board: int, count_timeout: bool = True) -> codec.BoardStatus | None:
+        """Read until a status frame from ``board`` arrives, a corrupt frame arrives or time runs out."""
+        deadline = time.monotonic() + self._timeout_s
+        bad_before = self._parser.bad_checksums
+        while time.monotonic() < deadline and not self._stopping:
+            chunk = self._serial.read(self._serial.in_waiting or 1)
+            for frame in self._parser.feed(chunk):
+                if frame.cmd in codec.STATUS_REPLIES and frame.board == board:
+                    self._count("replies")
+                    return codec.parse_status(frame, self.polarity)
+                self._count("unexpected_frames")
+            if self._parser.bad_checksums != bad_before:
+                return None  # most likely our reply, damaged: ask again now rather than wait
+        if count_timeout and not self._stopping:
+            self._count("timeouts")
+        return None
+
+    def _apply(self, status: codec.BoardStatus) -> None:
+        """Report one board's reading; a board that answers is online again."""
+        doors = self._doors_of(status.board)
+        with self._state_lock:
+            if status.board in self._offline:
+                log.info("%s: board %d answering again", self.port, status.board)
+            self._offline.discard(status.board)
+            self._occupied.update({door: status.occupied[i] for door, i in doors})
+        for door, i in doors:
+            self._report(door, DoorState.CLOSED if status.closed[i] else DoorState.OPEN)
+
+    def _mark_offline(self, boards: list[int], detail: str) -> None:
+        for board in boards:
+            doors = self._doors_of(board)
+            with self._state_lock:
+                if board not in self._offline:
+                    log.warning("%s: %s", self.port, detail)
+                self._offline.add(board)
+                self._occupied.update({door: None for door, _ in doors})
+            for door, _ in doors:
+                self._report(door, DoorState.UNKNOWN, detail)
+
+    def _doors_of(self, board: int) -> list[tuple[int, int]]:
+        """(door, lock index) for each fitted door on ``board``."""
+        first = (board - self.boards[0]) * codec.LOCKS_PER_BOARD + 1
+        last = min(first + codec.LOCKS_PER_BOARD - 1, self.door_count)
+        return [(door, door - first) for door in range(first, last + 1)]
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._state_lock:
+            self._counts[key] += n

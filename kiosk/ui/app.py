@@ -1,0 +1,215 @@
+"""The recipient screen: the app that a person at the locker bank touches.
+
+This module is the composition root and the map of the flow::
+
+    idle ──collect──► pickup entry ──code accepted──► door open ──closed──► done ──► idle
+     │                     (errors shown in place)        └──fault──► message ──► idle
+     └──courier──► courier entry ──deposit──► door open ──closed──► courier done ──next──┐
+                        ▲                          └──fault──┐                          │
+                        └────────────────────────────────────┴──────────────────────────┘
+
+Screens post what happened (``PickupEntryScreen.DoorOpened`` ...); the handlers below
+choose the next screen. The app also owns the three things that outlive a screen: the
+service's event stream (read in one worker and handed to the screen showing), the
+inactivity timer (reset by any key or touch; each screen says how long it may sit), and
+the courier's session. It talks to the controller through ``KioskService`` only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.theme import Theme
+from textual.timer import Timer
+from textual.widget import Widget
+
+from kiosk.service.api import KioskService, Subscription
+from kiosk.ui.events import EventFeed
+from kiosk.ui.screens import (DEPOSIT, PICKUP, CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen,
+                              IdleScreen, KioskScreen, MessageScreen, Opening, PickupEntryScreen)
+from kiosk.ui.texts import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+DONE_S = 8.0
+"""How long "Thank you" stays before the screen returns to the start."""
+
+# Light text on a dark blue ground, yellow for the main action: high contrast for poor
+# sight, and no colour carries meaning alone (every state also has words).
+KIOSK_THEME = Theme(
+    name="kiosk",
+    primary="#FFD23F",
+    secondary="#6CB4FF",
+    accent="#6CB4FF",
+    warning="#FFB020",
+    error="#FF5A5A",
+    success="#3DDC84",
+    foreground="#FFFFFF",
+    background="#0E1A26",
+    surface="#16283A",
+    panel="#213A57",
+    dark=True,
+)
+
+
+class RecipientApp(App):
+    """The recipient kiosk for one ``KioskService`` (in-process: the ``Controller``)."""
+
+    CSS_PATH = "kiosk.tcss"
+    TITLE = "Parcel pickup"
+    ENABLE_COMMAND_PALETTE = False  # a public kiosk: no command palette
+    BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True)]
+
+    language: reactive[str] = reactive("en")
+    """The language showing ("en" / "ja"); every ``Words`` follows it."""
+
+    def __init__(self, service: KioskService, *, side_panel: Callable[[], Widget] | None = None,
+                 inactivity_s: float | None = None, done_s: float = DONE_S, allow_quit: bool = True) -> None:
+        """``side_panel`` makes a widget shown beside every screen (the demo's door panel);
+        it is called once per screen, as a widget can be mounted in only one place.
+        ``inactivity_s`` overrides ``config.ui_inactivity_s``. ``allow_quit=False`` turns
+        off Ctrl+Q, for a screen in public where a keyboard may be reachable."""
+        if side_panel is not None and not callable(side_panel):
+            raise TypeError("side_panel must make a new widget when called (e.g. lambda: DoorPanel(site)): "
+                            "every screen shows its own, as a widget can be mounted in only one place")
+        super().__init__()
+        self.service = service
+        config = service.config
+        self.languages: tuple[str, ...] = tuple(lang for lang in config.ui_languages if lang in LANGUAGES) or ("en",)
+        self.inactivity_s = config.ui_inactivity_s if inactivity_s is None else inactivity_s
+        self.done_s = done_s
+        self.allow_quit = allow_quit
+        self.events = EventFeed()
+        self.courier_token: str | None = None
+        self._side_panel = side_panel
+        self._subscription: Subscription | None = None
+        self._idle_timer: Timer | None = None
+        self.set_reactive(RecipientApp.language, self.languages[0])
+        self.register_theme(KIOSK_THEME)
+        self.theme = KIOSK_THEME.name
+
+    @property
+    def next_language(self) -> str:
+        """The language the toggle switches to."""
+        i = self.languages.index(self.language) if self.language in self.languages else -1
+        return self.languages[(i + 1) % len(self.languages)]
+
+    def make_side_panel(self) -> Widget | None:
+        return self._side_panel() if self._side_panel else None
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._subscription = self.service.subscribe()
+        self._pump_events()
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+        self.push_screen(IdleScreen())
+
+    def on_unmount(self) -> None:
+        self._end_courier_session()
+        if self._subscription is not None:
+            self._subscription.close()
+
+    @work(exclusive=True, group="service-events")
+    async def _pump_events(self) -> None:
+        async for event in self._subscription:
+            self.screen.post_message(self.events.add(event))
+
+    # --- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit" and not self.allow_quit:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_toggle_language(self) -> None:
+        self.language = self.next_language
+
+    def action_go_idle(self) -> None:
+        """Back to the start with everything cleared: fields, courier session, language."""
+        self._end_courier_session()
+        self.language = self.languages[0]
+        if not isinstance(self.screen, IdleScreen):
+            self.switch_screen(IdleScreen())
+
+    def show(self, screen: KioskScreen) -> None:
+        self.switch_screen(screen)
+
+    # --- the flow ---------------------------------------------------------------------------
+
+    def on_idle_screen_collect_chosen(self, message: IdleScreen.CollectChosen) -> None:
+        self.show(PickupEntryScreen(typed=message.typed))
+
+    def on_idle_screen_courier_chosen(self, message: IdleScreen.CourierChosen) -> None:
+        self.show(CourierEntryScreen(self.courier_token))
+
+    def on_pickup_entry_screen_door_opened(self, message: PickupEntryScreen.DoorOpened) -> None:
+        started = message.started
+        self.show(DoorOpenScreen(Opening(PICKUP, started.locker, started.trade_number, message.since)))
+
+    def on_courier_entry_screen_logged_in(self, message: CourierEntryScreen.LoggedIn) -> None:
+        self.courier_token = message.token
+
+    def on_courier_entry_screen_session_ended(self, message: CourierEntryScreen.SessionEnded) -> None:
+        if self.courier_token == message.token:
+            self.courier_token = None
+
+    def on_courier_entry_screen_door_opened(self, message: CourierEntryScreen.DoorOpened) -> None:
+        started = message.started
+        self.show(DoorOpenScreen(Opening(DEPOSIT, started.locker, started.trade_number, message.since)))
+
+    def on_door_open_screen_closed(self, message: DoorOpenScreen.Closed) -> None:
+        opening = message.opening
+        if opening.kind == PICKUP:
+            self.show(DoneScreen(opening.locker))
+        else:
+            self.show(CourierDoneScreen(opening.trade_number, opening.locker))
+
+    def on_door_open_screen_failed(self, message: DoorOpenScreen.Failed) -> None:
+        n = message.opening.locker
+        if message.opening.kind == PICKUP:
+            self.show(MessageScreen(lambda t: t.door_did_not_open, lambda t: t.parcel_is_safe,
+                                   title=lambda t: t.pickup_title))
+        else:
+            self.show(CourierEntryScreen(self.courier_token, problem=lambda t: t.deposit_door_fault.format(n=n)))
+
+    def on_courier_done_screen_next_parcel(self, message: CourierDoneScreen.NextParcel) -> None:
+        self.show(CourierEntryScreen(self.courier_token))
+
+    def _end_courier_session(self) -> None:
+        if self.courier_token is not None:
+            self.service.courier_logout(self.courier_token)
+            self.courier_token = None
+
+    # --- inactivity -------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every key and touch passes here on its way in (and again if it bubbles back up).
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._restart_idle_timer()
+        await super().on_event(event)
+
+    def _screen_changed(self, screen) -> None:
+        self._restart_idle_timer()
+
+    def _restart_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        screen = self.screen
+        after = screen.idle_after() if isinstance(screen, KioskScreen) else None
+        if after is not None:
+            self._idle_timer = self.set_timer(after, self._idle_timeout, name="inactivity")
+
+    def _idle_timeout(self) -> None:
+        screen = self.screen
+        if isinstance(screen, KioskScreen) and not screen.can_go_idle():
+            self._restart_idle_timer()  # a command is under way: look again later
+            return
+        log.info("no input for a while on %s: back to the start", type(screen).__name__)
+        self.action_go_idle()

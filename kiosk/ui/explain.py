@@ -1,0 +1,102 @@
+"""Domain errors turned into words for the person at the screen.
+
+The service raises the errors of ``kiosk.errors``; the same error means different things
+in different flows (an unknown trade number is a typo for a recipient, a wrong label for a
+courier), so there is one function per flow. Each returns a ``Say``: the words are chosen
+when the screen draws them, in whatever language is showing then.
+
+``NotCollectable`` covers several situations. It is read from ``err.reason`` when the
+service supplies one, else from the service's message; anything not recognised falls
+back to a safe "please see staff".
+"""
+
+from __future__ import annotations
+
+import math
+
+from kiosk.errors import (CodeInvalid, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable,
+                          SeeStaff, SlowDown, UnknownParcel)
+from kiosk.ui.texts import Say
+
+# NotCollectable reason -> phrase. The keys are the reasons the service reports
+# (``err.reason``); the phrases after them are how its messages say the same thing.
+_NOT_COLLECTABLE: dict[str, tuple[tuple[str, ...], Say]] = {
+    "not_arrived": (("not arrived",), lambda t: t.not_arrived),
+    "collected": (("already been collected", "already collected"), lambda t: t.already_collected),
+    "expired": (("holding period", "expired", "returned"), lambda t: t.expired),
+    "at_counter": (("counter",), lambda t: t.at_counter),
+    "door_busy": (("already open",), lambda t: t.door_busy),
+}
+
+
+def _not_collectable(err: NotCollectable) -> Say:
+    reason = getattr(err, "reason", None)
+    if reason in _NOT_COLLECTABLE:
+        return _NOT_COLLECTABLE[reason][1]
+    message = str(err).lower()
+    for phrases, say in _NOT_COLLECTABLE.values():
+        if any(p in message for p in phrases):
+            return say
+    return lambda t: t.not_collectable
+
+
+def wrong_secret(attempts_left: int | None) -> Say:
+    if attempts_left is None:
+        return lambda t: t.wrong_code
+    if attempts_left == 1:
+        return lambda t: t.wrong_secret_last
+    return lambda t: t.wrong_secret.format(n=attempts_left)
+
+
+def slow_down(err: SlowDown) -> Say:
+    seconds = max(1, math.ceil(err.retry_after))
+    return lambda t: t.slow_down.format(s=seconds)
+
+
+def pickup_problem(err: KioskError, trade_number: str) -> Say:
+    """What to tell a recipient whose ``submit_code`` raised ``err``."""
+    match err:
+        case CodeInvalid():
+            return wrong_secret(err.attempts_left)
+        case LockedOut():
+            return lambda t: t.locked_out
+        case SlowDown():
+            return slow_down(err)
+        case UnknownParcel():
+            return lambda t: t.unknown_parcel.format(trade=trade_number)
+        case NotCollectable():
+            return _not_collectable(err)
+        case DoorFault():
+            return lambda t: f"{t.door_did_not_open} {t.parcel_is_safe}"
+        case SeeStaff():
+            return lambda t: t.see_staff
+    return lambda t: t.unexpected
+
+
+def courier_login_problem(err: KioskError) -> Say:
+    """What to tell a courier whose ``courier_login`` raised ``err``."""
+    match err:
+        case CodeInvalid():
+            return lambda t: t.courier_code_wrong
+        case SlowDown():
+            return slow_down(err)
+    return lambda t: t.unexpected
+
+
+def deposit_problem(err: KioskError, trade_number: str) -> Say:
+    """What to tell a courier whose ``deposit`` raised ``err``."""
+    match err:
+        case CodeInvalid():
+            return lambda t: t.courier_session_over
+        case UnknownParcel():
+            return lambda t: t.deposit_unknown.format(trade=trade_number)
+        case NotCollectable():
+            return lambda t: t.deposit_not_expected.format(trade=trade_number)
+        case SeeStaff():
+            return lambda t: t.deposit_see_staff.format(trade=trade_number)
+        case NoLockerFree():
+            return lambda t: t.no_locker_free
+        case DoorFault():
+            return lambda t: t.door_did_not_open
+    return lambda t: t.unexpected
+

@@ -1,0 +1,56 @@
+"""What every step of the recipient flow has in common.
+
+A ``KioskScreen`` lays out its own content (``compose_main``) beside the app's optional
+side panel (the simulator's doors in the demo), says how long it may sit untouched before
+the app goes back to the start (``idle_after``), and reaches the service through the app.
+
+Screens decide nothing about where the flow goes next: they post their outcome as a
+message (``PickupScreen.DoorOpened``, ``DoorOpenScreen.Closed`` ...) and the app, which
+holds the map of the flow, switches to the next screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+
+from kiosk.service.api import KioskService
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import RecipientApp
+
+
+class KioskScreen(Screen):
+    """One step of the flow; subclasses implement ``compose_main``."""
+
+    @property
+    def kiosk(self) -> "RecipientApp":
+        return cast("RecipientApp", self.app)
+
+    @property
+    def service(self) -> KioskService:
+        return self.kiosk.service
+
+    def idle_after(self) -> float | None:
+        """Seconds without a touch or key press before the app returns to the start;
+        None for never. By default the configured inactivity timeout."""
+        return self.kiosk.inactivity_s
+
+    def can_go_idle(self) -> bool:
+        """False while something is under way that must not be abandoned (a command sent)."""
+        return True
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="kiosk-frame"):
+            with Vertical(classes="kiosk-main"):
+                yield from self.compose_main()
+            panel = self.kiosk.make_side_panel()
+            if panel is not None:
+                panel.add_class("kiosk-side-panel")
+                yield panel
+
+    def compose_main(self) -> ComposeResult:
+        raise NotImplementedError

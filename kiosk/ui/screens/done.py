@@ -1,0 +1,70 @@
+"""The ends of a visit: "Thank you" after a pickup, or a message that needs staff.
+
+Both go back to the start by themselves; a touch or a key goes back at once.
+"""
+
+from __future__ import annotations
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.widgets import Button
+
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.texts import Say
+from kiosk.ui.widgets import SayButton, TopBar, Words
+
+
+class _EndScreen(KioskScreen):
+    AUTO_FOCUS = None
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self.app.action_go_idle()
+
+    def on_click(self, event: events.Click) -> None:
+        self.app.action_go_idle()
+
+    @on(Button.Pressed)
+    def _finish(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.app.action_go_idle()
+
+
+class DoneScreen(_EndScreen):
+    """The parcel is out and the door is shut."""
+
+    def __init__(self, locker: int) -> None:
+        super().__init__()
+        self.locker = locker
+
+    def idle_after(self) -> float | None:
+        return self.kiosk.done_s
+
+    def compose_main(self) -> ComposeResult:
+        n = self.locker
+        yield TopBar(lambda t: t.pickup_title)
+        with Vertical(classes="end-body -done"):
+            yield Words(lambda t: t.thank_you, classes="end-headline")
+            yield Words(lambda t: t.door_closed.format(n=n), classes="end-text")
+            yield Words(lambda t: t.returning, classes="hint")
+            with Center():
+                yield SayButton(lambda t: t.finish, variant="primary", classes="end-button")
+
+
+class MessageScreen(_EndScreen):
+    """Something the machine cannot solve: say so plainly, and who can help."""
+
+    def __init__(self, headline: Say, text: Say, *, title: Say | None = None) -> None:
+        super().__init__()
+        self.headline = headline
+        self.text = text
+        self.title_phrase = title
+
+    def compose_main(self) -> ComposeResult:
+        yield TopBar(self.title_phrase)
+        with Vertical(classes="end-body -problem"):
+            yield Words(self.headline, classes="end-headline")
+            yield Words(self.text, classes="end-text")
+            with Center():
+                yield SayButton(lambda t: t.ok, variant="primary", classes="end-button")

@@ -1,0 +1,66 @@
+"""Collecting a parcel: the trade number, then the secret code.
+
+Each refusal from the service gets its own words (``kiosk.ui.explain``) and puts the
+person back where they can fix it: a wrong secret or a "slow down" on the secret field
+(trade number kept), an unknown number on the trade number field (kept, to correct),
+anything that needs staff on an empty form.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from kiosk.errors import CodeInvalid, KioskError, SlowDown, UnknownParcel
+from kiosk.service.api import PickupStarted
+from kiosk.ui.explain import pickup_problem
+from kiosk.ui.screens.form import SECRET_CHARS, CodeFormScreen, Field
+
+TRADE_NUMBER = Field(label=lambda t: t.trade_number, prompt=lambda t: t.trade_number_prompt,
+                     hint=lambda t: t.trade_number_hint)
+SECRET = Field(label=lambda t: t.secret, prompt=lambda t: t.secret_prompt, hint=lambda t: t.secret_hint,
+               secret=True, restrict=SECRET_CHARS, max_length=64)
+MIN_TRADE_NUMBER = 4
+
+
+class PickupEntryScreen(CodeFormScreen):
+    """Trade number and secret; on success the locker door is unlocked."""
+
+    TITLE_PHRASE = staticmethod(lambda t: t.pickup_title)
+    FIELDS = (TRADE_NUMBER, SECRET)
+
+    class DoorOpened(Message):
+        """The service accepted the code and unlocked ``started.locker``. Events about it
+        are those numbered after ``since`` in the app's event feed."""
+
+        def __init__(self, started: PickupStarted, since: int) -> None:
+            super().__init__()
+            self.started = started
+            self.since = since
+
+    def __init__(self, *, typed: str = "") -> None:
+        super().__init__(typed=typed)
+
+    async def field_done(self, index: int, value: str) -> None:
+        trade_number = self.value(0)
+        if len(trade_number) < MIN_TRADE_NUMBER:
+            self.fail(lambda t: t.trade_number_too_short, 0)
+            return
+        if index == 0:
+            self.go_to(1)
+            return
+        if not value:
+            self.fail(lambda t: t.secret_empty, 1)
+            return
+        since = self.kiosk.events.seq
+        try:
+            started = await self.service.submit_code(trade_number, value)
+        except KioskError as err:
+            phrase = pickup_problem(err, trade_number.upper())
+            if isinstance(err, (CodeInvalid, SlowDown)):
+                self.fail(phrase, 1)
+            elif isinstance(err, UnknownParcel):
+                self.fail(phrase, 0)
+            else:
+                self.fail(phrase, 0, clear=(0,))
+            return
+        self.post_message(self.DoorOpened(started, since))

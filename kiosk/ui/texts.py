@@ -1,0 +1,238 @@
+"""Every word the recipient screen shows, in English and in Japanese.
+
+``Texts`` is a frozen dataclass with one field per phrase, and each language is one
+instance of it, so a phrase missing in either language is a TypeError at import, not a
+blank on the screen. Phrases with ``{placeholders}`` are filled with ``str.format``; the
+test suite checks both languages use the same placeholders.
+
+Screens never hold a finished string: they hold a ``Say`` (``Texts -> str``), so a
+message already on the screen follows the language toggle.
+
+Style: short sentences, the action first, no jargon. Japanese is polite (です・ます).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Texts:
+    language_name: str   # shown on the toggle, in the language's own words
+
+    # --- idle -----------------------------------------------------------------------
+    welcome: str
+    collect: str
+    collect_hint: str
+    courier: str
+
+    # --- common ---------------------------------------------------------------------
+    back: str
+    cancel: str
+    clear: str
+    ok: str
+    next: str
+    checking: str
+    finish: str
+    step: str                    # {n} of {total}
+
+    # --- pickup entry ---------------------------------------------------------------
+    pickup_title: str
+    trade_number: str
+    trade_number_prompt: str
+    trade_number_hint: str
+    secret: str
+    secret_prompt: str
+    secret_hint: str
+    trade_number_too_short: str
+    secret_empty: str
+
+    # --- what went wrong (pickup) ---------------------------------------------------
+    wrong_secret: str            # {n} tries left
+    wrong_secret_last: str       # one try left
+    wrong_code: str              # no count known
+    locked_out: str
+    slow_down: str               # {s} seconds
+    unknown_parcel: str          # {trade}
+    not_arrived: str
+    already_collected: str
+    expired: str
+    at_counter: str
+    door_busy: str
+    not_collectable: str
+    see_staff: str
+    unexpected: str
+
+    # --- door -----------------------------------------------------------------------
+    door: str
+    door_is_open: str            # {n}
+    take_and_close: str
+    put_and_close: str
+    close_reminder: str          # {n}
+    door_did_not_open: str
+    parcel_is_safe: str
+
+    # --- done -----------------------------------------------------------------------
+    thank_you: str
+    door_closed: str             # {n}
+    returning: str
+
+    # --- courier --------------------------------------------------------------------
+    courier_title: str
+    courier_code: str
+    courier_code_prompt: str
+    courier_code_hint: str
+    courier_code_empty: str
+    courier_code_wrong: str
+    courier_session_over: str
+    parcel_prompt: str
+    parcel_hint: str
+    deposit_unknown: str         # {trade}
+    deposit_not_expected: str    # {trade}
+    deposit_see_staff: str       # {trade}
+    no_locker_free: str
+    deposit_door_fault: str      # {n}
+    deposited: str               # {trade} {n}
+    next_parcel: str
+
+
+EN = Texts(
+    language_name="English",
+    welcome="Welcome",
+    collect="Collect a parcel",
+    collect_hint="Touch the screen or press any key to start",
+    courier="Courier drop-off",
+    back="Back",
+    cancel="Cancel",
+    clear="Clear",
+    ok="OK",
+    next="Next",
+    checking="Checking…",
+    finish="Finish",
+    step="Step {n} of {total}",
+    pickup_title="Collect a parcel",
+    trade_number="Trade number",
+    trade_number_prompt="Enter your trade number",
+    trade_number_hint="It is in your pickup notice, for example 1234-5678.",
+    secret="Secret code",
+    secret_prompt="Now enter your secret code",
+    secret_hint="The code is hidden as you type it.",
+    trade_number_too_short="Please enter the whole trade number (at least 4 characters).",
+    secret_empty="Please enter your secret code.",
+    wrong_secret="That secret code is not right. You can try {n} more times.",
+    wrong_secret_last="That secret code is not right. You can try 1 more time.",
+    wrong_code="That code is not right. Please try again.",
+    locked_out="Too many wrong tries: this parcel is now locked. Please see staff.",
+    slow_down="Too many wrong tries at this machine. Please wait {s} seconds, then try again.",
+    unknown_parcel="No parcel with the number {trade} is waiting here. Please check the number.",
+    not_arrived="This parcel has not arrived yet. Please come back later.",
+    already_collected="This parcel has already been collected.",
+    expired="This parcel was kept for as long as allowed. Please see staff.",
+    at_counter="This parcel is kept at the counter. Please see staff.",
+    door_busy="The door for this parcel is already open.",
+    not_collectable="This parcel cannot be collected now. Please see staff.",
+    see_staff="This cannot be done at the machine. Please see staff.",
+    unexpected="Something went wrong. Please see staff.",
+    door="Door",
+    door_is_open="Door {n} is open",
+    take_and_close="Take your parcel and close the door.",
+    put_and_close="Put the parcel in and close the door.",
+    close_reminder="Please close door {n}: push it until it clicks.",
+    door_did_not_open="The door did not open.",
+    parcel_is_safe="Your parcel is safe. Please see staff.",
+    thank_you="Thank you",
+    door_closed="Door {n} is closed. Have a nice day.",
+    returning="This screen goes back to the start in a few seconds.",
+    courier_title="Courier drop-off",
+    courier_code="Courier code",
+    courier_code_prompt="Enter your courier code",
+    courier_code_hint="The code is hidden as you type it.",
+    courier_code_empty="Please enter your courier code.",
+    courier_code_wrong="That courier code is not valid.",
+    courier_session_over="Your drop-off session has ended. Enter the courier code again.",
+    parcel_prompt="Enter the trade number on the parcel",
+    parcel_hint="It is on the parcel's label, for example 1234-5678.",
+    deposit_unknown="{trade} is not expected at this pickup point. Please check the label.",
+    deposit_not_expected="{trade} has already been delivered or is no longer expected here.",
+    deposit_see_staff="{trade} cannot go into a locker. Please take it to the counter.",
+    no_locker_free="No locker is free. Please take the parcel to the counter.",
+    deposit_door_fault="Door {n} did not open. Enter the number again to use another locker.",
+    deposited="{trade} is in door {n}.",
+    next_parcel="Next parcel",
+)
+
+JA = Texts(
+    language_name="日本語",
+    welcome="いらっしゃいませ",
+    collect="荷物を受け取る",
+    collect_hint="画面にタッチするか、キーを押して始めてください",
+    courier="配達員の方（預け入れ）",
+    back="戻る",
+    cancel="やめる",
+    clear="クリア",
+    ok="OK",
+    next="次へ",
+    checking="確認しています…",
+    finish="終了",
+    step="手順 {n}／{total}",
+    pickup_title="荷物の受け取り",
+    trade_number="取引番号",
+    trade_number_prompt="取引番号を入力してください",
+    trade_number_hint="受け取りのご案内に書かれた番号です（例：1234-5678）。",
+    secret="暗証番号",
+    secret_prompt="次に暗証番号を入力してください",
+    secret_hint="入力した番号は画面に表示されません。",
+    trade_number_too_short="取引番号をすべて入力してください（4文字以上）。",
+    secret_empty="暗証番号を入力してください。",
+    wrong_secret="暗証番号が違います。あと{n}回入力できます。",
+    wrong_secret_last="暗証番号が違います。あと1回入力できます。",
+    wrong_code="番号が違います。もう一度入力してください。",
+    locked_out="入力の誤りが多すぎるため、この荷物はロックされました。係員にお声がけください。",
+    slow_down="この機械で誤りが続いています。{s}秒待ってから、もう一度お試しください。",
+    unknown_parcel="取引番号 {trade} の荷物はここにはありません。番号をご確認ください。",
+    not_arrived="この荷物はまだ届いていません。後ほどお越しください。",
+    already_collected="この荷物はすでに受け取り済みです。",
+    expired="この荷物は保管期限を過ぎました。係員にお声がけください。",
+    at_counter="この荷物はカウンターでお渡しします。係員にお声がけください。",
+    door_busy="この荷物の扉はすでに開いています。",
+    not_collectable="この荷物は今は受け取れません。係員にお声がけください。",
+    see_staff="この機械では手続きできません。係員にお声がけください。",
+    unexpected="エラーが発生しました。係員にお声がけください。",
+    door="扉",
+    door_is_open="{n}番の扉が開きました",
+    take_and_close="荷物を取り出して、扉を閉めてください。",
+    put_and_close="荷物を入れて、扉を閉めてください。",
+    close_reminder="{n}番の扉を「カチッ」と音がするまで押して閉めてください。",
+    door_did_not_open="扉が開きませんでした。",
+    parcel_is_safe="荷物は安全に保管されています。係員にお声がけください。",
+    thank_you="ありがとうございました",
+    door_closed="{n}番の扉が閉まりました。",
+    returning="まもなく最初の画面に戻ります。",
+    courier_title="荷物の預け入れ（配達員）",
+    courier_code="配達員コード",
+    courier_code_prompt="配達員コードを入力してください",
+    courier_code_hint="入力したコードは画面に表示されません。",
+    courier_code_empty="配達員コードを入力してください。",
+    courier_code_wrong="配達員コードが正しくありません。",
+    courier_session_over="預け入れの受付が終了しました。配達員コードをもう一度入力してください。",
+    parcel_prompt="荷物に書かれた取引番号を入力してください",
+    parcel_hint="荷物の伝票に書かれた番号です（例：1234-5678）。",
+    deposit_unknown="{trade} はこの受け取り場所に届く予定がありません。伝票をご確認ください。",
+    deposit_not_expected="{trade} はすでに預け入れ済みか、受け付けできない荷物です。",
+    deposit_see_staff="{trade} はロッカーに入れられません。カウンターにお持ちください。",
+    no_locker_free="空いているロッカーがありません。カウンターにお持ちください。",
+    deposit_door_fault="{n}番の扉が開きませんでした。別のロッカーを使うため、番号をもう一度入力してください。",
+    deposited="{trade} を{n}番の扉に入れました。",
+    next_parcel="次の荷物",
+)
+
+LANGUAGES: dict[str, Texts] = {"en": EN, "ja": JA}
+
+Say = Callable[[Texts], str]
+"""A phrase not yet put into a language: ``lambda t: t.door_is_open.format(n=3)``."""
+
+
+def texts_for(language: str) -> Texts:
+    """The phrases for ``language`` ("en" or "ja"). Raises KeyError for any other."""
+    return LANGUAGES[language]

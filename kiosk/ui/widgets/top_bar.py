@@ -1,0 +1,41 @@
+"""The bar across the top of every step: where you are, the language, the way out."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+
+from kiosk.ui.texts import Say
+from kiosk.ui.widgets.words import LanguageToggle, SayButton, Words
+
+
+class TopBar(Horizontal):
+    """Title on the left; language toggle and a "cancel" button (back to the start) on the right."""
+
+    DEFAULT_CSS = """
+    TopBar {
+        height: 3;
+        width: 100%;
+        background: $panel;
+    }
+    TopBar > .top-title {
+        width: 1fr;
+        height: 3;
+        padding: 1 2;
+        text-style: bold;
+    }
+    TopBar > Button { margin-left: 1; min-width: 12; }
+    """
+
+    def __init__(self, title: Say | None, *, language: bool = False, cancel: Say | None = None) -> None:
+        super().__init__()
+        self._title = title
+        self._language = language
+        self._cancel = cancel
+
+    def compose(self) -> ComposeResult:
+        yield Words(self._title, classes="top-title")
+        if self._language and len(self.app.languages) > 1:
+            yield LanguageToggle(classes="language-toggle")
+        if self._cancel is not None:
+            yield SayButton(self._cancel, action="app.go_idle", variant="error", classes="cancel")

@@ -1,0 +1,91 @@
+"""Text and buttons that speak the app's current language.
+
+A ``Words`` or ``SayButton`` holds a ``Say`` (``Texts -> str``), not a string, and
+re-renders whenever the app's ``language`` changes: the toggle can be pressed at any
+moment, even with an error message on the screen, and everything follows.
+
+Both expect to live in an app with a reactive ``language`` ("en" / "ja"), which
+``RecipientApp`` is.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Button, Static
+
+from kiosk.ui.texts import Say, Texts, texts_for
+
+
+def _texts(node) -> Texts:
+    return texts_for(node.app.language)
+
+
+class Words(Static):
+    """A line (or paragraph) of text in the current language; empty when given no phrase."""
+
+    DEFAULT_CSS = """
+    Words { width: 100%; }
+    Words.-empty { visibility: hidden; }
+    """
+
+    def __init__(self, phrase: Say | None = None, *, classes: str | None = None) -> None:
+        super().__init__("", classes=classes, markup=False)
+        self._phrase = phrase
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "language", self._show, init=True)
+
+    @property
+    def phrase(self) -> Say | None:
+        return self._phrase
+
+    def say(self, phrase: Say | None) -> None:
+        """Show ``phrase`` (or nothing, keeping the space, when None)."""
+        self._phrase = phrase
+        if self.is_attached:
+            self._show()
+
+    @property
+    def text(self) -> str:
+        """What is on the screen now (for tests)."""
+        return self._phrase(_texts(self)) if self._phrase and self.is_attached else ""
+
+    def _show(self, _language: str | None = None) -> None:
+        text = self.text
+        self.set_class(not text, "-empty")
+        self.update(text)
+
+
+class SayButton(Button):
+    """A button whose label is a phrase in the current language."""
+
+    def __init__(self, phrase: Say, *, variant: str = "default", action: str | None = None,
+                 classes: str | None = None, focusable: bool = True) -> None:
+        super().__init__("", variant=variant, action=action, classes=classes)
+        self._phrase = phrase
+        self.can_focus = focusable
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "language", self._show, init=True)
+
+    def say(self, phrase: Say) -> None:
+        self._phrase = phrase
+        if self.is_attached:
+            self._show()
+
+    def _show(self, _language: str | None = None) -> None:
+        self.label = self._phrase(_texts(self))
+
+
+class LanguageToggle(Button):
+    """Switches the language. Its label is the language a touch switches *to*, written in
+    that language ("日本語" on the English screen), so a reader of only that language
+    recognises it."""
+
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__("", action="app.toggle_language", classes=classes)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "language", self._show, init=True)
+
+    def _show(self, _language: str | None = None) -> None:
+        self.label = texts_for(self.app.next_language).language_name
