@@ -271,14 +271,18 @@ class GpioSimBank(LockBankGpio):
             self.sim.factory.reset()
 
 
-def gpio_sim(url: DeviceURL, **context: Any) -> LockBankGpio:
-    """Build (not open) a simulated GPIO lock bank for a sim+gpio:// URL. Raises DeviceURLError."""
+def _sim_settings(url: DeviceURL) -> tuple[int, int, dict[str, Any]]:
     count = url.int("doors", 4, lo=1)
     if count > MAX_DOORS:
         raise DeviceURLError(f"{url.raw!r}: doors={count}: the 40-pin header has room for at most "
                              f"{MAX_DOORS} doors (two GPIOs each, UART pins kept free)")
     min_pulse_ms = url.int("min_pulse_ms", 50, lo=0, hi=MAX_ENERGISED_LIMIT_MS)
-    settings = LockBankGpio.url_settings(url)
+    return count, min_pulse_ms, LockBankGpio.url_settings(url)
+
+
+def gpio_sim(url: DeviceURL, **context: Any) -> LockBankGpio:
+    """Build (not open) a simulated GPIO lock bank for a sim+gpio:// URL. Raises DeviceURLError."""
+    count, min_pulse_ms, settings = _sim_settings(url)
     factory = MockFactory()  # never gpiozero's global default: this bank's pins are its own
     try:
         sim = GpioDoorSim(factory, SOLENOID_PINS[:count], SENSOR_PINS[:count],
@@ -289,3 +293,10 @@ def gpio_sim(url: DeviceURL, **context: Any) -> LockBankGpio:
         factory.close()
         factory.reset()
         raise
+
+
+def _check_gpio_sim(url: DeviceURL) -> None:
+    _sim_settings(url)
+
+
+gpio_sim.check_url = _check_gpio_sim  # check-config: parse only, no MockFactory made

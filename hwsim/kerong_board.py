@@ -241,6 +241,14 @@ def kerong_sim(url: DeviceURL, **context) -> LockBankKerong:
         raise
 
 
+def _check_kerong_sim(url: DeviceURL) -> None:
+    LockBankKerong.options_from_url(url)
+    url.bool("reply_to_unlock", False)
+
+
+kerong_sim.check_url = _check_kerong_sim
+
+
 class EmulatedLockBankKerong(LockBankKerong):
     """The real Kerong driver, owning the emulator it talks to."""
 

@@ -146,7 +146,7 @@ def _check(raw: dict, path: Path) -> Config:
     devices = {role: url for role, url in tables["devices"].items() if url is not None}
     for role, url in devices.items():
         try:
-            registry.resolve(role, DeviceURL.parse(url))
+            registry.check(role, DeviceURL.parse(url))
         except DeviceError as err:
             problems.append((f"devices.{role}", str(err)))
 

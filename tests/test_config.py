@@ -54,6 +54,21 @@ def test_bad_device_urls(tmp_path):
     assert "not a device URL" in found["devices.locks"]
 
 
+@pytest.mark.parametrize("url, words", [
+    ("kerong+serial:///dev/ttyUSB0?boards=2&speed=9600", "unknown parameter(s) speed"),
+    ("kerong+serial:///dev/ttyUSB0?polarity=up", "not one of closed-high, closed-low"),
+    ("kerong+serial://host:4001?boards=1", "give the port as a path"),
+    ("gpio://?solenoids=17,27&doors=22", "one pin per door"),
+    ("gpio://?solenoids=17&doors=17", "used more than once"),
+    ("gpio://?solenoids=17&doors=22&pulse_ms=3000&max_energised_ms=2000", "longer than max_energised_ms"),
+    ("sim+gpio://?doors=40", "at most"),
+    ("sim+kerong://?doors=99", "out of range"),
+])
+def test_device_url_parameters_are_checked_without_hardware(tmp_path, url, words):
+    found = problems(tmp_path, GOOD.replace('locks = "sim+kerong://?boards=1&doors=8"', f'locks = "{url}"'))
+    assert words in found["devices.locks"]
+
+
 def test_missing_required_and_files(tmp_path):
     text = GOOD.replace('id = "sim-0001"\n', "") + '\n[manifest]\nfile = "nope.json"\n'
     found = problems(tmp_path, text)

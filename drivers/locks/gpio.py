@@ -125,14 +125,27 @@ class LockBankGpio(LockBankBase):
     def from_url(cls, url: DeviceURL, **context: Any) -> "LockBankGpio":
         """Build (not open) a bank from a gpio:// URL; ``context["pin_factory"]`` overrides factory=.
         Raises DeviceURLError, DeviceUnavailable (backend package missing)."""
+        solenoids, doors, backend, settings = cls._parse(url)
+        return cls(solenoids, doors, pin_factory=context.get("pin_factory"), factory=backend,
+                   url=url.raw, **settings)
+
+    @classmethod
+    def check_url(cls, url: DeviceURL) -> None:
+        """Check a gpio:// URL without touching any pin or backend (for check-config).
+        Raises DeviceURLError."""
+        solenoids, doors, backend, settings = cls._parse(url)
+        _validate(url.raw, solenoids, doors, backend, settings["door_closed"], settings["bounce_ms"],
+                  settings["pulse_ms"], settings["max_energised_ms"])
+
+    @classmethod
+    def _parse(cls, url: DeviceURL) -> tuple[list[int], list[int], str, dict[str, Any]]:
         solenoids = url.ints("solenoids")
         doors = url.ints("doors")
         settings = cls.url_settings(url)
         backend = url.choice("factory", tuple(BACKENDS), "lgpio")
         if not solenoids or not doors:
             raise DeviceURLError(f"{url.raw!r}: solenoids= and doors= are both required")
-        return cls(solenoids, doors, pin_factory=context.get("pin_factory"), factory=backend,
-                   url=url.raw, **settings)
+        return solenoids, doors, backend, settings
 
     @staticmethod
     def url_settings(url: DeviceURL) -> dict[str, Any]:

@@ -111,11 +111,22 @@ class LockBankKerong(LockBankBase):
     @classmethod
     def from_url(cls, url: DeviceURL, **context) -> "LockBankKerong":
         """Build (not open) the bank a ``kerong+serial://`` URL describes. Raises DeviceURLError."""
+        cls._check_port(url)
+        return cls(url.path, url=url.raw, **cls.options_from_url(url))
+
+    @classmethod
+    def check_url(cls, url: DeviceURL) -> None:
+        """Check a kerong+serial:// URL without opening anything (for check-config).
+        Raises DeviceURLError."""
+        cls._check_port(url)
+        cls.options_from_url(url)
+
+    @staticmethod
+    def _check_port(url: DeviceURL) -> None:
         if url.scheme != "kerong+serial":
             raise DeviceURLError(f"{url.raw!r}: expected a kerong+serial:// URL")
         if url.host or not url.path:
             raise DeviceURLError(f"{url.raw!r}: give the port as a path, e.g. kerong+serial:///dev/ttyUSB0")
-        return cls(url.path, url=url.raw, **cls.options_from_url(url))
 
     # --- public API beyond LockBank --------------------------------------------------------
 

@@ -63,6 +63,16 @@ def resolve(role: str, url: str | DeviceURL) -> tuple[DeviceURL, Any]:
         raise DeviceUnavailable(f"{role} driver {target!r}: {module_name} has no {attr!r}") from err
 
 
+def check(role: str, url: str | DeviceURL) -> None:
+    """Check ``url`` as far as can be done without touching hardware: its scheme, and its
+    parameters when the implementation offers ``check_url``. Raises DeviceError."""
+    parsed, impl = resolve(role, url)
+    checker = getattr(impl, "check_url", None)
+    if checker is not None:
+        checker(parsed)
+        parsed.reject_unknown()
+
+
 def create(role: str, url: str | DeviceURL, **context: Any) -> Any:
     """Build (but do not open) the device for ``url``. ``context`` carries e.g. the clock."""
     parsed, impl = resolve(role, url)

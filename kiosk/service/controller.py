@@ -21,6 +21,7 @@ from kiosk.config import Config
 from kiosk.devices import registry
 from kiosk.devices.roles import DoorChange, LockBank
 from kiosk.domain.lockers import Locker
+from kiosk.errors import ConfigError
 from kiosk.service import clerk, deposit, doors, manifest, pickup
 from kiosk.service.events import EventBus, Subscription
 from kiosk.service.site import Site
@@ -62,6 +63,12 @@ class Controller:
         except Exception:
             store.close()
             raise
+        count = self.config.locker_count
+        if count is not None and count > locks.door_count:
+            await asyncio.to_thread(locks.close)
+            store.close()
+            raise ConfigError([("lockers.count", f"is {count} but {locks!r} has only {locks.door_count} doors")],
+                              str(self.config.path))
         self.site = Site(self.config, store, locks, self.clock, self.bus)
         self._ensure_lockers()
         self._reconcile()
