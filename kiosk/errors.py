@@ -69,6 +69,12 @@ class DeviceClosed(DeviceOperationError):
     """An operation was attempted on a device that is not open."""
 
 
+# --- keys ------------------------------------------------------------------------------
+
+class KeyFileError(KioskError):
+    """A key file is missing, unreadable, malformed or readable by others."""
+
+
 # --- storage -----------------------------------------------------------------------------
 
 class StorageError(KioskError):
