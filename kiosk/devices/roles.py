@@ -69,5 +69,31 @@ class LockBank(Device, Protocol):
         """Call ``callback`` (from a driver thread) on every change of a door's state."""
 
 
+@dataclass(frozen=True)
+class Scan:
+    """One code read by a scanner: the payload exactly as read (bytes), what kind of code,
+    which device read it and when (time.monotonic())."""
+
+    data: bytes
+    symbology: str          # "qr", "datamatrix", "code128", "ean13", ... or "unknown"
+    source: str             # the device's URL
+    monotonic: float
+
+
+@runtime_checkable
+class Scanner(Device, Protocol):
+    """A barcode scanner: serial, USB keyboard-wedge, or a camera with a decoder.
+
+    ``open()`` starts reading (in a driver-owned thread); every complete, well-framed
+    code is delivered once to each subscriber. Garbage, partial frames and repeats of the
+    same code within the driver's suppression window are dropped (and counted), never
+    delivered. A device that goes away is reopened by the driver; while it is away the
+    driver reports it through ``health()``."""
+
+    def subscribe(self, callback: Callable[[Scan], None]) -> None: ...
+
+    def health(self) -> dict: ...
+
+
 # Roles the later issues fill in; named here so the registry and config know them.
 ROLES = ("scanner", "card", "token", "biometric", "locks", "cash")
