@@ -59,6 +59,7 @@ class KerongBoardSim:
         self.history = self.doors.history  # one record for the line and the doors
         self.port: str | None = None
         self._silent: frozenset[int] = frozenset()
+        self._silence_on_unlock = False
         self._corrupt = False
         self._split = False
         self._parser = codec.FrameParser()
@@ -122,6 +123,12 @@ class KerongBoardSim:
         # Replaced, never changed in place, so the bus thread always reads a whole set.
         self._silent = frozenset(self._silent | targets if on else self._silent - targets)
         self.history.record(SOURCE, "fault", fault="silent", on=on, board=board)
+
+    def silent_after_next_unlock(self) -> None:
+        """The board that receives the next unlock frame acts on it, then stops answering:
+        the unluckiest moment for a board to fail (the pulse went out, no reply comes)."""
+        self._silence_on_unlock = True
+        self.history.record(SOURCE, "fault", fault="silent_after_next_unlock", on=True)
 
     @property
     def silent_boards(self) -> set[int]:
@@ -194,6 +201,9 @@ class KerongBoardSim:
             self._reply(board, self.status_frame(board, codec.REPLY_BUS))
         elif frame.cmd == codec.CMD_UNLOCK:
             self._pulse(self._doors_of(board)[lock_index])
+            if self._silence_on_unlock:
+                self._silence_on_unlock = False
+                self.silent(True, board)
             if self.reply_to_unlock:
                 self._reply(board, self.status_frame(board, lock_index=lock_index))
         elif frame.cmd == codec.CMD_UNLOCK_ALL:

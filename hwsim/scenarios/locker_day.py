@@ -167,7 +167,7 @@ class Day:
         # The board goes quiet just as a recipient's code is accepted: the unlock frame
         # gets out but is never acknowledged. The opening stays under way until the
         # door's evidence arrives once the board answers again.
-        sim.silent(True)
+        sim.silent_after_next_unlock()
         self.injected.append("board stops answering")
         with self.c.subscribe() as events:
             started = await self.c.submit_code(parcel.trade_number, parcel.secret)
