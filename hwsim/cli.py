@@ -2,6 +2,7 @@
 
     hwsim scenario locker-day [--locks kerong|gpio] [--seed N] [--json]
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
+    hwsim store serve --folder DIR [--port N]                the store backend on loopback (see `hwsim store -h`)
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import asyncio
 import json
 import sys
 
-SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day"}
+SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.scenarios.store_outage",
+             "tags-day": "hwsim.scenarios.tags_day"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["kerong"]:
         from hwsim.kerong_console import console_main
         return console_main(argv[1:])
+    if argv[:1] == ["store"]:
+        from hwsim.store.cli import store_main
+        return store_main(argv[1:])
     parser = argparse.ArgumentParser(prog="hwsim", description="Hardware simulator for the pickup-point controller")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("scenario", help="run a scripted day against the real controller")
@@ -27,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")
+    sub.add_parser("store", help="the store backend emulated on loopback (see `hwsim store --help`)")
     args = parser.parse_args(argv)
 
     import importlib

@@ -75,6 +75,47 @@ class KeyFileError(KioskError):
     """A key file is missing, unreadable, malformed or readable by others."""
 
 
+# --- the store backend (kiosk.sync) ------------------------------------------------------
+
+class SyncError(KioskError):
+    """An exchange with the store backend failed. Nothing it carried was applied here."""
+
+
+class StoreUnreachable(SyncError, ConnectionError):
+    """No answer from the store: refused, reset, timed out or TLS failed.
+
+    The request may or may not have been processed there (an event batch is therefore
+    sent again later; the store drops what it already has by event id)."""
+
+
+class StoreRejected(SyncError):
+    """The store answered with an error status. ``status`` is the HTTP status and
+    ``code`` the store's error code (``"http_<status>"`` when it gave none)."""
+
+    def __init__(self, message: str, *, status: int, code: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.code = code or f"http_{status}"
+
+
+class StoreBusy(StoreRejected):
+    """The store asked us to slow down (429); ask again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, code: str = "rate_limited"):
+        super().__init__(message, status=429, code=code)
+        self.retry_after = retry_after
+
+
+class BadStoreReply(SyncError, ValueError):
+    """The store's reply is not what the protocol allows: not JSON, wrong shape, wrong
+    ids, too large. Treated as a failed exchange, reported, never applied."""
+
+
+class BadStoreSignature(BadStoreReply):
+    """A document said to come from the store does not carry a valid signature by the
+    store's pinned key. Rejected and reported; it never changes local state."""
+
+
 # --- storage -----------------------------------------------------------------------------
 
 class StorageError(KioskError):
@@ -132,3 +173,40 @@ class DoorFault(DomainError):
 
 class SeeStaff(DomainError):
     """The request cannot be completed by the machine; a person must help."""
+
+
+# --- parcel tags (F1, F2) ----------------------------------------------------------------
+
+class TagError(DomainError):
+    """A parcel tag (the 2-D code the store prints, docs/tags.md) cannot be used."""
+
+
+class TagMalformed(TagError, ValueError):
+    """Not a readable tag: not ours, truncated, damaged in reading, wrong length, or carrying
+    parameters outside the allowed bounds. Harmless by itself: scan again."""
+
+
+class TagUnsupportedVersion(TagMalformed):
+    """A tag of a format version or kind this controller does not know."""
+
+
+class TagForged(TagError):
+    """The tag is well formed but the store's signature does not verify: someone else made it."""
+
+
+class TagNotForThisSite(TagError):
+    """A genuine tag, made by the store for another pickup point."""
+
+
+class TagSwapped(TagError):
+    """A genuine tag for this site, but of another parcel than the label it is on."""
+
+
+class CounterIncomplete(DomainError):
+    """The counter has not read everything a hand-over needs yet. ``missing`` names what:
+    "label" (the parcel's trade number), "tag", "secret", or "verification" (confirm
+    without a fresh successful check)."""
+
+    def __init__(self, message: str, missing: str):
+        super().__init__(message)
+        self.missing = missing

@@ -23,7 +23,14 @@ REGISTRY: dict[str, dict[str, str]] = {
         "sim+kerong": "hwsim.kerong_board:kerong_sim",
         "sim+gpio": "hwsim.gpio_doors:gpio_sim",
     },
-    "scanner": {},
+    "scanner": {
+        "serial": "drivers.scanners.serial_scanner:ScannerSerial",
+        "hid": "drivers.scanners.hid:ScannerHid",
+        "camera": "drivers.scanners.camera:ScannerCamera",
+        "sim+serial-scanner": "hwsim.scanners.serial_scanner:serial_scanner_sim",
+        "sim+hid": "hwsim.scanners.keyboard:hid_sim",
+        "sim+camera": "hwsim.scanners.camera:camera_sim",
+    },
     "card": {},
     "token": {},
     "biometric": {},
@@ -31,7 +38,8 @@ REGISTRY: dict[str, dict[str, str]] = {
 }
 
 # Which pip package provides a module a driver needs, for the error message.
-_PACKAGE_OF = {"serial": "pyserial", "gpiozero": "gpiozero", "smartcard": "pyscard", "cv2": "opencv-python", "pyzbar": "pyzbar"}
+_PACKAGE_OF = {"serial": "pyserial", "gpiozero": "gpiozero", "smartcard": "pyscard", "cv2": "opencv-python-headless",
+               "pyzbar": "pyzbar", "zxingcpp": "zxing-cpp", "evdev": "evdev-binary", "segno": "segno", "numpy": "numpy"}
 
 
 def schemes(role: str) -> list[str]:

@@ -49,7 +49,7 @@ def normalise_trade_number(text: str) -> str:
 
 
 def valid_trade_number(text: str) -> bool:
-    return bool(TRADE_NUMBER.match(text or ""))
+    return bool(TRADE_NUMBER.fullmatch(text or ""))
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,13 @@ def reset_attempts(site: Site, clerk: str, trade_number: str) -> None:
         tx.audit(f"clerk:{clerk}", "attempts_reset", parcel.trade_number, was=parcel.failed_attempts)
 
 
-def hand_over(site: Site, clerk: str, trade_number: str, reason: str) -> None:
-    """A clerk hands the parcel over in person (after checking the recipient's proof)."""
+def hand_over(site: Site, clerk: str, trade_number: str, reason: str, *, method: str = "clerk",
+              evidence: dict | None = None) -> None:
+    """A clerk hands the parcel over in person (after checking the recipient's proof).
+
+    ``method`` and ``evidence`` say how the recipient was verified when the machine did
+    it (the counter: f1_tag, f2_tag, secret); they travel in the receipt notice.
+    Raises UnknownParcel, InvalidTransition."""
     parcel = _parcel(site, trade_number)
     if not reason.strip():
         raise InvalidTransition("a clerk hand-over needs a reason")
@@ -49,8 +54,8 @@ def hand_over(site: Site, clerk: str, trade_number: str, reason: str) -> None:
         if parcel.locker is not None:
             tx.save_locker(L.remove_parcel(tx.locker(parcel.locker)))
         tx.save_parcel(parcel.to(ParcelState.COLLECTED))
-        evidence = {"clerk": clerk, "reason": reason}
-        tx.emit("parcel_collected", parcel.trade_number, locker=parcel.locker, method="clerk", at=now, evidence=evidence)
+        evidence = {"clerk": clerk, "reason": reason, **(evidence or {})}
+        tx.emit("parcel_collected", parcel.trade_number, locker=parcel.locker, method=method, at=now, evidence=evidence)
         tx.audit(f"clerk:{clerk}", "parcel_collected", parcel.trade_number, locker=parcel.locker, **evidence)
     site.bus.publish("parcel_collected", now, trade_number=parcel.trade_number, locker=parcel.locker, by="clerk")
 

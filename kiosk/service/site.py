@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.devices.roles import LockBank
+from kiosk.security.tag_keys import TagKeys
 from kiosk.service.events import EventBus
 from kiosk.storage.store import Store
 
@@ -29,6 +30,10 @@ class Site:
     # stay responsive while a secret is checked. Two workers: this is a 2-core box.
     hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="hasher"))
     courier_sessions: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # F1/F2 tags: the store's public key and the site tag key (None: tags not set up here).
+    tag_keys: TagKeys | None = None
+    # Counter desks (kiosk.service.counter): what each desk has read and verified so far.
+    counter_desks: dict[str, object] = field(default_factory=dict)
 
     @property
     def locker_numbers(self) -> range:

@@ -33,6 +33,7 @@ def test_trade_numbers():
     assert valid_trade_number("1234-5678")
     assert not valid_trade_number("12")
     assert not valid_trade_number("1234;DROP")
+    assert not valid_trade_number("1234-5678\n")
 
 
 def test_parcel_locks_after_max_failures():

@@ -1,0 +1,225 @@
+"""Shared behaviour of every Scanner driver; drivers fill narrow hooks.
+
+The base class owns: idempotent open/close, the driver thread and its reconnect loop
+(backoff between attempts, close() interrupting any wait), duplicate suppression,
+subscriber fan-out, counters, ``health()`` and the repr. A driver implements::
+
+    _connect()     open the device; raise DeviceUnavailable (absent) or DeviceInitError
+    _disconnect()  release it (must not raise)
+    _pump()        one bounded piece of work: wait at most ~READ_SLICE_S for input, handle
+                   it, return; raise DeviceLost when the device went away
+    _reset()       forget a half-read code (after a reconnect)
+
+``open()`` connects once in the caller's thread, so a wrong path or a missing permission
+is an error at start-up, then starts the thread. After that, a device that goes away
+(USB unplugged, a pty closed) is retried every RETRY_S[i] seconds, and ``health()`` says
+so; subscribers hear nothing until it is back.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Callable
+
+from kiosk.devices.roles import Scan
+from kiosk.errors import DeviceError
+
+log = logging.getLogger(__name__)
+
+READ_SLICE_S = 0.05                     # the longest a pump may block: close() latency
+RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)  # reconnect backoff, the last value repeating
+
+
+def base_options(context: dict) -> dict:
+    """The part of a registry ``context`` a scanner takes (``monotonic``, for tests)."""
+    return {key: context[key] for key in ("monotonic",) if key in context}
+
+
+class DeviceLost(Exception):
+    """Raised by ``_pump`` when the device went away (unplugged, port closed)."""
+
+
+class DuplicateFilter:
+    """Drops a payload seen again within ``window`` seconds of its last sighting.
+
+    "Last sighting", not "last delivery": a code held in front of a camera, or a scanner
+    in continuous mode repeating it, stays suppressed for as long as it keeps coming,
+    and is delivered again once it was away for a whole window."""
+
+    def __init__(self, window: float):
+        self.window = window
+        self._last: dict[bytes, float] = {}
+
+    def is_duplicate(self, data: bytes, now: float) -> bool:
+        if self.window <= 0:
+            return False
+        last = self._last.get(data)
+        self._last[data] = now
+        if len(self._last) > 256:  # forget codes not seen for a window
+            self._last = {k: t for k, t in self._last.items() if now - t <= self.window}
+        return last is not None and now - last <= self.window
+
+
+class ScannerBase:
+    """Base of the scanner drivers. ``stats`` names what each driver counts."""
+
+    kind = "scanner"
+
+    def __init__(self, url: str, *, dedupe_ms: int = 1500, monotonic: Callable[[], float] = time.monotonic):
+        self.url = url
+        self._monotonic = monotonic
+        self._dedupe = DuplicateFilter(dedupe_ms / 1000)
+        self._subscribers: list[Callable[[Scan], None]] = []
+        # every key present from the start: health() reads zeros, not absences
+        self._counts = collections.Counter(dict.fromkeys(("scans", "duplicates", "disconnects", "reconnects",
+                                                           "errors"), 0))
+        self._lock = threading.Lock()          # counters, health
+        self._open_lock = threading.Lock()     # open/close
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._is_open = False
+        self._state, self._detail, self._since = "closed", "", monotonic()
+
+    # --- the Scanner role ------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._is_open
+
+    def open(self) -> None:
+        """Connect and start reading. Idempotent. Raises DeviceUnavailable (no such device,
+        missing package), DeviceInitError (cannot open it)."""
+        with self._open_lock:
+            if self._is_open:
+                return
+            self._stop.clear()
+            self._connect()
+            self._set_state("connected")
+            self._is_open = True
+            self._threads = [threading.Thread(target=target, name=f"{name} {self.url}", daemon=True)
+                             for name, target in self._thread_targets()]
+            for thread in self._threads:
+                thread.start()
+
+    def close(self) -> None:
+        """Stop reading and release the device. Idempotent; never raises DeviceError."""
+        with self._open_lock:
+            if not self._is_open:
+                return
+            self._is_open = False
+            self._stop.set()
+            self._wake()
+            for thread in self._threads:
+                thread.join()
+            self._threads = []
+            self._disconnect()
+            self._set_state("closed")
+
+    def subscribe(self, callback: Callable[[Scan], None]) -> None:
+        """Call ``callback(scan)`` from the driver's thread for every new code."""
+        self._subscribers.append(callback)
+
+    def health(self) -> dict:
+        """``state`` (connected, reconnecting, closed), ``ok``, ``detail`` (why not ok),
+        ``since`` (monotonic time of the last change), ``reconnects`` and the counters."""
+        with self._lock:
+            return {"state": self._state, "ok": self._state == "connected", "detail": self._detail,
+                    "since": self._since, **self._stats_locked()}
+
+    @property
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return self._stats_locked()
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url!r} {self._state}>"
+
+    # --- for drivers ---------------------------------------------------------------------
+
+    def _thread_targets(self) -> list[tuple[str, Callable[[], None]]]:
+        """The threads ``open()`` starts; by default one running the reconnect loop."""
+        return [(self.kind, self._run)]
+
+    def _wake(self) -> None:
+        """Make a blocked ``_pump`` return soon (close() calls it). Optional."""
+
+    def _run(self) -> None:
+        """Pump while connected; reconnect with backoff when the device is lost."""
+        attempt = 0
+        connected = True
+        while not self._stop.is_set():
+            try:
+                if not connected:
+                    self._connect()
+                    connected, attempt = True, 0
+                    self._count("reconnects")
+                    self._set_state("connected")
+                    log.info("%s: device back", self.url)
+                self._pump()
+            except (DeviceLost, DeviceError, OSError) as err:
+                if connected:
+                    log.warning("%s: device lost: %s", self.url, err)
+                    self._disconnect()
+                    self._reset()
+                    self._count("disconnects")
+                    connected = False
+                self._set_state("reconnecting", f"{type(err).__name__}: {err}")
+                self._stop.wait(RETRY_S[min(attempt, len(RETRY_S) - 1)])
+                attempt += 1
+            except Exception:  # a bug: keep the kiosk alive, say so in health()
+                log.exception("%s: scanner thread failed", self.url)
+                self._count("errors")
+                self._set_state("reconnecting", "driver error (see log)")
+                self._disconnect()
+                connected = False
+                self._stop.wait(RETRY_S[-1])
+
+    def _deliver(self, data: bytes, symbology: str) -> bool:
+        """Hand a complete code to every subscriber unless it is a duplicate. True if delivered."""
+        now = self._monotonic()
+        if self._dedupe.is_duplicate(data, now):
+            self._count("duplicates")
+            return False
+        self._count("scans")
+        scan = Scan(data, symbology, self.url, now)
+        for callback in list(self._subscribers):
+            try:
+                callback(scan)
+            except Exception:  # a subscriber's bug must not kill the driver's thread
+                log.exception("scan subscriber failed on a %s code", symbology)
+        return True
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[key] += n
+
+    def _stats_locked(self) -> dict[str, int]:
+        return dict(self._counts)
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        with self._lock:
+            if state != self._state:
+                self._state, self._since = state, self._monotonic()
+            self._detail = detail
+
+    def _connect(self) -> None:
+        raise NotImplementedError
+
+    def _disconnect(self) -> None:
+        raise NotImplementedError
+
+    def _pump(self) -> None:
+        raise NotImplementedError
+
+    def _reset(self) -> None:
+        pass

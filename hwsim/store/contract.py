@@ -1,0 +1,255 @@
+"""The contract's HTTP face: routes, request authentication, faults, signed replies.
+
+One request goes through, in order:
+    route (404 / 405 + Allow) → faults before handling (rate_limit 429, http_500, slow)
+    → who is asking (X-Site-Id 400/401, X-Site-Signature 401, path site 403)
+    → body or query (415, 400) → the operation (hwsim.store.operations)
+    → faults after handling (timeout_after_processing, out_of_order, bad_signature,
+      malformed_json; on 2xx replies only) → the reply, recorded in the history.
+
+The site's signature covers ``METHOD SP TARGET LF BODY`` (docs/api/PROTOCOL.md); the
+store's documents are ``{"document", "signature"}`` over their canonical JSON.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.clock import Clock
+from kiosk.security.keys import load_public_key, sign, unb64url
+from hwsim.history import History
+from hwsim.store import wire
+from hwsim.store.faults import Faults
+from hwsim.store.operations import Operations
+from hwsim.store.server import Reply, Request, error_reply, json_reply
+
+_SITE = r"/v1/sites/(?P<site_id>[^/]+)"
+# (method, path pattern, operation name, signed reply)
+ROUTES = (
+    ("GET", re.compile(rf"^{_SITE}/manifest$"), "manifest", True),
+    ("GET", re.compile(rf"^{_SITE}/setup$"), "setup", True),
+    ("POST", re.compile(rf"^{_SITE}/events$"), "events", False),
+    ("POST", re.compile(rf"^{_SITE}/verify$"), "verify", True),
+    ("GET", re.compile(rf"^{_SITE}/biometric-references/(?P<trade_number>[^/]+)$"), "biometric_reference", True),
+    ("POST", re.compile(rf"^{_SITE}/biometric-match$"), "biometric_match", True),
+    ("POST", re.compile(rf"^{_SITE}/card-signatures$"), "card_signatures", False),
+    ("GET", re.compile(r"^/v1/time$"), "time", True),
+)
+_BODIES = {"events": wire.event_batch, "verify": wire.verify_request, "biometric_match": wire.match_request,
+           "card_signatures": wire.card_signature}
+_QUERIES = {"manifest": "cursor", "time": "nonce"}
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the store saw it (``fault``: the faults applied, joined by "+")."""
+
+    at: float
+    method: str
+    path: str
+    query: str
+    site_id: str | None             # as claimed in X-Site-Id (authenticated only when status < 400)
+    status: int | None
+    fault: str | None
+
+
+def signing_input(method: str, target: str | bytes, body: bytes) -> bytes:
+    """The bytes a site signs for one request (docs/api/PROTOCOL.md, "Transport and identity"):
+    ``METHOD SP TARGET LF BODY``. ``target`` as sent on the request line (ASCII when a str)."""
+    if isinstance(target, str):
+        target = target.encode("ascii")
+    return method.upper().encode("ascii") + b" " + target + b"\n" + body
+
+
+class ContractApp:
+    """The /v1 API as a callable for ``server.Listener``. Thread-safe."""
+
+    def __init__(self, ops: Operations, faults: Faults, key: Ed25519PrivateKey, history: History, clock: Clock):
+        self.ops = ops
+        self.faults = faults
+        self.key = key
+        self.wrong_key = Ed25519PrivateKey.generate()   # for the bad_signature fault
+        self.history = history
+        self.clock = clock
+
+    def __call__(self, request: Request) -> Reply:
+        applied: list[str] = []
+        claimed = request.headers.get("X-Site-Id")
+        try:
+            route, params = self._route(request)
+            self._faults_before(request, applied)
+            site_id = self._authenticate(request, params)
+            reply = self._handle(request, route, params, site_id, applied)
+        except wire.ApiError as err:
+            reply = error_reply(err.status, err.code, str(err), err.headers)
+        except _Injected500:
+            reply = error_reply(500, "internal", "injected fault: http_500")
+        query = request.target.partition("?")[2]
+        self.history.record("store", "request", record=RequestRecord(
+            self.clock.now(), request.method, request.path, query, claimed[:64] if claimed else None,
+            None if reply.drop else reply.status, "+".join(applied) or None))
+        return reply
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def _route(self, request: Request):
+        allowed = []
+        for method, pattern, name, signed in ROUTES:
+            match = pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            if method == request.method:
+                return (name, signed), {k: unquote(v) for k, v in match.groupdict().items()}
+            allowed.append(method)
+        if not allowed:
+            raise wire.ApiError("not_found", f"no such operation: {request.path}", 404)
+        raise wire.ApiError("method_not_allowed", f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                            405, {"Allow": ", ".join(allowed)})
+
+    def _faults_before(self, request: Request, applied: list[str]) -> None:
+        limited = self.faults.roll("rate_limit", request.path)
+        if limited is not None:
+            applied.append("rate_limit")
+            raise wire.RateLimited("injected fault: rate_limit", limited["retry_after"])
+        if self.faults.roll("http_500", request.path) is not None:
+            applied.append("http_500")
+            raise _Injected500()
+        slow = self.faults.roll("slow", request.path)
+        if slow is not None:
+            applied.append("slow")
+            request.cancelled.wait(slow["seconds"])
+
+    def _authenticate(self, request: Request, params: dict) -> str:
+        site_id = request.headers.get("X-Site-Id")
+        if site_id is None or not wire.SITE_ID.fullmatch(site_id):
+            raise wire.ApiError("bad_header", "X-Site-Id is required: 1..64 of A-Z a-z 0-9 _ -", 400)
+        key_text = self.ops.db.site_key(site_id)
+        if key_text is None:
+            raise wire.ApiError("unknown_site", f"site {site_id} is not registered at this store", 401)
+        signature = request.headers.get("X-Site-Signature")
+        if not signature:
+            raise wire.ApiError("missing_signature", "X-Site-Signature is required on every request", 401)
+        try:
+            # http.server decoded the request line as Latin-1: encoding back gives the bytes sent.
+            signed = signing_input(request.method, request.target.encode("latin-1"), request.body)
+            load_public_key(key_text).verify(unb64url(signature), signed)
+        except Exception:  # InvalidSignature, or not base64url / not 64 bytes
+            raise wire.ApiError("bad_signature", "X-Site-Signature does not verify with this site's key", 401) from None
+        if "site_id" in params and params["site_id"] != site_id:
+            raise wire.ApiError("site_mismatch", "X-Site-Id differs from the site in the path", 403)
+        return site_id
+
+    def _handle(self, request: Request, route, params: dict, site_id: str, applied: list[str]) -> Reply:
+        name, signed = route
+        query_name = _QUERIES.get(name)
+        query_value = wire.query_token(request.query, query_name, {query_name} if query_name else set())
+        body = None
+        if name in _BODIES:
+            content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                raise wire.ApiError("unsupported_media_type", "send the body as application/json", 415)
+            body = _BODIES[name](wire.parse_json(request.body))
+        if "trade_number" in params and not wire.TRADE_NUMBER.fullmatch(params["trade_number"]):
+            raise wire.ApiError("unknown_parcel", "not a trade number", 404)
+        out_of_order = name in ("manifest", "events") and self._roll("out_of_order", request, applied)
+        value = self._operate(name, site_id, params, body, query_value, out_of_order)
+        return self._reply(request, name, value, signed, applied)
+
+    def _operate(self, name: str, site_id: str, params: dict, body, query_value, out_of_order: bool):
+        ops = self.ops
+        if name == "manifest":
+            return ops.manifest(site_id, query_value, stale=out_of_order)
+        if name == "setup":
+            return ops.setup(site_id)
+        if name == "events":
+            ack = ops.receive_events(site_id, body)
+            return _mangle_ack(ack) if out_of_order else ack
+        if name == "verify":
+            return ops.verify(site_id, body)
+        if name == "biometric_reference":
+            return ops.biometric_reference(site_id, params["trade_number"])
+        if name == "biometric_match":
+            return ops.biometric_match(site_id, body)
+        if name == "card_signatures":
+            return ops.card_signature(site_id, body)
+        return ops.time(query_value)
+
+    def _reply(self, request: Request, name: str, value: dict, signed: bool, applied: list[str]) -> Reply:
+        if signed:
+            bad = self.faults.roll("bad_signature", request.path)
+            if bad is not None:
+                applied.append("bad_signature")
+            value = self._envelope(name, value, bad["variant"] if bad else None)
+        reply = json_reply(200, value)
+        broken = self.faults.roll("malformed_json", request.path)
+        if broken is not None:
+            applied.append("malformed_json")
+            _break(reply, broken["variant"])
+        late = self.faults.roll("timeout_after_processing", request.path)
+        if late is not None:
+            applied.append("timeout_after_processing")
+            if late["mode"] == "drop":
+                reply.drop = True
+            else:
+                reply.hold_s = late["seconds"]
+        return reply
+
+    def _envelope(self, name: str, document: dict, bad: str | None) -> dict:
+        if bad == "wrong_key":
+            return {"document": document, "signature": sign(self.wrong_key, document)}
+        signature = sign(self.key, document)
+        if bad == "tampered":
+            document = _tamper(name, copy.deepcopy(document))
+        return {"document": document, "signature": signature}
+
+    def _roll(self, fault: str, request: Request, applied: list[str]) -> bool:
+        if self.faults.roll(fault, request.path) is None:
+            return False
+        applied.append(fault)
+        return True
+
+
+class _Injected500(Exception):
+    pass
+
+
+def _mangle_ack(ack: dict) -> dict:
+    """An acknowledgement that leaves out one id of the batch and names one never sent."""
+    accepted, duplicates = list(ack["accepted"]), list(ack["duplicates"])
+    (accepted if accepted else duplicates).pop()
+    accepted.append(secrets.token_hex(16))
+    return {"accepted": accepted, "duplicates": duplicates}
+
+
+def _tamper(name: str, doc: dict) -> dict:
+    """Change a signed document after signing, the way an attacker in the middle would."""
+    if "result" in doc:
+        doc["result"] = "mismatch" if doc["result"] == "match" else "match"
+    elif name == "manifest":
+        if doc["parcels"]:
+            doc["parcels"][0]["amount_due"] += 1
+        else:
+            doc["cancelled"].append("0000-0000")
+    elif name == "setup":
+        doc["hold_days"] += 1
+    elif name == "biometric_reference":
+        doc["template"] = doc["template"][::-1]
+    else:
+        doc["now"] = "2000-01-01T00:00:00.000Z"
+    return doc
+
+
+def _break(reply: Reply, variant: str) -> None:
+    if variant == "truncated":
+        reply.body = reply.body[:max(1, len(reply.body) // 2)]
+    elif variant == "not_json":
+        reply.body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        reply.content_type = "text/html"
+    else:
+        reply.body = b'{"status": "ok"}'

@@ -1,0 +1,180 @@
+"""What the store does for each message of the protocol (docs/api/PROTOCOL.md), HTTP aside.
+
+Each method takes an already authenticated site and an already checked request
+(hwsim.store.wire) and returns the document to send: ``contract.py`` signs it, applies
+faults and writes it. Refusals are raised as ``wire.ApiError`` (``RateLimited`` for 429).
+
+Online checks (``verify``, ``biometric_match``) count attempts per site and per parcel in
+sliding windows on the injected clock, and lock a parcel after ``lock_after`` wrong
+answers in a row. Central biometric matching is a stand-in: a template matches when its
+SHA-256 equals that of the stored reference (F5 replaces it with a real matcher).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import threading
+from dataclasses import dataclass
+
+from kiosk.clock import Clock, iso
+from kiosk.security.keys import b64url, unb64url
+from kiosk.security.secrets import verify_secret
+from hwsim.store.db import OPEN_STATES, StoreDB
+from hwsim.store.wire import ApiError, RateLimited
+
+# Methods whose secret the manifest carries (as its hash) for a local check.
+HASH_METHODS = ("secret", "locker", "f1_tag", "f2_tag", "token")
+TEMPLATE_FORMAT = "opaque-v1"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How often a site, and a parcel, may ask for an online check; when a parcel locks."""
+
+    site_max: int = 60
+    site_window_s: float = 60.0
+    parcel_max: int = 10
+    parcel_window_s: float = 300.0
+    lock_after: int = 5
+
+    def __post_init__(self) -> None:
+        if min(self.site_max, self.parcel_max, self.lock_after) < 1:
+            raise ValueError("limits must be at least 1")
+        if min(self.site_window_s, self.parcel_window_s) <= 0:
+            raise ValueError("windows must be longer than 0 s")
+
+
+class Operations:
+    """The store's side of every message. Thread-safe (the database is)."""
+
+    def __init__(self, db: StoreDB, clock: Clock, limits: Limits, page_size: int):
+        if page_size < 1:
+            raise ValueError("manifest_page_size must be at least 1")
+        self.db = db
+        self.clock = clock
+        self.limits = limits
+        self.page_size = page_size
+        self._attempts_lock = threading.Lock()   # check-then-count is one step
+
+    # --- manifest and set-up --------------------------------------------------------------
+
+    def manifest(self, site_id: str, cursor: str | None, *, stale: bool = False) -> dict:
+        """One page of changes after ``cursor``. ``stale`` (a fault): a page answering another
+        cursor — the first page when a cursor was sent, else an empty page after the newest
+        change. Raises ApiError 410 cursor_unknown."""
+        current = self.db.current_change()
+        since = 0
+        if cursor is not None:
+            if not cursor.isdigit() or len(cursor) > 18 or int(cursor) > current:
+                raise ApiError("cursor_unknown", "this store did not issue that cursor; pull again without one", 410)
+            since = int(cursor)
+        answered = cursor
+        if stale:
+            answered, since = (None, 0) if cursor is not None else (str(current), current)
+        rows = self.db.changes(site_id, since, self.page_size + 1)
+        more = len(rows) > self.page_size
+        rows = rows[:self.page_size]
+        parcels = [self._entry(r) for r in rows if r["state"] in OPEN_STATES]
+        cancelled = [r["trade_number"] for r in rows if r["state"] == "cancelled"]
+        return {"site_id": site_id, "since": answered, "cursor": str(rows[-1]["change"] if rows else since),
+                "complete": not more, "parcels": parcels, "cancelled": cancelled}
+
+    @staticmethod
+    def _entry(row) -> dict:
+        entry = {"trade_number": row["trade_number"], "method": row["method"], "amount_due": row["amount_due"],
+                 "hold_deadline": iso(row["hold_deadline"])}
+        if row["method"] in HASH_METHODS and row["secret_hash"]:
+            entry["secret_hash"] = row["secret_hash"]
+        if row["locker_hint"] is not None:
+            entry["locker_hint"] = row["locker_hint"]
+        return entry
+
+    def setup(self, site_id: str) -> dict:
+        return {"site_id": site_id, **self.db.setup(site_id)}
+
+    # --- events and card signatures -------------------------------------------------------
+
+    def receive_events(self, site_id: str, events: list[dict]) -> dict:
+        accepted, duplicates = self.db.receive_events(site_id, events, self.clock.now())
+        return {"accepted": accepted, "duplicates": duplicates}
+
+    def card_signature(self, site_id: str, upload: dict) -> dict:
+        """Raises ApiError 404 unknown_parcel."""
+        if self.db.parcel(site_id, upload["trade_number"]) is None:
+            raise ApiError("unknown_parcel", f"parcel {upload['trade_number']} was never sent to this site", 404)
+        self.db.add_card_signature(site_id, upload, self.clock.now())
+        return {"stored": True}
+
+    # --- online checks --------------------------------------------------------------------
+
+    def verify(self, site_id: str, request: dict) -> dict:
+        """The answer to an online secret check. Raises RateLimited, ApiError 409 wrong_method."""
+        trade = request["trade_number"]
+        self._count_attempt(site_id, trade)
+        row = self.db.parcel(site_id, trade)
+        result = "unknown"
+        if row is not None and row["state"] in OPEN_STATES and row["secret_hash"]:
+            if row["method"] != request["method"]:
+                raise ApiError("wrong_method", f"parcel {trade} is verified by {row['method']}, "
+                                               f"not {request['method']}", 409)
+            result = self._judge(site_id, row, lambda: verify_secret(request["secret"], row["secret_hash"]))
+        return {"trade_number": trade, "request_id": request["request_id"], "result": result}
+
+    def biometric_reference(self, site_id: str, trade_number: str) -> dict:
+        """The reference template for local matching. Raises ApiError 404 unknown_parcel."""
+        row = self.db.parcel(site_id, trade_number)
+        template = self.db.biometric_template(trade_number) if row is not None else None
+        if row is None or row["state"] not in OPEN_STATES or row["method"] != "biometric" or template is None:
+            raise ApiError("unknown_parcel", f"no biometric parcel {trade_number} is to be handed over here", 404)
+        return {"site_id": site_id, "trade_number": trade_number, "format": TEMPLATE_FORMAT,
+                "template": b64url(template)}
+
+    def biometric_match(self, site_id: str, request: dict) -> dict:
+        """Central matching (exact template digest, until F5). Raises RateLimited, ApiError 409."""
+        trade = request["trade_number"]
+        self._count_attempt(site_id, trade)
+        row = self.db.parcel(site_id, trade)
+        template = self.db.biometric_template(trade) if row is not None else None
+        result = "unknown"
+        if row is not None and row["state"] in OPEN_STATES and template is not None:
+            if row["method"] != "biometric":
+                raise ApiError("wrong_method", f"parcel {trade} is verified by {row['method']}, not biometric", 409)
+            offered = hashlib.sha256(unb64url(request["template"])).digest()
+            result = self._judge(site_id, row, lambda: hmac.compare_digest(offered, hashlib.sha256(template).digest()))
+        # The offered template is not kept: it goes out of scope here.
+        return {"trade_number": trade, "request_id": request["request_id"], "result": result}
+
+    def _judge(self, site_id: str, row, check) -> str:
+        if row["locked"]:
+            return "locked"
+        if check():
+            self.db.record_outcome(site_id, row["trade_number"], True, self.limits.lock_after)
+            return "match"
+        locked = self.db.record_outcome(site_id, row["trade_number"], False, self.limits.lock_after)
+        return "locked" if locked else "mismatch"
+
+    def _count_attempt(self, site_id: str, trade_number: str) -> None:
+        """Count one attempt, or raise RateLimited when the site or the parcel asks too often."""
+        lim = self.limits
+        with self._attempts_lock:
+            now = self.clock.now()
+            waits = []
+            for key, most, window in ((None, lim.site_max, lim.site_window_s),
+                                      (trade_number, lim.parcel_max, lim.parcel_window_s)):
+                times = self.db.attempts_since(site_id, key, now - window)
+                if len(times) >= most:
+                    waits.append(times[len(times) - most] + window - now)
+            if waits:
+                retry = max(1, math.ceil(max(waits)))
+                raise RateLimited(f"too many checks; ask again in {retry} s", retry)
+            self.db.add_attempt(site_id, trade_number, now, now - max(lim.site_window_s, lim.parcel_window_s))
+
+    # --- time ----------------------------------------------------------------------------
+
+    def time(self, nonce: str | None) -> dict:
+        doc = {"now": iso(self.clock.now())}
+        if nonce is not None:
+            doc["nonce"] = nonce
+        return doc

@@ -1,0 +1,116 @@
+"""Fixtures for the store emulator's tests: a started emulator on a manual clock, a site
+registered with a fresh key, and a small signing HTTP client written here (not the sync
+engine's), so that the emulator is checked by a client that is not the one it serves."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.clock import ManualClock, iso
+from kiosk.security.keys import b64url, canonical_bytes, load_public_key, public_key_text, verify
+from kiosk.security.secrets import HashParams
+from hwsim.store import StoreEmulator, signing_input
+
+CHEAP = HashParams(memory_kib=1024, iterations=1, lanes=1)   # tests only: fast hashes
+SITE = "sim-0001"
+
+
+class SiteClient:
+    """Signs every request as PROTOCOL.md says: METHOD SP TARGET LF BODY."""
+
+    def __init__(self, base_url: str, site_id: str, key: Ed25519PrivateKey, timeout: float = 10.0):
+        self.site_id = site_id
+        self.key = key
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def request(self, method: str, path: str, body=None, *, params=None, raw: bytes | None = None,
+                headers: dict | None = None, sign: bool = True, key: Ed25519PrivateKey | None = None,
+                site_id: str | None = None, timeout=httpx.USE_CLIENT_DEFAULT) -> httpx.Response:
+        content = raw if raw is not None else (canonical_bytes(body) if body is not None else b"")
+        all_headers = {"X-Site-Id": site_id or self.site_id}
+        if content or method == "POST":
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        request = self.http.build_request(method, path, content=content or None, params=params,
+                                          headers=all_headers, timeout=timeout)
+        if sign:
+            target = request.url.raw_path.decode("ascii")
+            request.headers["X-Site-Signature"] = b64url((key or self.key).sign(signing_input(method, target, content)))
+        return self.http.send(request)
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body, **kw) -> httpx.Response:
+        return self.request("POST", path, body, **kw)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def opened(response: httpx.Response, store: StoreEmulator) -> dict:
+    """The document of a signed reply, after checking the signature with the store's key."""
+    assert response.status_code == 200, response.text
+    envelope = response.json()
+    assert set(envelope) == {"document", "signature"}
+    assert verify(load_public_key(store.public_key_text), envelope["document"], envelope["signature"])
+    return envelope["document"]
+
+
+def wait_for(condition, timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll ``condition`` until it holds (a condition, not a fixed sleep). Fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+def event(seq: int, kind: str = "parcel_arrived", trade_number: str | None = "1234-5678", **payload) -> dict:
+    return {"event_id": uuid.uuid4().hex, "seq": seq, "kind": kind, "trade_number": trade_number,
+            "created_at": iso(1_800_000_000 + seq), "payload": payload}
+
+
+@pytest.fixture
+def clock():
+    return ManualClock()
+
+
+@pytest.fixture
+def site_key():
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def make_store(tmp_path, clock, site_key):
+    """Build (and afterwards close) emulators with options; the site is registered."""
+    made = []
+
+    def make(**options) -> StoreEmulator:
+        options.setdefault("hash_params", CHEAP)
+        options.setdefault("seed", 7)
+        store = StoreEmulator(tmp_path / f"store{len(made)}", clock=clock, **options)
+        made.append(store)
+        store.start()
+        store.register_site(SITE, public_key_text(site_key.public_key()))
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def store(make_store):
+    return make_store()
+
+
+@pytest.fixture
+def client(store, site_key):
+    c = SiteClient(store.url, SITE, site_key)
+    yield c
+    c.close()
