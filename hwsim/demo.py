@@ -48,11 +48,12 @@ async def prepare(locks: str, folder: Path, seed: int | None) -> SimSite:
 
 
 def describe(site: SimSite) -> str:
-    lines = ["Demo parcels (what each recipient was told by the store):", ""]
+    """What the store told each recipient, one short line a parcel (fits the door panel)."""
+    lines = ["Demo parcels: trade number, secret", ""]
     for parcel in site.parcels:
         state = site.controller.store.parcel(parcel.trade_number)
-        where = f"locker {state.locker}" if state.locker else "not delivered yet"
-        lines.append(f"  trade number {parcel.trade_number}   secret {parcel.secret}   ({state.state.value}, {where})")
+        where = f"locker {state.locker}" if state.locker else state.state.value
+        lines.append(f"{parcel.trade_number}  {parcel.secret}  {where}")
     lines += ["", f"Courier code: {COURIER_CODE}", ""]
     return "\n".join(lines)
 
@@ -65,12 +66,16 @@ async def main(locks: str, folder: Path, seed: int | None) -> None:
     try:
         notes = describe(site)
         print(notes)
-        app = RecipientApp(site.controller, side_panel=DoorPanel(site, notes=notes))
+        app = RecipientApp(site.controller, side_panel=lambda: DoorPanel(site, notes=notes))
         await app.run_async()
+        store = site.controller.store
+        summary = describe(site) + (
+            f"Waiting in the outbox for the store: {len(store.outbox(pending_only=True))} event(s) "
+            f"({', '.join(sorted({e['kind'] for e in store.outbox()})) or 'none'}).\n"
+            f"Audit chain: {'ok' if store.verify_audit().ok else 'BROKEN'}.")
     finally:
         await site.controller.stop()
-    print(describe(site))
-    print(f"The demo's database is {folder / 'kiosk.db'}; outbox and audit log are in it.")
+    print(summary)
 
 
 def run_demo(locks: str = "kerong", state_dir: Path | None = None, seed: int | None = None) -> int:

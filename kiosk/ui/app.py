@@ -131,7 +131,11 @@ class RecipientApp(App):
         self.language = self.next_language
 
     def action_go_idle(self) -> None:
-        """Back to the start with everything cleared: fields, courier session, language."""
+        """Back to the start with everything cleared: fields, courier session, language.
+        Not while the screen waits for the service: its answer (a door opening) must be shown."""
+        screen = self.screen
+        if isinstance(screen, KioskScreen) and not screen.can_go_idle():
+            return
         self._end_courier_session()
         self.language = self.languages[0]
         if not isinstance(self.screen, IdleScreen):

@@ -28,11 +28,9 @@ class Texts:
     courier: str
 
     # --- common ---------------------------------------------------------------------
-    back: str
     cancel: str
     clear: str
     ok: str
-    next: str
     checking: str
     finish: str
     step: str                    # {n} of {total}
@@ -103,11 +101,9 @@ EN = Texts(
     collect="Collect a parcel",
     collect_hint="Touch the screen or press any key to start",
     courier="Courier drop-off",
-    back="Back",
     cancel="Cancel",
     clear="Clear",
     ok="OK",
-    next="Next",
     checking="Checking…",
     finish="Finish",
     step="Step {n} of {total}",
@@ -168,11 +164,9 @@ JA = Texts(
     collect="荷物を受け取る",
     collect_hint="画面にタッチするか、キーを押して始めてください",
     courier="配達員の方（預け入れ）",
-    back="戻る",
     cancel="やめる",
     clear="クリア",
     ok="OK",
-    next="次へ",
     checking="確認しています…",
     finish="終了",
     step="手順 {n}／{total}",

@@ -171,11 +171,11 @@ class CodeFormScreen(KioskScreen):
         if self.FIELDS[index].secret:
             self.inputs[index].clear()
         self.problem.say(None)
+        self._set_busy(True)  # now, not in the worker: a second Enter must find the form busy
         self._complete(index, value)
 
-    @work(exclusive=True, group="form-submit")
+    @work(group="form-submit")  # never exclusive: cancelling a sent command would lose its answer
     async def _complete(self, index: int, value: str) -> None:
-        self._set_busy(True)
         try:
             await self.field_done(index, value)
         except Exception:
