@@ -1,7 +1,9 @@
 """A whole simulated pickup point: config, parcels, controller and emulated locks.
 
 Used by ``kiosk demo``, ``hwsim scenario``, the benchmarks and the tests, so all of them
-run the real controller and the real lock drivers against the same emulators.
+run the real controller and the real lock drivers against the same emulators. With
+``store=`` (a hwsim.store.StoreEmulator) the site is linked to an emulated store backend:
+its key is registered there and ``[store]`` points at it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from kiosk.clock import Clock, ManualClock
 from kiosk.config import load
+from kiosk.security.keys import load_or_create_site_key, public_key_text
 from kiosk.security.secrets import HashParams, hash_secret
 from kiosk.service import manifest
 from kiosk.service.controller import Controller
@@ -60,11 +63,39 @@ code_hash = "{hash_secret(COURIER_CODE, hash_params)}"
     return path
 
 
+def _toml(value) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def store_config(store, *, verification: dict | None = None, **settings) -> str:
+    """The ``[store]`` (and ``[verification]``) tables of a site linked to ``store``, a
+    StoreEmulator that has been started: its URL and its pinned key, then ``settings``
+    (batch_size, timeout_s, backoff_max_s, ...) and ``verification`` as given."""
+    lines = ["", "[store]", f"url = {_toml(store.url)}", f"public_key = {_toml(store.public_key_text)}"]
+    lines += [f"{key} = {_toml(value)}" for key, value in settings.items()]
+    if verification:
+        lines += ["", "[verification]"] + [f"{key} = {_toml(value)}" for key, value in verification.items()]
+    return "\n".join(lines) + "\n"
+
+
+def register_site(config, store) -> str:
+    """Create the site's key (as the controller will find it) and register it with ``store``."""
+    key = load_or_create_site_key(config.site_key_path)
+    text = public_key_text(key.public_key())
+    store.register_site(config.site_id, text)
+    return text
+
+
 @dataclass
 class SimSite:
     controller: Controller
     clock: Clock
     parcels: list[DemoParcel] = field(default_factory=list)
+    store: object | None = None   # the StoreEmulator the site is linked to, if any
 
     @property
     def sim(self):
@@ -96,9 +127,16 @@ class SimSite:
         return started.locker
 
 
-async def start_site(folder: Path, *, clock: Clock | None = None, **config_kw) -> SimSite:
+async def start_site(folder: Path, *, clock: Clock | None = None, store=None, store_settings: dict | None = None,
+                     verification: dict | None = None, rng: random.Random | None = None, **config_kw) -> SimSite:
+    """Start a simulated site; with ``store`` (a started StoreEmulator) linked to it."""
+    if store is not None:
+        config_kw["extra"] = config_kw.get("extra", "") + store_config(store, verification=verification,
+                                                                         **(store_settings or {}))
     config = load(write_config(folder, **config_kw))
+    if store is not None:
+        register_site(config, store)
     clock = clock or ManualClock()
-    controller = Controller(config, clock=clock)
+    controller = Controller(config, clock=clock, rng=rng)
     await controller.start()
-    return SimSite(controller, clock)
+    return SimSite(controller, clock, store=store)

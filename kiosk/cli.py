@@ -5,7 +5,9 @@
                                      recipient screen in this terminal
     kiosk check-config PATH          validate a config; exit 2 listing every problem
     kiosk audit verify --config PATH check the audit log's hash chain
-    kiosk status --config PATH       lockers, parcels and outbox, read-only
+    kiosk status --config PATH       lockers, parcels, outbox and the store link, read-only
+    kiosk site-key --config PATH     print the site's public key (to register with the store);
+                                     creates the key pair on first use
     kiosk hash-secret                print the Argon2id hash of a code read from stdin
 
 Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad configuration.
@@ -19,10 +21,12 @@ import getpass
 import json
 import logging
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
 from kiosk import config as config_mod
+from kiosk.clock import iso
 from kiosk.errors import ConfigError, KioskError, StorageError
 from kiosk.security.secrets import HashParams, hash_secret
 from kiosk.storage import audit, db
@@ -56,11 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", required=True, type=Path)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("site-key", help="print the site's public key for the store (created on first use)")
+    p.add_argument("--config", required=True, type=Path)
+
     p = sub.add_parser("hash-secret", help="hash a code for the config or a manifest (read from stdin)")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
     try:
         return COMMANDS[args.command](args)
     except ConfigError as err:
@@ -107,7 +116,8 @@ def cmd_audit(args) -> int:
 def cmd_status(args) -> int:
     from kiosk.storage.store import Reader
 
-    path = _database_of(args)
+    cfg = config_mod.load(args.config)
+    path = cfg.database
     if not path.is_file():
         raise StorageError(f"{path}: no such database (has the controller run yet?)")
     reader = Reader(db.connect(path, readonly=True))
@@ -116,16 +126,52 @@ def cmd_status(args) -> int:
         parcels[parcel.state.value] = parcels.get(parcel.state.value, 0) + 1
     lockers = [{"number": lk.number, "state": lk.state.value, "door": lk.door, "fault": lk.fault}
                for lk in reader.lockers()]
-    pending = reader.outbox(pending_only=True)
-    status = {"parcels": parcels, "lockers": lockers, "outbox_pending": len(pending),
-              "oldest_pending": pending[0]["created_at"] if pending else None}
+    sync = _sync_summary(reader)
+    status = {"parcels": parcels, "lockers": lockers, "outbox_pending": sync["pending"],
+              "oldest_pending": sync["oldest_pending"],
+              "sync": {"store": cfg.store.url, "enabled": cfg.store.enabled, **sync}}
     if args.json:
         print(json.dumps(status, indent=2))
     else:
         print("parcels: " + (", ".join(f"{k} {v}" for k, v in sorted(parcels.items())) or "none"))
         for lk in lockers:
             print(f"  locker {lk['number']:>3}  {lk['state']:<15} door {lk['door']:<8} {lk['fault'] or ''}")
-        print(f"outbox: {len(pending)} event(s) waiting for the store")
+        print(f"outbox: {sync['pending']} event(s) waiting for the store"
+              + (f", oldest from {iso(sync['oldest_pending'])}" if sync["oldest_pending"] else ""))
+        print(f"store: {cfg.store.url or 'not configured'}")
+        for channel in ("events", "manifest", "verify"):
+            print("  " + _channel_line(channel, sync[channel]))
+    return 0
+
+
+def _sync_summary(reader) -> dict:
+    """The store link's state from the database; a database from before migration 002
+    (opened read-only, so not migrated) simply has none yet."""
+    try:
+        return reader.sync_summary()
+    except sqlite3.OperationalError:
+        count, oldest = reader.pending_summary()
+        empty = {"last_attempt_at": None, "last_success_at": None, "last_error": None, "last_error_at": None,
+                 "failures": 0, "next_attempt_at": None}
+        return {"pending": count, "oldest_pending": oldest, "events": empty, "manifest": empty, "verify": empty}
+
+
+def _channel_line(channel: str, row: dict) -> str:
+    when = lambda t: iso(t) if t else "never"  # noqa: E731
+    line = f"{channel:<9} last success {when(row['last_success_at'])}"
+    if row["failures"]:
+        line += f"; FAILING ({row['failures']} in a row), next try {when(row['next_attempt_at'])}"
+    if row["last_error"]:
+        line += f"; last error {when(row['last_error_at'])}: {row['last_error']}"
+    return line
+
+
+def cmd_site_key(args) -> int:
+    from kiosk.security.keys import load_or_create_site_key, public_key_text
+
+    cfg = config_mod.load(args.config)
+    key = load_or_create_site_key(cfg.site_key_path)
+    print(public_key_text(key.public_key()))
     return 0
 
 
@@ -166,7 +212,7 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "check-config": cmd_check_config, "audit": cmd_audit,
-            "status": cmd_status, "hash-secret": cmd_hash_secret}
+            "status": cmd_status, "site-key": cmd_site_key, "hash-secret": cmd_hash_secret}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiosk.devices import registry
+from kiosk.domain.parcels import METHODS
 from kiosk.devices.roles import ROLES
 from kiosk.devices.url import DeviceURL
 from kiosk.domain.attempts import AttemptPolicy
 from kiosk.domain.lockers import Timing
 from kiosk.errors import ConfigError, DeviceError
+from kiosk.security.keys import load_public_key
 from kiosk.security.secrets import HashParams, is_valid_hash
+from kiosk.sync.settings import (FALLBACK_LOCAL, FALLBACK_SEE_STAFF, LOCAL, ONLINE, SITE_KEY_FILE, StoreSettings,
+                                 VerificationSettings, url_problem)
 
 _SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -47,7 +51,14 @@ class Config:
     manifest: Path | None
     ui_inactivity_s: float
     ui_languages: tuple[str, ...] = ("en", "ja")
+    store: StoreSettings = field(default_factory=StoreSettings)
+    verification: VerificationSettings = field(default_factory=VerificationSettings)
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def site_key_path(self) -> Path:
+        """The site's private key: ``[store] site_key``, else next to the database."""
+        return self.store.site_key or self.database.parent / SITE_KEY_FILE
 
 
 # --- the schema: table -> key -> (type(s), required, default, check) ----------------------
@@ -83,6 +94,26 @@ SCHEMA: dict[str, dict[str, tuple]] = {
     },
     "manifest": {
         "file": (str, False, None, None),
+    },
+    "store": {
+        "url": (str, False, None, None),
+        "public_key": (str, False, None, None),
+        "ca_file": (str, False, None, None),
+        "site_key": (str, False, None, None),
+        "batch_size": (int, False, StoreSettings.batch_size, _range(1, 500)),
+        "timeout_s": (_NUM, False, StoreSettings.timeout_s, _range(0.1, 300)),
+        "manifest_interval_s": (_NUM, False, StoreSettings.manifest_interval_s, _range(5, 86400)),
+        "backoff_initial_s": (_NUM, False, StoreSettings.backoff_initial_s, _range(0.01, 3600)),
+        "backoff_max_s": (_NUM, False, StoreSettings.backoff_max_s, _range(0.1, 86400)),
+    },
+    "verification": {
+        **{m: (str, False, LOCAL, lambda v: None if v in (LOCAL, ONLINE) else "must be 'local' or 'online'")
+           for m in METHODS},
+        "fallback": (str, False, FALLBACK_LOCAL, lambda v: None if v in (FALLBACK_LOCAL, FALLBACK_SEE_STAFF)
+                     else "must be 'local' (check the held reference) or 'see_staff'"),
+        "online_rate_per_minute": (_NUM, False, VerificationSettings.online_rate_per_minute, _range(0.1, 6000)),
+        "online_burst": (int, False, VerificationSettings.online_burst, _range(1, 1000)),
+        "online_timeout_s": (_NUM, False, VerificationSettings.online_timeout_s, _range(0.1, 60)),
     },
     "ui": {
         "inactivity_timeout_s": (_NUM, False, 45.0, _range(5, 3600)),
@@ -169,6 +200,9 @@ def _check(raw: dict, path: Path) -> Config:
     if database.exists() and not database.is_file():
         problems.append(("site.database", f"{database} exists and is not a file"))
 
+    store = _store(tables["store"], base, problems)
+    verification = _verification(tables["verification"], store, problems)
+
     if problems:
         raise ConfigError(problems, str(path))
     lk = tables["lockers"]
@@ -180,7 +214,47 @@ def _check(raw: dict, path: Path) -> Config:
                                sec["site_failure_threshold"], float(sec["site_slowdown_s"])),
         couriers=couriers, manifest=manifest,
         ui_inactivity_s=float(tables["ui"]["inactivity_timeout_s"]),
-        ui_languages=tuple(tables["ui"]["languages"]), raw=raw)
+        ui_languages=tuple(tables["ui"]["languages"]), store=store, verification=verification, raw=raw)
+
+
+def _store(values: dict, base: Path, problems: list[tuple[str, str]]) -> StoreSettings:
+    ca_file = (base / values["ca_file"]).resolve() if values["ca_file"] else None
+    site_key = (base / values["site_key"]).resolve() if values["site_key"] else None
+    if ca_file is not None and not ca_file.is_file():
+        problems.append(("store.ca_file", f"no such file: {ca_file}"))
+    if site_key is not None and site_key.exists() and not site_key.is_file():
+        problems.append(("store.site_key", f"{site_key} exists and is not a file"))
+    url = values["url"]
+    if url is not None:
+        reason = url_problem(url, ca_file)
+        if reason:
+            problems.append(("store.url", reason))
+        if values["public_key"] is None:
+            problems.append(("store.public_key", "is required with store.url: the store's Ed25519 key, pinned"))
+    if values["public_key"] is not None:
+        try:
+            load_public_key(values["public_key"])
+        except ValueError as err:
+            problems.append(("store.public_key", f"not an Ed25519 public key in base64url: {err}"))
+    if values["backoff_max_s"] < values["backoff_initial_s"]:
+        problems.append(("store.backoff_max_s", "must not be less than backoff_initial_s"))
+    return StoreSettings(url=url.rstrip("/") if url else None, public_key=values["public_key"], ca_file=ca_file,
+                         site_key=site_key, batch_size=values["batch_size"], timeout_s=float(values["timeout_s"]),
+                         manifest_interval_s=float(values["manifest_interval_s"]),
+                         backoff_initial_s=float(values["backoff_initial_s"]),
+                         backoff_max_s=float(values["backoff_max_s"]))
+
+
+def _verification(values: dict, store: StoreSettings, problems: list[tuple[str, str]]) -> VerificationSettings:
+    methods = {m: values[m] for m in METHODS}
+    if not store.enabled:
+        for method, mode in methods.items():
+            if mode == ONLINE:
+                problems.append((f"verification.{method}", "is 'online' but [store] url is not set"))
+    return VerificationSettings(methods=methods, fallback=values["fallback"],
+                                online_rate_per_minute=float(values["online_rate_per_minute"]),
+                                online_burst=values["online_burst"],
+                                online_timeout_s=float(values["online_timeout_s"]))
 
 
 def _couriers(given, problems: list[tuple[str, str]]) -> tuple[Courier, ...]:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
+
+import httpx
 
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
@@ -22,9 +25,12 @@ from kiosk.devices import registry
 from kiosk.devices.roles import DoorChange, LockBank
 from kiosk.domain.lockers import Locker
 from kiosk.errors import ConfigError
+from kiosk.security.keys import load_or_create_site_key
 from kiosk.service import clerk, deposit, doors, manifest, pickup
 from kiosk.service.events import EventBus, Subscription
+from kiosk.service.manifest_pull import PullResult
 from kiosk.service.site import Site
+from kiosk.service.syncing import Sync
 from kiosk.service.systemd import Notifier
 from kiosk.storage.store import Store
 
@@ -35,7 +41,10 @@ TICK_S = 0.25
 
 class Controller:
     def __init__(self, config: Config, *, clock: Clock | None = None, locks: LockBank | None = None,
-                 tick_s: float = TICK_S, device_context: dict | None = None):
+                 tick_s: float = TICK_S, device_context: dict | None = None, rng: random.Random | None = None,
+                 store_transport: httpx.AsyncBaseTransport | None = None):
+        """``rng`` seeds the store link's backoff jitter; ``store_transport`` replaces its
+        network (tests)."""
         self.config = config
         self.clock = clock or SystemClock()
         self.bus = EventBus()
@@ -45,7 +54,10 @@ class Controller:
         self._tasks: list[asyncio.Task] = []
         self._changes: asyncio.Queue[DoorChange] | None = None
         self._notifier = Notifier()
+        self._rng = rng
+        self._store_transport = store_transport
         self.site: Site | None = None
+        self.sync: Sync | None = None
         self.started_at: float | None = None
         self.ready_s: float | None = None
 
@@ -74,8 +86,17 @@ class Controller:
         self._reconcile()
         if self.config.manifest:
             manifest.import_parcels(self.site, manifest.load_file(self.config.manifest), str(self.config.manifest))
+        try:
+            site_key = load_or_create_site_key(self.config.site_key_path)
+            if self.config.store.enabled:
+                self.sync = Sync(self.site, site_key, rng=self._rng, transport=self._store_transport)
+        except Exception:
+            await self._close_site()
+            raise
         self._tasks = [asyncio.create_task(self._apply_changes(), name="door-changes"),
                        asyncio.create_task(self._ticker(), name="timers")]
+        if self.sync:
+            self.sync.start()
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0
         self._notifier.notify("READY=1", f"STATUS=ready: {len(self.site.locker_numbers)} lockers")
@@ -88,6 +109,12 @@ class Controller:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self._close_site()
+
+    async def _close_site(self) -> None:
+        if self.sync:
+            await self.sync.stop()
+            self.sync = None
         if self.site:
             await asyncio.to_thread(self.site.locks.close)
             self.site.hasher.shutdown(wait=True)
@@ -148,6 +175,8 @@ class Controller:
         """Run the timers now (the ticker does this every TICK_S; scenarios call it directly)."""
         doors.on_tick(self.site)
         clerk.expire_due(self.site)
+        if self.sync:
+            self.sync.poke()  # the clock has moved: a retry or a pull may be due
         self._notifier.notify("WATCHDOG=1")
 
     async def settle(self) -> None:
@@ -162,7 +191,8 @@ class Controller:
         return self.bus.subscribe()
 
     async def submit_code(self, trade_number: str, secret: str) -> pickup.PickupStarted:
-        return await pickup.submit_code(self.site, trade_number, secret)
+        return await pickup.submit_code(self.site, trade_number, secret,
+                                        online=self.sync.verifier if self.sync else None)
 
     async def courier_login(self, code: str) -> str:
         return await deposit.courier_login(self.site, code)
@@ -191,6 +221,13 @@ class Controller:
     def import_manifest(self, parcels, source: str) -> int:
         return manifest.import_parcels(self.site, parcels, source)
 
+    async def pull_manifest(self) -> PullResult:
+        """Pull the store's manifest now. Raises ConfigError when no store is configured,
+        else the SyncError family (StoreUnreachable, StoreRejected, BadStoreReply, ...)."""
+        if not self.sync:
+            raise ConfigError([("store.url", "no store is configured")], str(self.config.path))
+        return await self.sync.pull_now()
+
     # --- the service API: queries --------------------------------------------------------
 
     def status(self) -> dict:
@@ -205,5 +242,6 @@ class Controller:
             "lock_bank": repr(site.locks),
             "lockers": {lk.number: {"state": lk.state.value, "door": lk.door, "fault": lk.fault} for lk in lockers},
             "parcels": by_state,
-            "outbox_pending": len(site.store.outbox(pending_only=True)),
+            "outbox_pending": site.store.pending_summary()[0],
+            "sync": self.sync.status() if self.sync else {"enabled": False, **site.store.sync_summary()},
         }

@@ -2,9 +2,10 @@
 
 The checks, in order, each with its own answer for the screen:
 site slow-down (a burst of failures) → parcel known → not locked out → arrived and in a
-working locker → secret matches (Argon2id, off the event loop) → commit the opening →
-pulse. A wrong secret counts against the parcel and the site in one transaction with
-its outbox event and audit entry; the parcel locks after the configured number.
+working locker → secret matches (Argon2id off the event loop, or online at the store as
+``[verification]`` says: kiosk.service.verification) → commit the opening → pulse. A
+wrong secret counts against the parcel and the site in one transaction with its outbox
+event and audit entry; the parcel locks after the configured number.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import ParcelState, normalise_trade_number
 from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, SeeStaff, UnknownParcel
 from kiosk.security.secrets import verify_secret
-from kiosk.service import unlock
+from kiosk.service import unlock, verification
 from kiosk.service.site import Site
+from kiosk.service.verification import OnlineVerifier
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,10 @@ def recent_failures(site: Site) -> list[float]:
     return site.store.site_failures_since(site.now() - site.config.attempts.site_window_s)
 
 
-async def submit_code(site: Site, trade_number: str, secret: str) -> PickupStarted:
+async def submit_code(site: Site, trade_number: str, secret: str, *,
+                      online: OnlineVerifier | None = None) -> PickupStarted:
     """Check a recipient's trade number and secret; on success the locker door is unlocked.
+    ``online`` is the store's check, used for the methods ``[verification]`` sends online.
 
     Raises SlowDown, UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid, DoorFault."""
     policy = site.config.attempts
@@ -45,12 +49,12 @@ async def submit_code(site: Site, trade_number: str, secret: str) -> PickupStart
         raise UnknownParcel("no parcel with that number is waiting here")
     _check_collectable(site, parcel)
 
-    matches = await site.off_loop(verify_secret, secret, parcel.secret_hash or "")
+    check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
 
-    # The world may have moved while we hashed (another screen, a door): look again.
+    # The world may have moved while we checked (another screen, a door): look again.
     parcel = site.store.parcel(trade)
     _check_collectable(site, parcel)
-    if not matches:
+    if not check.matches:
         parcel = record_failure(site, trade, known=True)
         if parcel.locked_out:
             raise LockedOut("too many wrong attempts: this parcel is locked; please see staff")
@@ -60,7 +64,8 @@ async def submit_code(site: Site, trade_number: str, secret: str) -> PickupStart
     op_id = site.new_id()
     with site.store.transaction(site.now()) as tx:
         tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
-        tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup")
+        tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup",
+                 verified=check.how)
     site.bus.publish("pickup_started", site.now(), locker=locker.number, trade_number=trade)
     await unlock.fire(site, locker.number)
     return PickupStarted(trade, locker.number, op_id)

@@ -13,7 +13,7 @@ import sqlite3
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from kiosk.domain.lockers import Locker, LockerState, Phase
 from kiosk.domain.parcels import Parcel, ParcelState
@@ -21,6 +21,9 @@ from kiosk.storage import audit, db
 
 _PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
                 "locker_hint", "locker", "failed_attempts", "locked_out")
+_SYNC_COLS = ("cursor", "last_attempt_at", "last_success_at", "last_error", "last_error_at", "failures",
+              "next_attempt_at")
+SYNC_CHANNELS = ("events", "manifest", "verify")
 _LOCKER_COLS = ("number", "state", "parcel", "door", "op_id", "op_kind", "phase", "commanded_at",
                 "opened_at", "alarmed", "fault")
 
@@ -38,6 +41,11 @@ def _locker(row: sqlite3.Row) -> Locker:
     values["phase"] = Phase(values["phase"]) if values["phase"] else None
     values["alarmed"] = bool(values["alarmed"])
     return Locker(**values)
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 class Reader:
@@ -71,6 +79,32 @@ class Reader:
         sql = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if pending_only else "") + " ORDER BY seq"
         return [dict(r) | {"payload": json.loads(r["payload"])} for r in self.conn.execute(sql)]
 
+    def pending_events(self, limit: int, after_seq: int = 0) -> list[dict]:
+        """The oldest ``limit`` events after ``after_seq`` not yet marked sent, in seq order,
+        with ``payload`` as stored: its canonical JSON text (it goes on the wire as is)."""
+        rows = self.conn.execute("SELECT * FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+                                 (after_seq, limit))
+        return [dict(r) for r in rows]
+
+    def pending_summary(self) -> tuple[int, float | None]:
+        """(how many events wait for the store, when the oldest of them was created)."""
+        row = self.conn.execute("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL").fetchone()
+        return row[0], row[1]
+
+    def sync_channel(self, channel: str) -> dict:
+        """The state of one store channel ('events', 'manifest', 'verify'); defaults when never used."""
+        row = self.conn.execute("SELECT * FROM sync_status WHERE channel = ?", (channel,)).fetchone()
+        if row is None:
+            return {"channel": channel, **{c: None for c in _SYNC_COLS}, "failures": 0}
+        return dict(row)
+
+    def sync_summary(self) -> dict:
+        """What the UI and `kiosk status` show about the link to the store."""
+        count, oldest = self.pending_summary()
+        channels = {c: self.sync_channel(c) for c in SYNC_CHANNELS}
+        return {"pending": count, "oldest_pending": oldest,
+                **{c: {k: v for k, v in row.items() if k not in ("channel", "cursor")} for c, row in channels.items()}}
+
     def audit_entries(self, action: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM audit", ()
         if action:
@@ -84,6 +118,7 @@ class Transaction(Reader):
     def __init__(self, conn: sqlite3.Connection, now: float):
         super().__init__(conn)
         self.now = now
+        self.emitted = 0
 
     def save_parcel(self, parcel: Parcel) -> None:
         values = [getattr(parcel, c) for c in _PARCEL_COLS]
@@ -112,7 +147,39 @@ class Transaction(Reader):
         event_id = uuid.uuid4().hex
         self.conn.execute("INSERT INTO outbox(event_id, kind, trade_number, payload, created_at) VALUES (?,?,?,?,?)",
                           (event_id, kind, trade_number, audit.canonical(payload), self.now))
+        self.emitted += 1
         return event_id
+
+    def mark_sent(self, event_ids: list[str]) -> int:
+        """The store has acknowledged these events: they are never sent again. Returns how many changed."""
+        changed = 0
+        for chunk in _chunks(event_ids, 500):
+            changed += self.conn.execute(
+                f"UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND event_id IN ({','.join('?' * len(chunk))})",
+                (self.now, *chunk)).rowcount
+        return changed
+
+    def record_send_failure(self, event_ids: list[str], error: str) -> None:
+        """One more failed attempt to deliver these events (they stay pending)."""
+        for chunk in _chunks(event_ids, 500):
+            self.conn.execute(
+                f"UPDATE outbox SET attempts = attempts + 1, last_error = ? "
+                f"WHERE sent_at IS NULL AND event_id IN ({','.join('?' * len(chunk))})", (error, *chunk))
+
+    def save_sync_channel(self, channel: str, **fields) -> None:
+        """Update the named columns of a channel's row (creating it)."""
+        unknown = set(fields) - set(_SYNC_COLS)
+        if unknown:
+            raise ValueError(f"unknown sync_status column(s): {sorted(unknown)}")
+        row = self.sync_channel(channel) | fields
+        self.conn.execute(
+            f"INSERT OR REPLACE INTO sync_status(channel, {', '.join(_SYNC_COLS)}) "
+            f"VALUES (?, {', '.join('?' * len(_SYNC_COLS))})", (channel, *(row[c] for c in _SYNC_COLS)))
+
+    def delete_expected_parcel(self, trade_number: str) -> bool:
+        """Forget a parcel the store cancelled, if it has not arrived. Returns whether it was removed."""
+        return self.conn.execute("DELETE FROM parcels WHERE trade_number = ? AND state = 'expected'",
+                                 (trade_number,)).rowcount == 1
 
     def audit(self, actor: str, action: str, subject: str | None = None, **detail) -> None:
         audit.append(self.conn, self.now, actor, action, subject, detail)
@@ -130,16 +197,26 @@ class Store(Reader):
     def __init__(self, path: str | Path):
         self.path = str(path)
         super().__init__(db.connect(path))
+        self._on_emit: list[Callable[[], None]] = []
+
+    def on_emit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each committed transaction that queued outbox events
+        (the outbox pump wakes on it). It must not block or raise."""
+        self._on_emit.append(listener)
 
     @contextmanager
     def transaction(self, now: float) -> Iterator[Transaction]:
         self.conn.execute("BEGIN IMMEDIATE")
+        tx = Transaction(self.conn, now)
         try:
-            yield Transaction(self.conn, now)
+            yield tx
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        if tx.emitted:
+            for listener in self._on_emit:
+                listener()
 
     def verify_audit(self) -> audit.ChainReport:
         return audit.verify(self.conn)

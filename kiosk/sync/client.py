@@ -1,0 +1,138 @@
+"""StoreClient: one method per message of the protocol, each one exchange, nothing kept.
+
+Every request carries ``X-Site-Id`` and ``X-Site-Signature``: the site key's Ed25519
+signature over ``METHOD SP TARGET LF BODY`` (the target exactly as sent, query and
+percent-encoding included; the body's exact bytes), so a signed request cannot be
+replayed at another operation and a manifest is given only to its site.
+Every reply is read with a size cap and parsed strictly (kiosk.sync.wire). Failures are
+raised as the SyncError family, never retried here:
+
+    StoreUnreachable   no answer (refused, reset, timed out, TLS)
+    StoreRejected      an error status (StoreBusy for 429, with retry_after)
+    BadStoreReply      not what the protocol allows (BadStoreSignature: forged or corrupt)
+
+Secrets travel only in the body of ``verify_secret`` and never appear in an error,
+a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.errors import BadStoreReply, ConfigError, StoreUnreachable
+from kiosk.security.keys import b64url, canonical_bytes, load_public_key
+from kiosk.sync import wire
+from kiosk.sync.http import make_client
+from kiosk.sync.settings import StoreSettings
+from kiosk.sync.wire import Ack, EventBatch, ManifestPage
+
+PREFIX = "/v1"
+
+
+class StoreClient:
+    def __init__(self, settings: StoreSettings, site_id: str, site_key: Ed25519PrivateKey, *,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        """Raises ConfigError (bad URL, unreadable CA, bad pinned key)."""
+        try:
+            self._store_key = load_public_key(settings.public_key or "")
+        except ValueError as err:
+            raise ConfigError([("store.public_key", f"not an Ed25519 public key: {err}")]) from None
+        self.settings = settings
+        self.site_id = site_id
+        self._site_key = site_key
+        self._http = make_client(settings, site_id, transport=transport)
+        self._site_path = f"{PREFIX}/sites/{site_id}"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"<StoreClient {self.settings.url} site={self.site_id}>"
+
+    # --- the messages ------------------------------------------------------------------
+
+    async def post_events(self, events: list[dict]) -> Ack:
+        """Send protocol Events (1..500, in order); see ``post_batch``."""
+        return await self.post_batch(EventBatch.of(events))
+
+    async def post_batch(self, batch: EventBatch) -> Ack:
+        """Send a batch of events. Returns the store's acknowledgement, checked to cover
+        exactly the batch.
+
+        Raises StoreUnreachable, StoreRejected, StoreBusy, BadStoreReply."""
+        reply = await self._exchange("POST", "/events", "events", content=batch.body)
+        return wire.parse_ack(reply, list(batch.ids))
+
+    async def fetch_manifest(self, cursor: str | None) -> ManifestPage:
+        """One page of the manifest since ``cursor`` (everything when None), signature checked.
+
+        Raises StoreUnreachable, StoreRejected, StoreBusy, BadStoreReply, BadStoreSignature."""
+        params = {"cursor": cursor} if cursor else None
+        reply = await self._exchange("GET", "/manifest", "manifest", params=params)
+        document = wire.open_signed(reply, self._store_key, "manifest")
+        return wire.parse_manifest(document, self.site_id, cursor)
+
+    async def verify_secret(self, trade_number: str, method: str, secret: str, *,
+                            timeout_s: float | None = None) -> str:
+        """Ask the store whether ``secret`` is right for the parcel: "match", "mismatch",
+        "locked" or "unknown" — from a signed answer to exactly this request.
+
+        Raises StoreUnreachable, StoreRejected, StoreBusy, BadStoreReply, BadStoreSignature."""
+        request_id = uuid.uuid4().hex
+        body = {"trade_number": trade_number, "method": method, "secret": secret, "request_id": request_id}
+        reply = await self._exchange("POST", "/verify", "verification", content=canonical_bytes(body),
+                                     timeout_s=timeout_s)
+        document = wire.open_signed(reply, self._store_key, "verification answer")
+        return wire.parse_verdict(document, trade_number, request_id)
+
+    # --- one exchange ------------------------------------------------------------------
+
+    async def _exchange(self, method: str, path: str, what: str, *, content: bytes = b"",
+                        params: dict | None = None, timeout_s: float | None = None):
+        headers = {"Content-Type": "application/json"} if content else {}
+        timeout = httpx.Timeout(timeout_s) if timeout_s is not None else httpx.USE_CLIENT_DEFAULT
+        request = self._http.build_request(method, self._site_path + path, content=content or None, params=params,
+                                           headers=headers, timeout=timeout)
+        request.headers["X-Site-Signature"] = b64url(self._site_key.sign(
+            signing_input(method, request.url.raw_path, content)))
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                raw = await _read_capped(response, what)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as err:
+            raise StoreUnreachable(f"{what}: no answer from the store in time ({type(err).__name__})") from err
+        except httpx.TransportError as err:
+            raise StoreUnreachable(f"{what}: cannot reach the store ({type(err).__name__}: {_reason(err)})") from err
+        if response.status_code >= 400:
+            raise wire.error_for(response.status_code, raw, response.headers.get("Retry-After"), what)
+        if response.status_code != 200:
+            raise BadStoreReply(f"{what}: unexpected HTTP {response.status_code} from the store")
+        return wire.decode(raw, what)
+
+
+def signing_input(method: str, target: bytes, body: bytes) -> bytes:
+    """What the site signs for one request (docs/api/PROTOCOL.md, "Transport and identity")."""
+    return method.upper().encode("ascii") + b" " + target + b"\n" + body
+
+
+async def _read_capped(response: httpx.Response, what: str) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > wire.MAX_REPLY_BYTES:
+        raise BadStoreReply(f"{what}: reply of {declared} bytes is larger than allowed")
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > wire.MAX_REPLY_BYTES:
+            raise BadStoreReply(f"{what}: reply larger than {wire.MAX_REPLY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reason(err: Exception) -> str:
+    text = str(err) or type(err).__name__
+    return text[:200]

@@ -1,0 +1,179 @@
+"""The outbox pump against the store emulator, one test per fault the emulator can show.
+
+Each test queues events, lets the fault bite, and then checks what the issue demands:
+every event reaches the store exactly once as the store counts it (a repeat is answered
+as a duplicate), in the pickup point's order, and an event is marked sent here only
+after the store acknowledged it.
+"""
+
+import asyncio
+
+import pytest
+
+from kiosk.errors import StoreUnreachable
+from tests.sync.conftest import deliver_all, delivered_once_in_order, pending, queue_events, wait_for
+
+SITE = "sim-site"
+
+
+async def test_a_receipt_notice_leaves_within_a_second_when_the_store_is_up(linked):
+    c, store = linked.controller, linked.store
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    ids = queue_events(c, 1)
+    await wait_for(lambda: pending(c) == 0, timeout=5)
+    assert loop.time() - t0 < 1.0
+    delivered_once_in_order(store, SITE, ids)
+    row = c.store.outbox()[-1]
+    assert row["sent_at"] is not None and row["attempts"] == 0
+
+
+async def test_batches_are_bounded_and_in_seq_order(linked):
+    c, store = linked.controller, linked.store
+    ids = queue_events(c, 180)
+    await deliver_all(linked)
+    delivered_once_in_order(store, SITE, ids)
+    posts = [r for r in store.requests if r.path.endswith("/events")]
+    assert len(posts) == 4   # 180 events in batches of at most 50
+    status = c.status()["sync"]
+    assert status["pending"] == 0 and status["events"]["failures"] == 0 and status["events"]["last_success_at"]
+
+
+async def test_down_for_hours_then_everything_arrives(linked):
+    c, store, clock = linked.controller, linked.store, linked.clock
+    store.set_fault("down")
+    ids = queue_events(c, 30)
+    await c.sync.settle()
+    attempts_before = c.store.sync_channel("events")["failures"]
+    assert attempts_before == 1 and pending(c) == 30
+    for _ in range(4 * 12):   # four hours in 5-minute steps: retries back off, never hot-loop
+        clock.advance(300)
+        c.tick()
+        await c.sync.settle()
+    status = c.status()["sync"]
+    assert status["pending"] == 30 and status["oldest_pending"] is not None
+    assert "StoreUnreachable" in status["events"]["last_error"]
+    # The backoff is capped at 60 s < each 5-minute step: exactly one retry per step, no more.
+    assert status["events"]["failures"] == 1 + 4 * 12
+    assert all(row["attempts"] >= 1 and row["last_error"] for row in c.store.outbox(pending_only=True))
+    store.clear_faults()
+    await deliver_all(linked)
+    delivered_once_in_order(store, SITE, ids)
+    assert c.status()["sync"]["events"]["failures"] == 0
+
+
+async def test_http_500_is_retried(linked):
+    c, store = linked.controller, linked.store
+    store.set_fault("http_500", times=3)
+    ids = queue_events(c, 10)
+    await deliver_all(linked)
+    delivered_once_in_order(store, SITE, ids)
+    assert store.duplicates_received == 0   # a 500 before handling: nothing was stored the first times
+    assert c.store.outbox()[0]["attempts"] == 3
+
+
+async def test_timeout_after_processing_is_a_duplicate_at_the_store_but_counted_once(linked):
+    c, store = linked.controller, linked.store
+    store.set_fault("timeout_after_processing", times=1)   # processed, then the connection is dropped
+    ids = queue_events(c, 20)
+    await deliver_all(linked)
+    delivered_once_in_order(store, SITE, ids)
+    assert store.duplicates_received == 20
+    assert sum(e["duplicates"] for e in store.events(SITE)) == 20
+    assert all(e["conflicts"] == 0 for e in store.events(SITE))   # the same id always carried the same event
+
+
+async def test_a_reply_held_past_our_timeout_is_retried(linked):
+    c, store = linked.controller, linked.store
+    store.set_fault("timeout_after_processing", mode="hold", seconds=2.0, times=1)
+    ids = queue_events(c, 5)
+    await c.sync.settle()
+    assert pending(c) == 5 and "in time" in c.store.sync_channel("events")["last_error"]
+    await deliver_all(linked)
+    delivered_once_in_order(store, SITE, ids)
+    assert store.duplicates_received == 5
+
+
+@pytest.mark.parametrize("seconds, fails", [(0.1, False), (1.0, True)], ids=["within-timeout", "past-timeout"])
+async def test_slow_store(linked, seconds, fails):
+    c, store = linked.controller, linked.store
+    store.set_fault("slow", seconds=seconds, times=1)
+    ids = queue_events(c, 5)
+    await c.sync.settle()
+    assert (pending(c) == 5) == fails
+    await deliver_all(linked)
+    await wait_for(lambda: len(store.requests) >= 2 + fails)   # the slow request has been handled too
+    delivered_once_in_order(store, SITE, ids)
+
+
+@pytest.mark.parametrize("variant", ["truncated", "not_json", "wrong_shape"])
+async def test_malformed_json_fails_the_exchange(linked, variant):
+    c, store = linked.controller, linked.store
+    store.set_fault("malformed_json", variant=variant, path="/events", times=1)
+    ids = queue_events(c, 8)
+    await c.sync.settle()
+    assert pending(c) == 8 + 1   # nothing believed from a broken reply, which is reported to the store too
+    assert c.store.outbox()[-1]["kind"] == "device_health"
+    assert "BadStoreReply" in c.store.sync_channel("events")["last_error"]
+    assert c.store.audit_entries("store_reply_rejected")
+    await deliver_all(linked)
+    delivered_once_in_order(store, SITE, ids + [e["event_id"] for e in c.store.outbox()
+                                                if e["kind"] == "device_health"])
+
+
+async def test_out_of_order_ack_marks_nothing_sent(linked):
+    c, store = linked.controller, linked.store
+    store.set_fault("out_of_order", path="/events", times=1)   # leaves one id out, names one never sent
+    ids = queue_events(c, 6)
+    await c.sync.settle()
+    assert pending(c) == 6 + 1   # and a device_health report of the bad ack
+    await deliver_all(linked)
+    health = [e["event_id"] for e in c.store.outbox() if e["kind"] == "device_health"]
+    delivered_once_in_order(store, SITE, ids + health)
+    assert store.duplicates_received == 6
+
+
+async def test_bad_signature_does_not_stop_events(linked):
+    """Acks are not signed documents: the fault hits manifests (test_manifest_pull), not the pump."""
+    c, store = linked.controller, linked.store
+    store.set_fault("bad_signature")
+    ids = queue_events(c, 4)
+    await wait_for(lambda: pending(c) == 0)
+    delivered_once_in_order(store, SITE, ids)
+
+
+async def test_rate_limited_waits_at_least_retry_after(linked):
+    c, store, clock = linked.controller, linked.store, linked.clock
+    store.set_fault("rate_limit", retry_after=600, times=1)
+    ids = queue_events(c, 3)
+    await c.sync.settle()
+    row = c.store.sync_channel("events")
+    assert pending(c) == 3 and row["next_attempt_at"] >= clock.now() + 600
+    clock.advance(599)
+    c.tick()
+    await c.sync.settle()
+    assert pending(c) == 3   # not before the store said
+    clock.advance(2)
+    c.tick()
+    await wait_for(lambda: pending(c) == 0)
+    delivered_once_in_order(store, SITE, ids)
+
+
+async def test_new_events_during_backoff_wait_for_the_retry(linked):
+    c, store = linked.controller, linked.store
+    store.set_fault("down")
+    queue_events(c, 2)
+    await c.sync.settle()
+    requests = len(store.requests)
+    queue_events(c, 2)
+    await c.sync.settle()
+    assert len(store.requests) == requests and pending(c) == 4   # no hammering a store that is down
+    store.clear_faults()
+    await deliver_all(linked)
+
+
+async def test_pull_on_demand_reports_an_unreachable_store(linked):
+    linked.store.set_fault("down")
+    with pytest.raises(StoreUnreachable):
+        await linked.controller.pull_manifest()
+    assert linked.controller.status()["sync"]["manifest"]["failures"] == 1
