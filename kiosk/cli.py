@@ -114,6 +114,7 @@ def cmd_audit(args) -> int:
 
 
 def cmd_status(args) -> int:
+    from kiosk.domain.parcels import ParcelState
     from kiosk.storage.store import Reader
 
     cfg = config_mod.load(args.config)
@@ -127,7 +128,8 @@ def cmd_status(args) -> int:
     lockers = [{"number": lk.number, "state": lk.state.value, "door": lk.door, "fault": lk.fault}
                for lk in reader.lockers()]
     sync = _sync_summary(reader)
-    status = {"parcels": parcels, "lockers": lockers, "outbox_pending": sync["pending"],
+    returns = [{"trade_number": p.trade_number, "locker": p.locker} for p in reader.parcels(ParcelState.EXPIRED)]
+    status = {"parcels": parcels, "lockers": lockers, "to_return": returns, "outbox_pending": sync["pending"],
               "oldest_pending": sync["oldest_pending"],
               "sync": {"store": cfg.store.url, "enabled": cfg.store.enabled, **sync}}
     if args.json:
@@ -136,6 +138,9 @@ def cmd_status(args) -> int:
         print("parcels: " + (", ".join(f"{k} {v}" for k, v in sorted(parcels.items())) or "none"))
         for lk in lockers:
             print(f"  locker {lk['number']:>3}  {lk['state']:<15} door {lk['door']:<8} {lk['fault'] or ''}")
+        for item in returns:
+            where = f"locker {item['locker']}" if item["locker"] else "the counter"
+            print(f"  to return to the store: {item['trade_number']} ({where})")
         print(f"outbox: {sync['pending']} event(s) waiting for the store"
               + (f", oldest from {iso(sync['oldest_pending'])}" if sync["oldest_pending"] else ""))
         print(f"store: {cfg.store.url or 'not configured'}")

@@ -21,6 +21,7 @@ from kiosk.domain.parcels import METHODS
 from kiosk.devices.roles import ROLES
 from kiosk.devices.url import DeviceURL
 from kiosk.domain.attempts import AttemptPolicy
+from kiosk.domain.holding import HoldPolicy
 from kiosk.domain.lockers import Timing
 from kiosk.errors import ConfigError, DeviceError
 from kiosk.security.keys import load_public_key
@@ -53,6 +54,9 @@ class Config:
     ui_languages: tuple[str, ...] = ("en", "ja")
     store: StoreSettings = field(default_factory=StoreSettings)
     verification: VerificationSettings = field(default_factory=VerificationSettings)
+    holding: HoldPolicy = field(default_factory=HoldPolicy)
+    tags_key_file: Path | None = None            # the site tag key shared with the store (F1/F2)
+    tags_store_public_key: str | None = None     # who signs tags; defaults to [store] public_key
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -114,6 +118,16 @@ SCHEMA: dict[str, dict[str, tuple]] = {
         "online_rate_per_minute": (_NUM, False, VerificationSettings.online_rate_per_minute, _range(0.1, 6000)),
         "online_burst": (int, False, VerificationSettings.online_burst, _range(1, 1000)),
         "online_timeout_s": (_NUM, False, VerificationSettings.online_timeout_s, _range(0.1, 60)),
+    },
+    "holding": {
+        "hold_days": (_NUM, False, HoldPolicy.hold_s / 86400, _range(0.01, 60)),
+        "reminder_hours": (list, False, [h / 3600 for h in HoldPolicy.reminders_before_s],
+                           lambda v: None if all(isinstance(h, (int, float)) and not isinstance(h, bool) and 0 < h < 24 * 60
+                                                 for h in v) else "a list of hours before the deadline, each > 0"),
+    },
+    "tags": {
+        "key_file": (str, False, None, None),
+        "store_public_key": (str, False, None, None),
     },
     "ui": {
         "inactivity_timeout_s": (_NUM, False, 45.0, _range(5, 3600)),
@@ -203,6 +217,16 @@ def _check(raw: dict, path: Path) -> Config:
     store = _store(tables["store"], base, problems)
     verification = _verification(tables["verification"], store, problems)
 
+    tags_key_file = (base / tables["tags"]["key_file"]).resolve() if tables["tags"]["key_file"] else None
+    if tags_key_file is not None and not tags_key_file.is_file():
+        problems.append(("tags.key_file", f"no such file: {tags_key_file} (the site tag key from the store)"))
+    tags_public = tables["tags"]["store_public_key"] or store.public_key
+    if tags_key_file is not None and not tags_public:
+        problems.append(("tags.store_public_key", "is required with tags.key_file (or set store.public_key)"))
+    hold = tables["holding"]
+    holding = HoldPolicy(float(hold["hold_days"]) * 86400,
+                         tuple(sorted((float(h) * 3600 for h in hold["reminder_hours"]), reverse=True)))
+
     if problems:
         raise ConfigError(problems, str(path))
     lk = tables["lockers"]
@@ -214,7 +238,8 @@ def _check(raw: dict, path: Path) -> Config:
                                sec["site_failure_threshold"], float(sec["site_slowdown_s"])),
         couriers=couriers, manifest=manifest,
         ui_inactivity_s=float(tables["ui"]["inactivity_timeout_s"]),
-        ui_languages=tuple(tables["ui"]["languages"]), store=store, verification=verification, raw=raw)
+        ui_languages=tuple(tables["ui"]["languages"]), store=store, verification=verification,
+        holding=holding, tags_key_file=tags_key_file, tags_store_public_key=tags_public, raw=raw)
 
 
 def _store(values: dict, base: Path, problems: list[tuple[str, str]]) -> StoreSettings:

@@ -64,6 +64,7 @@ class Parcel:
     locker: int | None = None         # where it is now, when it is in a locker
     failed_attempts: int = 0
     locked_out: bool = False
+    reminders_sent: int = 0           # forgotten-pickup warnings raised so far
 
     def to(self, state: ParcelState, **changes) -> "Parcel":
         """The same parcel in ``state``. Raises InvalidTransition when the move is not allowed."""

@@ -81,23 +81,6 @@ def set_in_service(site: Site, clerk: str, number: int, in_service: bool, reason
     site.bus.publish("locker_state", site.now(), locker=number, state=new.state.value)
 
 
-def expire_due(site: Site) -> list[str]:
-    """Parcels past their hold deadline become expired (and are listed for return)."""
-    now = site.now()
-    due = [p for p in site.store.parcels(ParcelState.ARRIVED) + site.store.parcels(ParcelState.EXPECTED)
-           if p.hold_deadline is not None and p.hold_deadline <= now]
-    expired = []
-    for parcel in due:
-        if parcel.locker is not None and (site.store.locker(parcel.locker) or L.Locker(0)).busy:
-            continue  # a door is open for it right now: let that finish first
-        with site.store.transaction(now) as tx:
-            tx.save_parcel(parcel.to(ParcelState.EXPIRED, locker=parcel.locker))
-            tx.emit("parcel_expired", parcel.trade_number, locker=parcel.locker, at=now)
-            tx.audit("kioskd", "parcel_expired", parcel.trade_number, deadline=parcel.hold_deadline)
-        expired.append(parcel.trade_number)
-    return expired
-
-
 def mark_returned(site: Site, clerk: str, trade_number: str) -> None:
     """An expired parcel has been taken out (by a clerk) to go back to the store."""
     parcel = _parcel(site, trade_number)

@@ -24,9 +24,10 @@ from kiosk.config import Config
 from kiosk.devices import registry
 from kiosk.devices.roles import DoorChange, LockBank
 from kiosk.domain.lockers import Locker
-from kiosk.errors import ConfigError
+from kiosk.errors import ConfigError, DeviceError, KioskError
+from kiosk.security.tag_keys import load_tag_keys
 from kiosk.security.keys import load_or_create_site_key
-from kiosk.service import clerk, deposit, doors, manifest, pickup
+from kiosk.service import clerk, counter, deposit, doors, holding, manifest, pickup
 from kiosk.service.events import EventBus, Subscription
 from kiosk.service.manifest_pull import PullResult
 from kiosk.service.site import Site
@@ -58,6 +59,9 @@ class Controller:
         self._store_transport = store_transport
         self.site: Site | None = None
         self.sync: Sync | None = None
+        self.scanner = None
+        self.scanner_error: str | None = None
+        self._scan_tasks: set[asyncio.Task] = set()
         self.started_at: float | None = None
         self.ready_s: float | None = None
 
@@ -87,6 +91,9 @@ class Controller:
         if self.config.manifest:
             manifest.import_parcels(self.site, manifest.load_file(self.config.manifest), str(self.config.manifest))
         try:
+            if self.config.tags_key_file is not None:
+                self.site.tag_keys = load_tag_keys(self.config.site_id, self.config.tags_key_file,
+                                                   self.config.tags_store_public_key)
             site_key = load_or_create_site_key(self.config.site_key_path)
             if self.config.store.enabled:
                 self.sync = Sync(self.site, site_key, rng=self._rng, transport=self._store_transport)
@@ -97,6 +104,7 @@ class Controller:
                        asyncio.create_task(self._ticker(), name="timers")]
         if self.sync:
             self.sync.start()
+        await self._open_scanner(loop)
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0
         self._notifier.notify("READY=1", f"STATUS=ready: {len(self.site.locker_numbers)} lockers")
@@ -111,7 +119,39 @@ class Controller:
         self._tasks = []
         await self._close_site()
 
+    async def _open_scanner(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The counter's scanner, when configured. A scanner that cannot be opened does not
+        stop the lockers: it is logged, reported to the store and shown in status."""
+        url = self.config.devices.get("scanner")
+        if not url:
+            return
+        try:
+            scanner = registry.create("scanner", url, **self._device_context)
+            scanner.subscribe(lambda scan: loop.call_soon_threadsafe(self._on_scan, scan))
+            await asyncio.to_thread(scanner.open)
+        except DeviceError as err:
+            log.error("scanner %s unavailable: %s", url, err)
+            with self.site.store.transaction(self.clock.now()) as tx:
+                tx.emit("device_health", None, component="scanner", problem=str(err), at=self.clock.now())
+                tx.audit("kioskd", "device_unavailable", "scanner", reason=str(err))
+            self.scanner_error = str(err)
+            return
+        self.scanner = scanner
+
+    def _on_scan(self, scan) -> None:
+        """A code read at the counter goes to the counter desk (which reports rejections itself)."""
+        async def present() -> None:
+            try:
+                await counter.present(self.site, scan.data, source="scan")
+            except KioskError as err:
+                log.info("scan not accepted: %s", err)
+        self._scan_tasks.add(task := asyncio.create_task(present()))
+        task.add_done_callback(self._scan_tasks.discard)
+
     async def _close_site(self) -> None:
+        if self.scanner is not None:
+            await asyncio.to_thread(self.scanner.close)
+            self.scanner = None
         if self.sync:
             await self.sync.stop()
             self.sync = None
@@ -174,7 +214,7 @@ class Controller:
     def tick(self) -> None:
         """Run the timers now (the ticker does this every TICK_S; scenarios call it directly)."""
         doors.on_tick(self.site)
-        clerk.expire_due(self.site)
+        holding.sweep(self.site)
         if self.sync:
             self.sync.poke()  # the clock has moved: a retry or a pull may be due
         self._notifier.notify("WATCHDOG=1")
@@ -217,6 +257,30 @@ class Controller:
 
     def clerk_mark_returned(self, clerk_id: str, trade_number: str) -> None:
         clerk.mark_returned(self.site, clerk_id, trade_number)
+
+    # --- the counter (F1/F2 tags, plain secret): see kiosk.service.counter ----------------
+
+    async def counter_present(self, payload: bytes, *, desk: str = counter.DEFAULT_DESK,
+                              source: str = "scan") -> counter.Presented:
+        return await counter.present(self.site, payload, desk=desk, source=source)
+
+    async def counter_verify(self, secret: str | None = None, *, trade_number: str | None = None,
+                             desk: str = counter.DEFAULT_DESK) -> counter.Ready:
+        return await counter.verify(self.site, secret, trade_number=trade_number, desk=desk,
+                                    online=self.sync.verifier if self.sync else None)
+
+    def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = counter.DEFAULT_DESK) -> str:
+        return counter.confirm(self.site, clerk_id, ticket, desk=desk)
+
+    def counter_cancel(self, *, desk: str = counter.DEFAULT_DESK) -> None:
+        counter.cancel(self.site, desk)
+
+    def counter_receive(self, clerk_id: str, trade_number: str) -> None:
+        counter.receive(self.site, clerk_id, trade_number)
+
+    def returns(self) -> list[dict]:
+        """Expired parcels to go back to the store."""
+        return holding.returns(self.site)
 
     def import_manifest(self, parcels, source: str) -> int:
         return manifest.import_parcels(self.site, parcels, source)

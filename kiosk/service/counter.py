@@ -31,7 +31,7 @@ from kiosk.errors import (CodeInvalid, CounterIncomplete, LockedOut, NotCollecta
                           TagMalformed, TagNotForThisSite, TagSwapped, UnknownParcel)
 from kiosk.security import tags
 from kiosk.security.secrets import verify_secret
-from kiosk.service import clerk, verification
+from kiosk.service import clerk, holding, verification
 from kiosk.service.pickup import record_failure, recent_failures
 from kiosk.service.site import Site
 from kiosk.service.verification import OnlineVerifier
@@ -217,7 +217,7 @@ def receive(site: Site, clerk_id: str, trade_number: str) -> None:
         raise SeeStaff(f"{trade} is verified by {parcel.method}, not at this counter")
     now = site.now()
     with site.store.transaction(now) as tx:
-        tx.save_parcel(parcel.to(ParcelState.ARRIVED))
+        tx.save_parcel(parcel.to(ParcelState.ARRIVED, hold_deadline=holding.arrival_deadline(site, parcel, now)))
         tx.emit("parcel_arrived", trade, locker=None, place="counter", at=now)
         tx.audit(f"clerk:{clerk_id}", "parcel_arrived", trade, place="counter")
     site.bus.publish("parcel_arrived", now, locker=None, trade_number=trade)

@@ -13,6 +13,7 @@ import logging
 from kiosk.domain import lockers as L
 from kiosk.domain.lockers import Locker, Outcome
 from kiosk.domain.parcels import ParcelState
+from kiosk.service import holding
 from kiosk.service.site import Site
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str) 
         if new.door != old.door:
             tx.audit("kioskd", f"door_{new.door}", f"locker:{n}", source=source, op_id=old.op_id, op=old.op_kind)
         if outcome == Outcome.DEPOSIT_DONE:
-            parcel = tx.parcel(trade).to(ParcelState.ARRIVED, locker=n)
+            parcel = tx.parcel(trade)
+            parcel = parcel.to(ParcelState.ARRIVED, locker=n, hold_deadline=holding.arrival_deadline(site, parcel, now))
             tx.save_parcel(parcel)
             tx.emit("parcel_arrived", trade, locker=n, at=now, op_id=old.op_id)
             tx.audit("kioskd", "parcel_arrived", trade, locker=n, op_id=old.op_id, evidence="door opened and closed")

@@ -20,7 +20,7 @@ from kiosk.domain.parcels import Parcel, ParcelState
 from kiosk.storage import audit, db
 
 _PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
-                "locker_hint", "locker", "failed_attempts", "locked_out")
+                "locker_hint", "locker", "failed_attempts", "locked_out", "reminders_sent")
 _SYNC_COLS = ("cursor", "last_attempt_at", "last_success_at", "last_error", "last_error_at", "failures",
               "next_attempt_at")
 SYNC_CHANNELS = ("events", "manifest", "verify")
@@ -123,7 +123,7 @@ class Transaction(Reader):
     def save_parcel(self, parcel: Parcel) -> None:
         values = [getattr(parcel, c) for c in _PARCEL_COLS]
         values[2] = parcel.state.value
-        values[-1] = int(parcel.locked_out)
+        values[_PARCEL_COLS.index("locked_out")] = int(parcel.locked_out)
         self.conn.execute(
             f"INSERT INTO parcels({', '.join(_PARCEL_COLS)}, created_at, updated_at) "
             f"VALUES ({', '.join('?' * len(_PARCEL_COLS))}, ?, ?) "
