@@ -9,6 +9,7 @@
     kiosk site-key --config PATH     print the site's public key (to register with the store);
                                      creates the key pair on first use
     kiosk hash-secret                print the Argon2id hash of a code read from stdin
+    kiosk label --help               render a parcel label (trade number + 2-D tag) as PNG/SVG/PDF
 
 Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad configuration.
 """
@@ -35,6 +36,10 @@ log = logging.getLogger("kiosk")
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["label"]:  # its own argument parser: kiosk label --help
+        from kiosk.labels import label_main
+        return label_main(argv[1:])
     parser = argparse.ArgumentParser(prog="kiosk", description="Pickup-point kiosk and locker controller")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("site-key", help="print the site's public key for the store (created on first use)")
     p.add_argument("--config", required=True, type=Path)
+
+    sub.add_parser("label", help="render a parcel label as PNG/SVG/PDF (see `kiosk label --help`)")
 
     p = sub.add_parser("hash-secret", help="hash a code for the config or a manifest (read from stdin)")
 
