@@ -160,7 +160,12 @@ class SlowDown(DomainError):
 
 
 class NotCollectable(DomainError):
-    """The parcel exists but cannot be collected now (not arrived yet, already collected, expired, held)."""
+    """The parcel exists but cannot be collected now. ``reason`` says which case, for screens:
+    not_arrived, collected, expired, at_counter, in_locker, door_busy (None: another)."""
+
+    def __init__(self, message: str = "cannot be collected now", reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason
 
 
 class NoLockerFree(DomainError):

@@ -16,7 +16,7 @@ import enum
 import re
 from dataclasses import dataclass, replace
 
-from kiosk.errors import InvalidTransition
+from kiosk.errors import InvalidTransition, LockedOut, NotCollectable
 
 
 class ParcelState(str, enum.Enum):
@@ -74,3 +74,20 @@ class Parcel:
             changes.setdefault("secret_hash", None)  # purge: the secret is no longer needed
             changes.setdefault("locker", None)
         return replace(self, state=state, **changes)
+
+
+LOCKED_OUT_MESSAGE = "too many wrong attempts: this parcel is locked; please see staff"
+
+
+def check_state_for_handover(parcel: Parcel) -> None:
+    """Refuse a parcel that cannot be handed over whatever the place (locker or counter):
+    locked out, not arrived, already collected, past its holding period.
+    Raises LockedOut, NotCollectable (with its ``reason``)."""
+    if parcel.locked_out:
+        raise LockedOut(LOCKED_OUT_MESSAGE)
+    if parcel.state == ParcelState.EXPECTED:
+        raise NotCollectable("this parcel has not arrived yet", "not_arrived")
+    if parcel.state == ParcelState.COLLECTED:
+        raise NotCollectable("this parcel has already been collected", "collected")
+    if parcel.state in (ParcelState.EXPIRED, ParcelState.RETURNED):
+        raise NotCollectable("the holding period for this parcel has ended; please see staff", "expired")

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from kiosk.domain import attempts as A
-from kiosk.domain.parcels import ParcelState, normalise_trade_number, valid_trade_number
+from kiosk.domain.parcels import ParcelState, check_state_for_handover, normalise_trade_number, valid_trade_number
 from kiosk.errors import (CodeInvalid, CounterIncomplete, LockedOut, NotCollectable, SeeStaff, TagForged,
                           TagMalformed, TagNotForThisSite, TagSwapped, UnknownParcel)
 from kiosk.security import tags
@@ -292,16 +292,9 @@ def _check_method(method: str, tag: tags.Tag | None) -> None:
 
 
 def _check_at_counter(parcel) -> None:
-    if parcel.locked_out:
-        raise LockedOut(LOCKED)
-    if parcel.state == ParcelState.EXPECTED:
-        raise NotCollectable("this parcel has not arrived yet")
-    if parcel.state == ParcelState.COLLECTED:
-        raise NotCollectable("this parcel has already been collected")
-    if parcel.state in (ParcelState.EXPIRED, ParcelState.RETURNED):
-        raise NotCollectable("the holding period for this parcel has ended")
+    check_state_for_handover(parcel)
     if parcel.locker is not None:
-        raise NotCollectable(f"this parcel is in locker {parcel.locker}: it is collected there")
+        raise NotCollectable(f"this parcel is in locker {parcel.locker}: it is collected there", "in_locker")
 
 
 def _raise_wrong(parcel, policy: A.AttemptPolicy, message: str) -> None:

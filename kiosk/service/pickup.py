@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from kiosk.domain import attempts as A
 from kiosk.domain import lockers as L
 from kiosk.domain.lockers import LockerState
-from kiosk.domain.parcels import ParcelState, normalise_trade_number
+from kiosk.domain.parcels import LOCKED_OUT_MESSAGE, check_state_for_handover, normalise_trade_number
 from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, SeeStaff, UnknownParcel
 from kiosk.security.secrets import verify_secret
 from kiosk.service import unlock, verification
@@ -57,7 +57,7 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
     if not check.matches:
         parcel = record_failure(site, trade, known=True)
         if parcel.locked_out:
-            raise LockedOut("too many wrong attempts: this parcel is locked; please see staff")
+            raise LockedOut(LOCKED_OUT_MESSAGE)
         raise CodeInvalid("the secret does not match", A.attempts_left(parcel, policy))
 
     locker = site.store.locker(parcel.locker)
@@ -72,21 +72,14 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
 
 
 def _check_collectable(site: Site, parcel) -> None:
-    if parcel.locked_out:
-        raise LockedOut("too many wrong attempts: this parcel is locked; please see staff")
-    if parcel.state == ParcelState.EXPECTED:
-        raise NotCollectable("this parcel has not arrived yet")
-    if parcel.state == ParcelState.COLLECTED:
-        raise NotCollectable("this parcel has already been collected")
-    if parcel.state in (ParcelState.EXPIRED, ParcelState.RETURNED):
-        raise NotCollectable("the holding period for this parcel has ended; please see staff")
+    check_state_for_handover(parcel)
     if parcel.locker is None:
-        raise NotCollectable("this parcel is kept at the counter; please see staff")
+        raise NotCollectable("this parcel is kept at the counter; please see staff", "at_counter")
     locker = site.store.locker(parcel.locker)
     if locker.state in (LockerState.FAULT, LockerState.OUT_OF_SERVICE):
         raise SeeStaff(f"locker {locker.number} needs attention; please see staff")
     if locker.busy:
-        raise NotCollectable(f"locker {locker.number} is already open")
+        raise NotCollectable(f"locker {locker.number} is already open", "door_busy")
 
 
 def record_failure(site: Site, trade: str, known: bool):
