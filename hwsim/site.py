@@ -8,7 +8,6 @@ its key is registered there and ``[store]`` points at it.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
