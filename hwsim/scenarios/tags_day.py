@@ -12,14 +12,23 @@ types the number) — while a guesser locks one parcel of each method with wrong
 recipient comes before the parcel has, and a collected parcel's tag is presented again.
 Evening: the clerk resets the locked parcels and their recipients collect.
 
-Reads are fed to the counter service as payloads (``kiosk.service.counter.present``, the
-function the scanner path calls). The controller is the real one; the result is judged
-from its database (hwsim.scenarios.invariants) as well as from what each step answered.
+Every scan goes through a real scanner driver on its emulator (hwsim.scenarios.tags_day_desk):
+the serial scanner is the site's own (``[devices] scanner``: the controller opens it and
+routes each scan to the counter), the camera is opened by the scenario and its scans
+forwarded to ``controller.counter_present``; each visit uses one of them, in turn. The
+serial scanner meets line noise, frames cut off, truncated and damaged codes and codes
+that are not ours; the camera sees labels in perspective, blurred, under glare, at low
+contrast, and torn tags it cannot read. Only the printed number the clerk types, and the
+secret the recipient types, come by keyboard. The controller is the real one; the result
+is judged from its database (hwsim.scenarios.invariants) as well as from what each step
+answered (the bus events ``counter_read`` / ``counter_rejected``).
 
 ``pickups``: visits by rightful recipients; ``released``: parcels handed over (from the
 database); ``*_accepted``: a forged, swapped or wrong-secret attempt that got as far as a
-verified hand-over (must be 0); ``unreadable``: reads refused as damaged or not ours;
-``crashes``: anything but the project's own errors.
+verified hand-over (must be 0); ``unreadable``: reads refused as damaged or not ours, or lost on the way (dropped by the
+serial framer, a label the camera could not read); ``reads_by_device``: reads that reached
+the counter from the serial scanner, the camera and the keyboard; ``crashes``: anything
+but the project's own errors.
 """
 
 from __future__ import annotations
@@ -28,18 +37,25 @@ import random
 import tempfile
 from pathlib import Path
 
-from kiosk.clock import ManualClock
-from kiosk.errors import (CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, TagForged,
-                          TagMalformed, TagNotForThisSite, TagSwapped)
-from kiosk.service import counter, manifest
 from hwsim import tags as hwtags
 from hwsim.parcels import make_parcels
 from hwsim.scenarios.invariants import summarise
-from hwsim.site import start_site
+from hwsim.scenarios.tags_day_desk import DAMAGED_FRAMES, Desk, start_site
+from kiosk.errors import (
+    CodeInvalid,
+    CounterIncomplete,
+    KioskError,
+    LockedOut,
+    NotCollectable,
+    TagMalformed,
+    TagSwapped,
+)
+from kiosk.service import counter, manifest
 
 PER_METHOD = 7          # 0-5 are received at the counter; 6 is never received
 METHODS = ("f1_tag", "f2_tag", "secret")
 CLERK = "clerk-day"
+DEVICES = ("serial", "camera")
 
 
 class Day:
@@ -48,8 +64,9 @@ class Day:
         self.site = sim.controller.site
         self.n = {k: 0 for k in ("pickups", "forged_presented", "forged_accepted", "swapped_presented",
                                  "swapped_accepted", "foreign_presented", "wrong_secrets", "wrong_secret_accepted",
-                                 "unreadable", "not_arrived_refused", "replays_refused", "crashes")}
+                                 "not_arrived_refused", "replays_refused", "crashes")}
         self.unexpected: list[str] = []
+        self.desk = Desk(sim, rng, self.unexpected)
 
     # --- the people ------------------------------------------------------------------------------
 
@@ -61,16 +78,6 @@ class Day:
         while (guess := f"{self.rng.randrange(10**6):06d}") == parcel.secret:
             pass
         return guess
-
-    async def read(self, payload: str | bytes, *, source: str = "scan") -> str | None:
-        """One read at the desk: what it was taken for ("tag", "label", "secret"), or None
-        when it was refused as unreadable."""
-        data = payload.encode() if isinstance(payload, str) else payload
-        try:
-            return (await counter.present(self.site, data, source=source)).read
-        except TagMalformed:
-            self.n["unreadable"] += 1
-            return None
 
     async def attempt(self, counted: str | None, secret: str | None, **kw):
         """verify(); a success for an attempt that must fail is counted under ``counted``."""
@@ -90,98 +97,157 @@ class Day:
             return
         self.unexpected.append(f"expected {error.__name__}, got success")
 
-    async def scan_parcel(self, parcel, method: str) -> None:
-        if method != "secret":
-            await self.read(parcel.tag)
-        await self.read(parcel.trade_number)
+    def expect_read(self, what: str, results: list[str | None], step: str) -> None:
+        if what not in results:
+            self.unexpected.append(f"{step}: expected {what}, the counter answered {results}")
 
-    async def collect(self, parcel, method: str, *, show_code: bool = False, state_number: bool = False,
-                      wrong_first: int = 0, bad_reads: bool = False) -> None:
+    # --- reads, through the serial scanner or the camera ------------------------------------------
+
+    async def scan_parcel(self, parcel, method: str, device: str) -> None:
+        """The clerk reads the parcel's tag (if any) and label, scanning again when a read
+        fails; a label that will not read at all is typed."""
+        tag = parcel.tag if method != "secret" else None
+        if device == "camera":
+            got = await self.desk.label(parcel.trade_number, tag, self.desk.hard())
+            if tag and "tag" not in got:
+                got += await self.desk.code(tag)                    # the clerk holds the tag closer
+            if "label" not in got:
+                got += [await self.desk.serial_scan(parcel.trade_number, "code128")]
+        else:
+            got = [await self.desk.serial_scan(tag)] if tag else []
+            got += [await self.desk.serial_scan(parcel.trade_number, "code128")]
+        if tag and "tag" not in got:
+            self.unexpected.append(f"{parcel.trade_number}: the tag never read: {got}")
+        if "label" not in got:
+            await self.desk.typed(parcel.trade_number)
+
+    async def show_code(self, parcel, device: str) -> None:
+        """The recipient shows the secret as a code on a phone."""
+        code = "S/" + parcel.secret
+        got = await self.desk.code(code, self.rng.choice(("clean", "glare", "perspective"))) \
+            if device == "camera" else [await self.desk.serial_scan(code)]
+        if "secret" not in got:   # the phone's screen did not read: the clerk's scanner tries
+            self.expect_read("secret", [await self.desk.serial_scan(code)], "phone code")
+
+    async def collect(self, parcel, method: str, device: str, *, show_code: bool = False,
+                      state_number: bool = False, wrong_first: int = 0, bad_reads: bool = False) -> None:
         """A rightful recipient at the counter, start to hand-over."""
         self.n["pickups"] += 1
         counter.cancel(self.site)   # the clerk's "next customer"
         if bad_reads:
-            await self._bad_reads(parcel, method)
+            await self._bad_reads(parcel, method, device)
         else:
-            await self.scan_parcel(parcel, method)
+            await self.scan_parcel(parcel, method, device)
         for _ in range(wrong_first):
             self.n["wrong_secrets"] += 1
             await self.expect(CodeInvalid, self.attempt("wrong_secret_accepted", self.wrong(parcel)))
         if show_code:
-            await self.read("S/" + parcel.secret)
+            await self.show_code(parcel, device)
         ready = await counter.verify(self.site, None if show_code else parcel.secret,
                                      trade_number=parcel.trade_number if state_number else None)
         counter.confirm(self.site, CLERK, ready.ticket)
 
-    async def _bad_reads(self, parcel, method: str) -> None:
-        rng = self.rng
+    async def _bad_reads(self, parcel, method: str, device: str) -> None:
+        """A label the scanner reads badly: the tag cut off, a digit wrong, torn; the label's
+        code scuffed or not ours. The clerk scans again, and types the printed number."""
+        rng, desk = self.rng, self.desk
         if method != "secret":
-            bad = hwtags.truncated(parcel.tag, rng) if rng.random() < 0.5 else hwtags.damaged(parcel.tag, rng)
-            # A read cut to 40 digits or fewer may pass for a numeric trade number (taken as
-            # a label read, and replaced by the real one below); it must never pass for a tag.
-            if await self.read(bad) == "tag":
-                self.unexpected.append("a damaged tag read was taken for a tag")
-            await self.read(parcel.tag)                      # scan again: a good read
-        if await self.read(hwtags.garbage(rng)) is not None:   # the label's code is scuffed
-            self.unexpected.append("garbage was taken as a read")
-        await self.read(parcel.trade_number, source="typed")   # the clerk types the printed number
+            if device == "camera":
+                got = await desk.code(parcel.tag, "damaged", frames=DAMAGED_FRAMES)   # a torn tag
+                got += await desk.code(parcel.tag, desk.hard())                     # scan again
+            else:
+                fault = rng.choice(("truncated", "damaged", "partial"))
+                if fault == "truncated":
+                    bad = [await desk.serial_do(lambda s: s.scan_truncated(parcel.tag, rng.randrange(1, len(parcel.tag) - 1)))]
+                elif fault == "damaged":
+                    bad = [await desk.serial_scan(hwtags.damaged(parcel.tag, rng))]
+                else:
+                    bad = [await desk.serial_do(lambda s: s.partial(parcel.tag))]
+                # A read cut to 40 digits or fewer may pass for a numeric trade number (taken as
+                # a label read, and replaced by the real one below); it must never pass for a tag.
+                if "tag" in bad:
+                    self.unexpected.append(f"a {fault} tag read was taken for a tag")
+                got = [await desk.serial_scan(parcel.tag)]                          # scan again
+            self.expect_read("tag", got, "the tag read again")
+        junk = hwtags.garbage(rng)                                                 # the label's code is scuffed
+        if device == "camera":
+            scuffed = await desk.code(junk, "clean")
+        elif rng.random() < 0.5:
+            scuffed = [await desk.serial_do(lambda s: s.garbage())]
+        else:
+            scuffed = [await desk.serial_do(lambda s: s.scan_foreign(junk))]
+        if any(r in ("tag", "label", "secret") for r in scuffed):
+            self.unexpected.append(f"garbage was taken as a read: {scuffed}")
+        await desk.typed(parcel.trade_number)                                      # the clerk types the number
 
     # --- the script ------------------------------------------------------------------------------
+
+    async def present_tag(self, device: str, trade_number: str, tag: str) -> list[str | None]:
+        """A tag on a parcel's label: both codes read by ``device``."""
+        if device == "camera":
+            try:
+                return await self.desk.label(trade_number, tag, self.desk.hard())
+            except TagMalformed:   # the printer will not print another parcel's F1 tag: a sticker
+                got = await self.desk.code(tag, "perspective")
+                return got + await self.desk.label(trade_number, None)
+        return [await self.desk.serial_scan(tag), await self.desk.serial_scan(trade_number, "code128")]
 
     async def morning(self, parcels: dict) -> None:
         for method in METHODS:
             for p in parcels[method][:6]:
                 counter.receive(self.site, "clerk-morning", p.trade_number)
-        for method in ("f1_tag", "f2_tag"):
+        for k, method in enumerate(("f1_tag", "f2_tag")):
             target, own = parcels[method][4], parcels[method][0]
             counter.cancel(self.site)
             self.n["forged_presented"] += 1
-            await self.expect(TagForged, self.read(hwtags.forged(self.issuer, target, "111111")))
-            await self.read(target.trade_number)
+            got = await self.present_tag(DEVICES[k % 2], target.trade_number,
+                                         hwtags.forged(self.issuer, target, "111111"))
+            self.expect_read("rejected:forged", got, "a forged tag")
             await self.expect(CounterIncomplete, self.attempt("forged_accepted", "111111"))
             self.later()
             counter.cancel(self.site)
             self.n["swapped_presented"] += 1
-            await self.read(own.tag)                         # a genuine tag, of his own parcel
-            await self.read(target.trade_number)             # on the parcel he wants
+            # a genuine tag, of his own parcel, on the parcel he wants
+            got = await self.present_tag(DEVICES[(k + 1) % 2], target.trade_number, own.tag)
+            self.expect_read("tag", got, "a swapped tag")
             await self.expect(TagSwapped, self.attempt("swapped_accepted", own.secret))
             self.later()
             counter.cancel(self.site)
             self.n["foreign_presented"] += 1
-            await self.expect(TagNotForThisSite, self.read(hwtags.foreign(self.issuer, target)))
+            got = await self.present_tag(DEVICES[k % 2], target.trade_number, hwtags.foreign(self.issuer, target))
+            self.expect_read("rejected:other_site", got, "another site's tag")
             self.later()
 
     async def day(self, parcels: dict) -> None:
         visits = []
-        for method in METHODS:
+        for m, method in enumerate(METHODS):
             ps = parcels[method]
-            visits += [
-                (self.collect, ps[0], method, {}),
-                (self.collect, ps[1], method, {"show_code": True, "state_number": method == "f1_tag"}),
-                (self.collect, ps[2], method, {"wrong_first": 2}),
-                (self.collect, ps[3], method, {"bad_reads": True}),
-                (self.collect, ps[4], method, {"show_code": method != "secret"}),
-                (self.guess_until_locked, ps[5], method, {}),
-                (self.too_early, ps[6], method, {}),
-            ]
+            kinds = [(self.collect, {}),
+                     (self.collect, {"show_code": True, "state_number": method == "f1_tag"}),
+                     (self.collect, {"wrong_first": 2}),
+                     (self.collect, {"bad_reads": True}),
+                     (self.collect, {"show_code": method != "secret"}),
+                     (self.guess_until_locked, {}),
+                     (self.too_early, {})]
+            visits += [(step, ps[i], method, DEVICES[(i + m) % 2], kw) for i, (step, kw) in enumerate(kinds)]
         self.rng.shuffle(visits)
-        for step, parcel, method, kw in visits:
-            await self.safely(step(parcel, method, **kw))
+        for step, parcel, method, device, kw in visits:
+            await self.safely(step(parcel, method, device, **kw))
             self.later()
-        for method in METHODS:
-            await self.safely(self.replay(parcels[method][0], method))
+        for m, method in enumerate(METHODS):
+            await self.safely(self.replay(parcels[method][0], method, DEVICES[m % 2]))
             self.later()
 
     async def evening(self, parcels: dict) -> None:
-        for method in METHODS:
+        for m, method in enumerate(METHODS):
             locked = parcels[method][5]
             self.sim.controller.clerk_reset_attempts("clerk-evening", locked.trade_number)
-            await self.safely(self.collect(locked, method))
+            await self.safely(self.collect(locked, method, DEVICES[(m + 1) % 2]))
             self.later(30, 120)
 
-    async def guess_until_locked(self, parcel, method: str) -> None:
+    async def guess_until_locked(self, parcel, method: str, device: str) -> None:
         counter.cancel(self.site)
-        await self.scan_parcel(parcel, method)
+        await self.scan_parcel(parcel, method, device)
         for _ in range(self.sim.controller.config.attempts.per_parcel_max - 1):
             self.n["wrong_secrets"] += 1
             await self.expect(CodeInvalid, self.attempt("wrong_secret_accepted", self.wrong(parcel)))
@@ -189,16 +255,16 @@ class Day:
         await self.expect(LockedOut, self.attempt("wrong_secret_accepted", self.wrong(parcel)))
         await self.expect(LockedOut, counter.verify(self.site, parcel.secret))   # the owner arrives too late
 
-    async def too_early(self, parcel, method: str) -> None:
+    async def too_early(self, parcel, method: str, device: str) -> None:
         self.n["pickups"] += 1
         counter.cancel(self.site)
-        await self.scan_parcel(parcel, method)
+        await self.scan_parcel(parcel, method, device)
         await self.expect(NotCollectable, counter.verify(self.site, parcel.secret))
         self.n["not_arrived_refused"] += 1
 
-    async def replay(self, parcel, method: str) -> None:
+    async def replay(self, parcel, method: str, device: str) -> None:
         counter.cancel(self.site)
-        await self.scan_parcel(parcel, method)
+        await self.scan_parcel(parcel, method, device)
         await self.expect(NotCollectable, counter.verify(self.site, parcel.secret))
         self.n["replays_refused"] += 1
 
@@ -215,12 +281,13 @@ class Day:
 async def run(locks: str = "kerong", seed: int = 0, folder: Path | None = None) -> dict:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="tags-day-") as tmp:
-        sim = await start_site(Path(folder or tmp), clock=ManualClock(), locks=locks, doors=4)
+        sim = await start_site(Path(folder or tmp), locks=locks, doors=4)
         controller = sim.controller
         issuer = hwtags.TagIssuer(controller.config.site_id)
         controller.site.tag_keys = issuer.keys()
         day = Day(sim, issuer, rng)
         try:
+            await day.desk.open()
             now, taken = sim.clock.now(), set()
             parcels = {m: issuer.parcels(PER_METHOD, rng, method=m, now=now, taken=taken) for m in ("f1_tag", "f2_tag")}
             plain = make_parcels(PER_METHOD * 3, rng, controller.config.hash_params, now=now, method="secret")
@@ -234,6 +301,7 @@ async def run(locks: str = "kerong", seed: int = 0, folder: Path | None = None) 
             day.n["crashes"] += 1
             day.unexpected.append(f"crash: {type(err).__name__}: {err}")
         finally:
+            await day.desk.close()
             records = summarise(controller.store)
             records["audit_chain_ok"] = controller.store.verify_audit().ok
             by_method = {m: 0 for m in METHODS}
@@ -241,8 +309,12 @@ async def run(locks: str = "kerong", seed: int = 0, folder: Path | None = None) 
                 if event["kind"] == "parcel_collected":
                     by_method[event["payload"]["method"]] = by_method.get(event["payload"]["method"], 0) + 1
             await controller.stop()
-    result = {"scenario": "tags-day", "locks": locks, "seed": seed, "pickups": day.n.pop("pickups"),
-              "released": records["collected"], "released_by_method": by_method, **day.n, **records}
+    n = day.n
+    result = {"scenario": "tags-day", "locks": locks, "seed": seed, "pickups": n.pop("pickups"),
+              "released": records["collected"], "released_by_method": by_method,
+              "forged_accepted": n.pop("forged_accepted"), "swapped_accepted": n.pop("swapped_accepted"),
+              "wrong_secret_accepted": n.pop("wrong_secret_accepted"), "unreadable": day.desk.unreadable,
+              "crashes": n.pop("crashes"), "reads_by_device": dict(day.desk.by_device), **n, **records}
     intended = {"released": 6 * len(METHODS), "lockouts": len(METHODS), "tamper_alarms": 4,
                 "released_twice": 0, "secrets_at_rest": 0, "forged_accepted": 0, "swapped_accepted": 0,
                 "wrong_secret_accepted": 0, "crashes": 0}
