@@ -3,6 +3,7 @@
     kiosk run --config PATH          the controller, headless (systemd runs this)
     kiosk demo [--locks kerong|gpio] the controller with every device simulated, and the
                                      recipient screen in this terminal
+    kiosk demo --screen counter      the clerk's counter screen with a simulated scanner
     kiosk check-config PATH          validate a config; exit 2 listing every problem
     kiosk audit verify --config PATH check the audit log's hash chain
     kiosk status --config PATH       lockers, parcels, outbox and the store link, read-only
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", required=True, type=Path)
 
     p = sub.add_parser("demo", help="everything simulated, recipient screen in this terminal")
+    p.add_argument("--screen", choices=("recipient", "counter"), default="recipient",
+                   help="the recipient's locker screen, or the clerk's counter screen with a simulated scanner")
     p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong")
     p.add_argument("--state-dir", type=Path, help="keep the demo's database here (default: a fresh temporary folder)")
     p.add_argument("--seed", type=int, default=None)
@@ -218,6 +221,9 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    if args.screen == "counter":
+        from hwsim.counter_demo import run_counter_demo
+        return run_counter_demo(args.state_dir, args.seed)
     from hwsim.demo import run_demo
 
     return run_demo(args.locks, args.state_dir, args.seed)

@@ -59,3 +59,52 @@ class FakeService:
 
     def publish(self, kind: str, **data) -> None:
         self.bus.publish(kind, 0.0, **data)
+
+
+class FakeCounterService:
+    """A scripted counter (the part of the service the counter terminal uses), for snapshots.
+
+    ``read`` publishes a ``counter_read`` as the desk's scanner would; commands answer with
+    what the test put in ``answers`` (a value, or an exception to raise)."""
+
+    def __init__(self, *, languages=("en", "ja")):
+        from kiosk.service.counter import Presented, Ready
+
+        self.config = SimpleNamespace(ui_inactivity_s=45.0, ui_languages=tuple(languages))
+        self.bus = EventBus()
+        self.calls: list[tuple] = []
+        self.answers: dict[str, object] = {
+            "counter_present": Presented("label", None, "1234-5678", "1234-5678", False, ("secret",)),
+            "counter_verify": Ready("ticket-1", "1234-5678", "f2_tag", "local", 0.0),
+            "counter_confirm": "1234-5678",
+        }
+
+    def _answer(self, command: str):
+        answer = self.answers[command]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def subscribe(self):
+        return self.bus.subscribe()
+
+    def publish(self, kind: str, **data) -> None:
+        self.bus.publish(kind, 0.0, **{"desk": "counter", **data})
+
+    def read(self, read: str, *, method: str | None, trade_number: str | None, mismatch: bool = False) -> None:
+        self.publish("counter_read", read=read, method=method, trade_number=trade_number, mismatch=mismatch)
+
+    async def counter_present(self, payload: bytes, *, desk: str = "counter", source: str = "scan"):
+        self.calls.append(("counter_present", source))
+        return self._answer("counter_present")
+
+    async def counter_verify(self, secret=None, *, trade_number=None, desk: str = "counter"):
+        self.calls.append(("counter_verify",))   # never the secret
+        return self._answer("counter_verify")
+
+    def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = "counter") -> str:
+        self.calls.append(("counter_confirm", clerk_id, ticket))
+        return self._answer("counter_confirm")
+
+    def counter_cancel(self, *, desk: str = "counter") -> None:
+        self.calls.append(("counter_cancel",))

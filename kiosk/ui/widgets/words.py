@@ -5,7 +5,8 @@ re-renders whenever the app's ``language`` changes: the toggle can be pressed at
 moment, even with an error message on the screen, and everything follows.
 
 Both expect to live in an app with a reactive ``language`` ("en" / "ja"), which
-``RecipientApp`` is.
+``RecipientApp`` is. An app with its own phrase table (the counter terminal's) says so
+with a ``texts_for(language)`` method; the recipient's table is the default.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from textual.widgets import Button, Static
 from kiosk.ui.texts import Say, Texts, texts_for
 
 
+def _table(node):
+    return getattr(node.app, "texts_for", texts_for)
+
+
 def _texts(node) -> Texts:
-    return texts_for(node.app.language)
+    return _table(node)(node.app.language)
 
 
 class Words(Static):
@@ -88,4 +93,4 @@ class LanguageToggle(Button):
         self.watch(self.app, "language", self._show, init=True)
 
     def _show(self, _language: str | None = None) -> None:
-        self.label = texts_for(self.app.next_language).language_name
+        self.label = _table(self)(self.app.next_language).language_name

@@ -1,0 +1,117 @@
+"""The counter terminal: the clerk's screen for handing over tagged and plain-secret parcels.
+
+    scan tag / label / phone code ──► reads shown ──► recipient types the secret ──► check
+          (scanner events, or typed)                                                    │
+      ┌──────────────── "Do not hand over": forged, swapped, wrong secret (n left) … ◄──┤
+      └─ next customer ◄── confirm ◄── "Hand over parcel 1234-5678" ◄──────────────────┘
+
+One screen (``CounterScreen``) for one desk. The app owns what outlives it: the service's
+event stream (read in one worker and handed to the screen), the language, and who the
+clerk is. It talks to the controller only through the counter's part of the service API
+(``CounterService`` below, which the in-process ``Controller`` implements).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from kiosk.config import Config
+from kiosk.service.counter import DEFAULT_DESK, Presented, Ready
+from kiosk.service.events import Subscription
+from kiosk.ui.app import KIOSK_THEME
+from kiosk.ui.counter.screen import CounterScreen
+from kiosk.ui.counter.texts import LANGUAGES, CounterTexts, counter_texts_for
+from kiosk.ui.events import EventFeed
+
+
+class CounterService(Protocol):
+    """What the counter terminal asks of the controller (kiosk.service.controller)."""
+
+    config: Config
+
+    def subscribe(self) -> Subscription: ...
+
+    async def counter_present(self, payload: bytes, *, desk: str = ..., source: str = ...) -> Presented: ...
+
+    async def counter_verify(self, secret: str | None = None, *, trade_number: str | None = None,
+                             desk: str = ...) -> Ready: ...
+
+    def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = ...) -> str: ...
+
+    def counter_cancel(self, *, desk: str = ...) -> None: ...
+
+
+class CounterApp(App):
+    """The counter terminal of one desk, for clerk ``clerk_id`` (recorded with each hand-over)."""
+
+    CSS_PATH = ["../kiosk.tcss", "counter.tcss"]
+    TITLE = "Counter"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
+                Binding("escape", "next_customer", "Next customer", show=False)]
+
+    language: reactive[str] = reactive("en")
+
+    def __init__(self, service: CounterService, clerk_id: str, *, desk: str = DEFAULT_DESK,
+                 side_panel: Callable[[], Widget] | None = None) -> None:
+        """``side_panel`` makes a widget shown beside the screen (the demo's scanner panel)."""
+        if side_panel is not None and not callable(side_panel):
+            raise TypeError("side_panel must make a new widget when called (e.g. lambda: CounterPanel(...))")
+        if not clerk_id:
+            raise ValueError("a clerk id is required: every hand-over records who made it")
+        super().__init__()
+        self.service = service
+        self.clerk_id = clerk_id
+        self.desk = desk
+        self.events = EventFeed()
+        self._side_panel = side_panel
+        self._subscription: Subscription | None = None
+        wanted = getattr(service.config, "ui_languages", ("en",))
+        self.languages: tuple[str, ...] = tuple(lang for lang in wanted if lang in LANGUAGES) or ("en",)
+        self.set_reactive(CounterApp.language, self.languages[0])
+        self.register_theme(KIOSK_THEME)
+        self.theme = KIOSK_THEME.name
+
+    def texts_for(self, language: str) -> CounterTexts:
+        """The phrase table the shared widgets (Words, SayButton, Keypad) read."""
+        return counter_texts_for(language)
+
+    @property
+    def next_language(self) -> str:
+        i = self.languages.index(self.language) if self.language in self.languages else -1
+        return self.languages[(i + 1) % len(self.languages)]
+
+    def make_side_panel(self) -> Widget | None:
+        return self._side_panel() if self._side_panel else None
+
+    def on_mount(self) -> None:
+        self._subscription = self.service.subscribe()
+        self._pump_events()
+        self.push_screen(CounterScreen())
+
+    def on_unmount(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+
+    @work(exclusive=True, group="service-events")
+    async def _pump_events(self) -> None:
+        async for event in self._subscription:
+            self.screen.post_message(self.events.add(event))
+
+    def action_toggle_language(self) -> None:
+        self.language = self.next_language
+
+    def action_go_idle(self) -> None:
+        """The top bar's way out: here, the next customer."""
+        self.action_next_customer()
+
+    def action_next_customer(self) -> None:
+        screen = self.screen
+        if isinstance(screen, CounterScreen):
+            screen.next_customer()

@@ -1,0 +1,291 @@
+"""The counter screen: what the desk has read, the recipient's secret, and the verdict.
+
+    ┌ Counter · parcel hand-over ─────────────────── [日本語] [Next customer] ┐
+    │ Read at this desk   Tag ✓ F2 tag · Label ✓ 1234-5678 · Phone code —    │ keypad │
+    │ next step / the secret field (masked) / the label typed by hand        │        │
+    │ ██ Hand over parcel 1234-5678 ██  [Confirm hand-over]   or   why not   │        │
+
+Input: the desk's scanner reads arrive as ``counter_read`` / ``counter_rejected`` events.
+A keyboard-wedge scanner (or the clerk) types into whichever field has the focus; Enter
+ends a read, and a line that can only be a tag (all digits, longer than any trade
+number), or a phone code (``S/`` + secret), is presented as a typed scan whatever the
+field. Otherwise the secret field checks the secret and the label field presents a
+typed trade number. Commands run one at a time, in the order they were asked for.
+
+Secrets: the secret field is emptied the moment Enter is pressed, and on leaving; its
+value is never logged or put in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, cast
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Input
+
+from kiosk.errors import KioskError, TagForged, TagMalformed, TagNotForThisSite
+from kiosk.security import tags
+from kiosk.service.counter import SECRET_PREFIX
+from kiosk.ui.counter.desk import DeskView
+from kiosk.ui.counter.explain import NEED_SECRET, counter_problem, rejected
+from kiosk.ui.events import ServiceEvent
+from kiosk.ui.widgets import Keypad, SayButton, TopBar, Words
+
+if TYPE_CHECKING:
+    from kiosk.ui.counter.app import CounterApp
+
+log = logging.getLogger(__name__)
+
+SECRET_CHARS = r"[0-9A-Za-z/]*"          # a secret, or a wedge typing a tag or an S/ code
+LABEL_CHARS = r"[0-9A-Za-z -]*"
+
+
+def is_typed_scan(text: str) -> bool:
+    """A line that is a scan whatever field it was typed into: a tag or a phone code."""
+    return tags.looks_like_tag(text) or (text.startswith(SECRET_PREFIX) and len(text) > len(SECRET_PREFIX))
+
+
+class CounterScreen(Screen):
+    AUTO_FOCUS = "#secret"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = DeskView()
+        self.busy = 0                    # commands under way
+        self.customer = 0                # counts "next customer"s: older answers are dropped
+        self._lock = asyncio.Lock()      # one command at a time, in order
+
+    @property
+    def counter(self) -> "CounterApp":
+        return cast("CounterApp", self.app)
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="kiosk-frame"):
+            with Vertical(classes="kiosk-main"):
+                yield TopBar(lambda t: t.title, language=True, cancel=lambda t: t.next_customer)
+                with Horizontal(classes="counter-body"):
+                    with Vertical(classes="counter-left"):
+                        yield from self._compose_reads()
+                        self.step = Words(classes="counter-step")
+                        yield self.step
+                        yield Words(lambda t: t.secret, classes="field-label -active counter-secret-label")
+                        with Horizontal(classes="counter-secret-row"):
+                            self.secret_box = Input(password=True, restrict=SECRET_CHARS, max_length=tags.MAX_PAYLOAD,
+                                                    select_on_focus=False, id="secret", classes="code-input")
+                            yield self.secret_box
+                            yield SayButton(lambda t: t.check, variant="primary", action="screen.check",
+                                            classes="counter-check")
+                        yield Words(lambda t: t.secret_hint, classes="hint form-hint")
+                        with Vertical(classes="counter-verdict") as self.verdict:
+                            self.headline = Words(classes="counter-headline")
+                            self.detail = Words(classes="counter-detail")
+                            self.confirm = SayButton(lambda t: t.confirm, variant="success", action="screen.confirm",
+                                                     classes="counter-confirm")
+                            yield self.headline
+                            yield self.detail
+                            yield self.confirm
+                        self.status = Words(classes="form-status")
+                        yield self.status
+                    with Vertical(classes="counter-right"):
+                        self.keypad = Keypad()
+                        yield self.keypad
+                        yield Words(lambda t: t.label_field, classes="field-label")
+                        self.label_box = Input(restrict=LABEL_CHARS, max_length=tags.MAX_PAYLOAD,
+                                               select_on_focus=False, id="label", classes="code-input counter-label")
+                        yield self.label_box
+            panel = self.counter.make_side_panel()
+            if panel is not None:
+                panel.add_class("kiosk-side-panel")
+                yield panel
+
+    def _compose_reads(self) -> ComposeResult:
+        yield Words(lambda t: t.read_heading, classes="counter-reads-heading")
+        self.read_values: dict[str, Words] = {}
+        for key, name in (("tag", lambda t: t.tag), ("label", lambda t: t.label),
+                          ("phone", lambda t: t.phone_code)):
+            with Horizontal(classes="counter-read"):
+                yield Words(name, classes="counter-read-name")
+                self.read_values[key] = Words(classes="counter-read-value")
+                yield self.read_values[key]
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def on_unmount(self) -> None:
+        self.secret_box.clear()
+
+    # --- showing the desk ------------------------------------------------------------------
+
+    def show(self) -> None:
+        view = self.view
+        for key, say, have in (("tag", view.tag_line(), view.tag_method), ("label", view.label_line(), view.label_seen),
+                               ("phone", view.phone_line(), view.phone_code)):
+            self.read_values[key].say(say)
+            self.read_values[key].set_class(bool(have), "-read")
+        self.step.say(None if view.verified or (view.refusal and view.refusal.grave) else view.next_step())
+        self.step.display = bool(self.step.phrase)
+        self.verdict.remove_class("-ready", "-refused", "-grave", "-done")
+        self.confirm.display = False
+        if view.verified is not None:
+            trade = view.verified.trade_number
+            self.verdict.add_class("-ready")
+            self.headline.say(lambda t: t.hand_over.format(trade=trade))
+            self.detail.say(lambda t: t.hand_over_hint)
+            self.confirm.display = True
+        elif view.refusal is not None:
+            refusal = view.refusal
+            self.verdict.add_class("-grave" if refusal.grave else "-refused")
+            self.headline.say((lambda t: t.do_not_hand_over) if refusal.grave else None)
+            self.headline.display = refusal.grave
+            self.detail.say(refusal.say)
+        elif view.done is not None:
+            done = view.done
+            self.verdict.add_class("-done")
+            self.headline.say(lambda t: t.handed_over.format(trade=done))
+            self.detail.say(None)
+        else:
+            self.headline.say(None)
+            self.detail.say(None)
+        self.headline.display = bool(self.headline.phrase)
+        self.detail.display = bool(self.detail.phrase)
+        self.verdict.display = bool(self.headline.phrase or self.detail.phrase)
+        self.status.say((lambda t: t.checking) if self.busy else None)
+        if self.is_attached and (self.focused is None or not self.focused.display):
+            self.secret_box.focus()      # a wedge scanner types wherever the focus is: keep it in a field
+
+    # --- events from the desk's scanner --------------------------------------------------------
+
+    def on_service_event(self, message: ServiceEvent) -> None:
+        event = message.event
+        if event.data.get("desk") != self.counter.desk:
+            return
+        if event.kind == "counter_read":
+            self.view.apply_read(event["read"], event.data.get("method"), event.data.get("trade_number"),
+                                 bool(event.data.get("mismatch")))
+        elif event.kind == "counter_rejected":
+            reason = event["reason"]
+            self.view.apply_rejection(rejected(reason), tag_dropped=reason in ("forged", "other_site"))
+        else:
+            return
+        self.show()
+
+    # --- input ---------------------------------------------------------------------------------
+
+    def _active_box(self) -> Input:
+        return self.label_box if self.focused is self.label_box else self.secret_box
+
+    @on(Keypad.Pressed)
+    def _keypad_pressed(self, event: Keypad.Pressed) -> None:
+        box = self._active_box()
+        if event.key == Keypad.CLEAR:
+            box.clear()
+        elif event.key == Keypad.BACKSPACE:
+            box.action_delete_left()
+        else:
+            box.insert_text_at_cursor(event.key)
+        box.focus()
+
+    @on(Keypad.Submitted)
+    def _keypad_ok(self) -> None:
+        self.submit(self._active_box())
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit(event.input)
+
+    def on_key(self, event: events.Key) -> None:
+        # A wedge scanner types wherever the focus is: with no field focused, its keys go
+        # to the secret field (which treats a tag or a phone code as a scan).
+        if isinstance(self.focused, Input):
+            return
+        if event.key == "enter" and self.secret_box.value:
+            event.stop()
+            self.submit(self.secret_box)
+        elif event.is_printable and event.character:
+            event.stop()
+            self.secret_box.focus()
+            self.secret_box.insert_text_at_cursor(event.character)
+
+    def action_check(self) -> None:
+        self.submit(self.secret_box)
+
+    def action_confirm(self) -> None:
+        if self.view.verified is not None:
+            self._run("confirm", self.view.verified.ticket)
+
+    def next_customer(self) -> None:
+        """Forget this customer, at once: the desk and the view. An answer still on its way
+        for this customer is dropped when it comes (``customer`` has moved on)."""
+        self.secret_box.clear()
+        self.label_box.clear()
+        self.customer += 1
+        try:
+            self.counter.service.counter_cancel(desk=self.counter.desk)
+        except KioskError:
+            log.exception("counter: cancel failed")
+        self.view.reset()
+        self.show()
+
+    def submit(self, box: Input) -> None:
+        """Enter (or OK) in ``box``: a scan, a typed label, or the secret to check."""
+        text = box.value.strip()
+        box.clear()      # at once: a secret must not stay in the field while it is checked
+        if is_typed_scan(text):
+            self._run("present", text)
+        elif box is self.label_box:
+            if text:
+                self._run("present", text)
+        elif text or self.view.phone_code:
+            self._run("verify", text or None)
+        else:
+            self.view.apply_rejection(NEED_SECRET, tag_dropped=False)
+            self.show()
+
+    # --- commands ----------------------------------------------------------------------------
+
+    @work(group="counter-commands")   # never exclusive: cancelling a sent command would lose its answer
+    async def _run(self, command: str, value: str | None) -> None:
+        self.busy += 1
+        self.show()
+        customer = self.customer
+        try:
+            async with self._lock:
+                if customer == self.customer:
+                    await self._command(command, value, customer)
+        except KioskError as err:
+            if customer != self.customer:
+                return
+            looked_like_tag = command == "present" and tags.looks_like_tag(value or "")
+            dropped = isinstance(err, (TagForged, TagNotForThisSite)) or (
+                isinstance(err, TagMalformed) and looked_like_tag)
+            self.view.apply_rejection(counter_problem(err, self.view.label), tag_dropped=dropped)
+        except Exception:
+            # Never the value: it may be a secret.
+            log.exception("counter: %s failed", command)
+            self.view.apply_rejection(counter_problem(KioskError()), tag_dropped=False)
+        finally:
+            self.busy -= 1
+            if self.is_attached:
+                self.show()
+
+    async def _command(self, command: str, value: str | None, customer: int) -> None:
+        service, desk = self.counter.service, self.counter.desk
+        if command == "present":
+            shown = await service.counter_present(value.encode("utf-8"), desk=desk, source="typed")
+            if customer == self.customer:
+                self.view.apply_read(shown.read, shown.method, shown.trade_number, shown.mismatch, label=shown.label)
+        elif command == "verify":
+            ready = await service.counter_verify(value, desk=desk)
+            if customer == self.customer:
+                self.view.apply_verified(ready.ticket, ready.trade_number)
+        elif command == "confirm":
+            trade = service.counter_confirm(self.counter.clerk_id, value, desk=desk)
+            self.view.apply_done(trade)

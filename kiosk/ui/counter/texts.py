@@ -1,0 +1,210 @@
+"""Every word the counter terminal shows, in English and in Japanese.
+
+The same pattern as ``kiosk.ui.texts`` (the recipient screen's table): a frozen dataclass
+with one field per phrase and one instance per language, so a phrase missing in either
+language fails at import. The shared widgets (``Words``, ``SayButton``, ``Keypad``,
+``LanguageToggle``) read ``language_name``, ``clear`` and ``ok`` from whichever table the
+app gives them, so those three are here too.
+
+The reader is a clerk, not the public: the words say what to do with the parcel in front
+of them first ("Do not hand it over"), then why. Japanese is polite and plain (です・ます).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class CounterTexts:
+    language_name: str
+    clear: str
+    ok: str
+
+    # --- the frame ------------------------------------------------------------------
+    title: str
+    next_customer: str
+    checking: str
+
+    # --- what the desk has read -----------------------------------------------------
+    read_heading: str
+    tag: str
+    label: str
+    phone_code: str
+    not_read: str
+    tag_read: str                # {method}
+    tag_read_number: str         # {method} {trade}
+    label_read: str              # {trade}
+    phone_code_read: str
+    method_f1: str
+    method_f2: str
+
+    # --- the recipient's secret -----------------------------------------------------
+    secret: str
+    secret_hint: str
+    label_field: str
+    label_field_hint: str
+    check: str
+
+    # --- the next step --------------------------------------------------------------
+    step_scan: str
+    step_label: str
+    step_tag: str
+    step_secret: str
+    step_check_phone: str
+
+    # --- the verdict ----------------------------------------------------------------
+    hand_over: str               # {trade}
+    hand_over_hint: str
+    confirm: str
+    handed_over: str             # {trade}
+
+    # --- why not --------------------------------------------------------------------
+    do_not_hand_over: str
+    forged: str
+    swapped: str
+    mismatch: str
+    other_site: str
+    unreadable: str
+    wrong_secret: str            # {n}
+    wrong_secret_last: str
+    wrong_secret_plain: str
+    locked_out: str
+    slow_down: str               # {s}
+    unknown_parcel: str          # {trade}
+    not_arrived: str
+    already_collected: str
+    expired: str
+    in_locker: str
+    tags_not_set_up: str
+    wrong_method: str
+    need_label: str
+    need_tag: str
+    need_secret: str
+    need_verification: str
+    unexpected: str
+
+
+EN = CounterTexts(
+    language_name="English",
+    clear="Clear",
+    ok="OK",
+    title="Counter · parcel hand-over",
+    next_customer="Next customer",
+    checking="Checking…",
+    read_heading="Read at this desk",
+    tag="Tag",
+    label="Label",
+    phone_code="Phone code",
+    not_read="—",
+    tag_read="✓ {method}",
+    tag_read_number="✓ {method} · {trade}",
+    label_read="✓ {trade}",
+    phone_code_read="✓ shown",
+    method_f1="F1 tag",
+    method_f2="F2 tag",
+    secret="Recipient's secret",
+    secret_hint="The recipient types it; it stays hidden. Enter or OK checks it.",
+    label_field="Label will not scan? Type its number:",
+    label_field_hint="Type the number printed on the label, then Enter.",
+    check="Check",
+    step_scan="Scan the tag and the label on the parcel.",
+    step_label="Now scan the label (the trade number) on the parcel.",
+    step_tag="This parcel carries a tag: scan it.",
+    step_secret="Ask the recipient to type their secret, or to show the code on their phone.",
+    step_check_phone="The phone code is read: press Check.",
+    hand_over="Hand over parcel {trade}",
+    hand_over_hint="The recipient is verified. Give them the parcel, then press Confirm.",
+    confirm="Confirm hand-over",
+    handed_over="Parcel {trade} handed over. Scan the next parcel.",
+    do_not_hand_over="Do not hand over.",
+    forged="FORGED TAG: the store did not make this tag. Keep the parcel aside and report it.",
+    swapped="SWAPPED TAG: the tag belongs to another parcel than this label. Keep the parcel aside and report it.",
+    mismatch="The tag and the label name different parcels. Check you scanned the same parcel.",
+    other_site="This tag was made for another pickup point: the parcel is not for this counter.",
+    unreadable="Could not read that code (damaged or not ours). Scan it again.",
+    wrong_secret="Wrong secret. The recipient can try {n} more times.",
+    wrong_secret_last="Wrong secret. The recipient can try 1 more time.",
+    wrong_secret_plain="Wrong secret. The recipient can try again.",
+    locked_out="LOCKED: too many wrong secrets for this parcel. Check the recipient's proof before a reset.",
+    slow_down="Too many failures at this counter. Wait {s} seconds, then try again.",
+    unknown_parcel="No parcel {trade} is waiting here. Check the label.",
+    not_arrived="This parcel has not arrived here yet (receive it first).",
+    already_collected="This parcel has already been collected.",
+    expired="The holding period for this parcel has ended.",
+    in_locker="This parcel is in a locker: the recipient collects it there.",
+    tags_not_set_up="Parcel tags are not set up at this pickup point. Call a supervisor.",
+    wrong_method="This parcel is not verified at the counter this way. Call a supervisor.",
+    need_label="Scan the label (trade number) first.",
+    need_tag="This parcel carries a tag: scan it first.",
+    need_secret="The recipient's secret is needed.",
+    need_verification="The check has expired or the desk read something new. Check the secret again.",
+    unexpected="Something went wrong. Try again, or call a supervisor.",
+)
+
+JA = CounterTexts(
+    language_name="日本語",
+    clear="クリア",
+    ok="OK",
+    title="カウンター・荷物の引き渡し",
+    next_customer="次のお客様",
+    checking="確認しています…",
+    read_heading="読み取り済み",
+    tag="タグ",
+    label="伝票",
+    phone_code="スマホのコード",
+    not_read="—",
+    tag_read="✓ {method}",
+    tag_read_number="✓ {method}・{trade}",
+    label_read="✓ {trade}",
+    phone_code_read="✓ 提示済み",
+    method_f1="F1タグ",
+    method_f2="F2タグ",
+    secret="お客様の暗証番号",
+    secret_hint="お客様に入力していただきます（表示されません）。Enter または OK で確認します。",
+    label_field="伝票が読めない場合は番号を入力：",
+    label_field_hint="伝票に印字された番号を入力し、Enter を押してください。",
+    check="確認",
+    step_scan="荷物のタグと伝票をスキャンしてください。",
+    step_label="次に荷物の伝票（取引番号）をスキャンしてください。",
+    step_tag="この荷物にはタグが付いています。タグをスキャンしてください。",
+    step_secret="お客様に暗証番号を入力していただくか、スマホのコードを提示していただいてください。",
+    step_check_phone="スマホのコードを読み取りました。「確認」を押してください。",
+    hand_over="荷物 {trade} をお渡しください",
+    hand_over_hint="ご本人の確認ができました。荷物をお渡しして「引き渡し確定」を押してください。",
+    confirm="引き渡し確定",
+    handed_over="荷物 {trade} の引き渡しが完了しました。次の荷物をスキャンしてください。",
+    do_not_hand_over="お渡ししないでください。",
+    forged="偽造タグ：店舗が発行したタグではありません。荷物を別に保管し、報告してください。",
+    swapped="タグの貼り替え：この伝票とは別の荷物のタグです。荷物を別に保管し、報告してください。",
+    mismatch="タグと伝票の荷物が一致しません。同じ荷物をスキャンしたかご確認ください。",
+    other_site="別の受け取り場所のタグです。このカウンターの荷物ではありません。",
+    unreadable="コードを読み取れませんでした（破損または対象外のコード）。もう一度スキャンしてください。",
+    wrong_secret="暗証番号が違います。あと{n}回入力できます。",
+    wrong_secret_last="暗証番号が違います。あと1回入力できます。",
+    wrong_secret_plain="暗証番号が違います。もう一度入力していただいてください。",
+    locked_out="ロック中：暗証番号の誤りが多すぎます。解除の前にご本人確認書類をご確認ください。",
+    slow_down="このカウンターで誤りが続いています。{s}秒待ってから、もう一度お試しください。",
+    unknown_parcel="取引番号 {trade} の荷物はここにはありません。伝票をご確認ください。",
+    not_arrived="この荷物はまだ到着していません（先に受け入れをしてください）。",
+    already_collected="この荷物はすでに引き渡し済みです。",
+    expired="この荷物は保管期限を過ぎています。",
+    in_locker="この荷物はロッカーに入っています。お客様にロッカーで受け取っていただいてください。",
+    tags_not_set_up="この受け取り場所ではタグが設定されていません。責任者を呼んでください。",
+    wrong_method="この荷物はこの方法ではカウンターで確認できません。責任者を呼んでください。",
+    need_label="先に伝票（取引番号）をスキャンしてください。",
+    need_tag="この荷物にはタグが付いています。先にタグをスキャンしてください。",
+    need_secret="お客様の暗証番号が必要です。",
+    need_verification="確認の有効期限が切れたか、新しい読み取りがありました。もう一度確認してください。",
+    unexpected="エラーが発生しました。もう一度お試しいただくか、責任者を呼んでください。",
+)
+
+LANGUAGES: dict[str, CounterTexts] = {"en": EN, "ja": JA}
+
+Say = Callable[[CounterTexts], str]
+
+
+def counter_texts_for(language: str) -> CounterTexts:
+    """The counter's phrases for ``language`` ("en" or "ja"). Raises KeyError for any other."""
+    return LANGUAGES[language]
