@@ -37,6 +37,7 @@ from drivers.locks import kerong_codec as codec
 from drivers.locks.kerong import LockBankKerong
 from hwsim.doors import DoorBank
 from hwsim.history import History
+from hwsim.owned import OwnsEmulator
 from kiosk.devices.url import DeviceURL
 
 SOURCE = "kerong"
@@ -259,15 +260,9 @@ def _check_kerong_sim(url: DeviceURL) -> None:
 kerong_sim.check_url = _check_kerong_sim
 
 
-class EmulatedLockBankKerong(LockBankKerong):
+class EmulatedLockBankKerong(OwnsEmulator, LockBankKerong):
     """The real Kerong driver, owning the emulator it talks to."""
 
     def __init__(self, sim: KerongBoardSim, **options):
         super().__init__(sim.port, **options)
         self.sim = sim
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self.sim.stop()

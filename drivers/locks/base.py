@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 import time
 from typing import Callable
 
@@ -24,7 +25,7 @@ from kiosk.errors import DeviceClosed
 log = logging.getLogger(__name__)
 
 
-class LockBankBase:
+class LockBankBase(ABC):
     def __init__(self, url: str, door_count: int):
         if door_count < 1:
             raise ValueError("a lock bank has at least one door")
@@ -112,14 +113,18 @@ class LockBankBase:
             except Exception:  # a subscriber's bug must not kill the driver's thread
                 log.exception("door-change subscriber failed on %s", change)
 
+    @abstractmethod
     def _open_hw(self) -> None:
-        raise NotImplementedError
+        """Open the port/pins, drive every lock safe and report every door."""
 
+    @abstractmethod
     def _close_hw(self) -> None:
-        raise NotImplementedError
+        """De-energise and release the hardware."""
 
+    @abstractmethod
     def _unlock_hw(self, door: int) -> None:
-        raise NotImplementedError
+        """Fire one bounded pulse on ``door`` (1-based)."""
 
+    @abstractmethod
     def _make_safe_hw(self) -> None:
-        raise NotImplementedError
+        """De-energise every lock now."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import logging
+from abc import ABC, abstractmethod
 import threading
 import time
 from typing import Callable
@@ -63,7 +64,7 @@ class DuplicateFilter:
         return last is not None and now - last <= self.window
 
 
-class ScannerBase:
+class ScannerBase(ABC):
     """Base of the scanner drivers. ``stats`` names what each driver counts."""
 
     kind = "scanner"
@@ -212,14 +213,17 @@ class ScannerBase:
                 self._state, self._since = state, self._monotonic()
             self._detail = detail
 
+    @abstractmethod
     def _connect(self) -> None:
-        raise NotImplementedError
+        """Open the device (raises DeviceLost while it is away)."""
 
+    @abstractmethod
     def _disconnect(self) -> None:
-        raise NotImplementedError
+        """Release the device."""
 
+    @abstractmethod
     def _pump(self) -> None:
-        raise NotImplementedError
+        """Read what is there and deliver complete codes (raises DeviceLost)."""
 
     def _reset(self) -> None:
         pass

@@ -33,6 +33,7 @@ from drivers.scanners.framing import SUFFIXES
 from drivers.scanners.base import base_options
 from drivers.scanners.serial_scanner import ScannerSerial
 from hwsim.history import History
+from hwsim.owned import OwnsEmulator
 from kiosk.devices.url import DeviceURL
 
 SOURCE = "serial-scanner"
@@ -215,15 +216,9 @@ def _check_serial_scanner_sim(url: DeviceURL) -> None:
 serial_scanner_sim.check_url = _check_serial_scanner_sim
 
 
-class EmulatedScannerSerial(ScannerSerial):
+class EmulatedScannerSerial(OwnsEmulator, ScannerSerial):
     """The real serial driver, owning the emulator it reads."""
 
     def __init__(self, sim: SerialScannerSim, **options):
         super().__init__(sim.path, **options)
         self.sim = sim
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self.sim.stop()

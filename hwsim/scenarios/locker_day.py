@@ -23,6 +23,7 @@ from pathlib import Path
 from kiosk.clock import ManualClock
 from kiosk.errors import (CodeInvalid, KioskError, LockedOut, NotCollectable, SeeStaff,
                           UnknownParcel)
+from hwsim.scenarios import script
 from hwsim.scenarios.invariants import summarise
 from hwsim.site import COURIER_CODE, SimSite, start_site
 
@@ -52,14 +53,7 @@ class Day:
                 return guess
 
     async def expect(self, error: type[KioskError], coro) -> None:
-        try:
-            await coro
-        except error:
-            return
-        except KioskError as err:
-            self.unexpected.append(f"expected {error.__name__}, got {type(err).__name__}: {err}")
-            return
-        self.unexpected.append(f"expected {error.__name__}, got success")
+        await script.expect(self.unexpected, error, coro)
 
     async def time_out_opening(self, events) -> None:
         """Let the open timeout pass and wait for the controller to declare the fault."""

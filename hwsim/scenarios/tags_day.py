@@ -39,6 +39,7 @@ from pathlib import Path
 
 from hwsim import tags as hwtags
 from hwsim.parcels import make_parcels
+from hwsim.scenarios import script
 from hwsim.scenarios.invariants import summarise
 from hwsim.scenarios.tags_day_desk import DAMAGED_FRAMES, Desk, start_site
 from kiosk.errors import (
@@ -88,14 +89,7 @@ class Day:
         return ready
 
     async def expect(self, error: type[KioskError], coro) -> None:
-        try:
-            await coro
-        except error:
-            return
-        except KioskError as err:
-            self.unexpected.append(f"expected {error.__name__}, got {type(err).__name__}: {err}")
-            return
-        self.unexpected.append(f"expected {error.__name__}, got success")
+        await script.expect(self.unexpected, error, coro)
 
     def expect_read(self, what: str, results: list[str | None], step: str) -> None:
         if what not in results:

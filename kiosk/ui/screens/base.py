@@ -53,4 +53,5 @@ class KioskScreen(Screen):
                 yield panel
 
     def compose_main(self) -> ComposeResult:
-        raise NotImplementedError
+        """The screen's own part, beside the optional side panel. Every screen overrides it."""
+        yield from ()
