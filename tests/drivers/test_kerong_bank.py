@@ -7,12 +7,13 @@ act) on a condition, with a timeout generous enough for a busy shared machine.
 from __future__ import annotations
 
 import io
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
+
+from tests.leaks import strict_no_leaks
 import serial
 
 from drivers.locks.kerong import LockBankKerong
@@ -34,17 +35,9 @@ def h(text: str) -> bytes:
 
 @pytest.fixture(autouse=True)
 def no_leaks():
-    """Fail a test that leaves a thread running or a file descriptor (pty, port) open.
-
-    Stricter than the suite-wide thread check in tests/conftest.py, which gives threads
-    3 s to end: close() and stop() join their threads, so none may outlive them."""
-    threads = set(threading.enumerate())
-    fds = set(os.listdir("/proc/self/fd"))
-    yield
-    leaked = [t.name for t in threading.enumerate() if t not in threads]
-    assert not leaked, f"threads left running: {leaked}"
-    left_open = set(os.listdir("/proc/self/fd")) - fds
-    assert not left_open, f"file descriptors left open: {sorted(left_open)}"
+    """Fail a test that leaves a thread running or a file descriptor open (tests/leaks.py)."""
+    with strict_no_leaks():
+        yield
 
 
 class Recorder:

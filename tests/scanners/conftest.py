@@ -6,12 +6,13 @@ counter moving, health changing) with a timeout that is only reached when a test
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Callable
 
 import pytest
+
+from tests.leaks import strict_no_leaks
 
 from kiosk.devices import registry
 from kiosk.devices.roles import Scan
@@ -21,17 +22,9 @@ WAIT = 10.0  # seconds; generous for a busy 2-core CI box, reached only by a fai
 
 @pytest.fixture(autouse=True)
 def no_leaks():
-    """Fail a test that leaves a thread running or a file descriptor (pty, pipe) open.
-
-    Stricter than the suite-wide check in tests/conftest.py: close() joins its threads, so
-    none may outlive it."""
-    threads = set(threading.enumerate())
-    fds = set(os.listdir("/proc/self/fd"))
-    yield
-    leaked = [t.name for t in threading.enumerate() if t not in threads]
-    assert not leaked, f"threads left running: {leaked}"
-    left_open = set(os.listdir("/proc/self/fd")) - fds
-    assert not left_open, f"file descriptors left open: {sorted(left_open)}"
+    """Fail a test that leaves a thread running or a file descriptor open (tests/leaks.py)."""
+    with strict_no_leaks():
+        yield
 
 
 class Recorder:
