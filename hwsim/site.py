@@ -33,9 +33,12 @@ LOCK_URLS = {
 
 
 def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_params: HashParams = FAST_HASH,
-                 extra: str = "", open_timeout_s: float = 15, left_open_alarm_s: float = 120) -> Path:
+                 extra: str = "", open_timeout_s: float = 15, left_open_alarm_s: float = 120,
+                 scanner: str | None = None) -> Path:
+    """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``)."""
     folder.mkdir(parents=True, exist_ok=True)
     url = LOCK_URLS[locks].format(doors=doors) if locks in LOCK_URLS else locks
+    scanner_line = f"scanner = {_toml(scanner)}" if scanner else ""
     path = folder / "kiosk.toml"
     path.write_text(f"""
 [site]
@@ -44,6 +47,7 @@ database = "kiosk.db"
 
 [devices]
 locks = "{url}"
+{scanner_line}
 
 [lockers]
 open_timeout_s = {open_timeout_s}

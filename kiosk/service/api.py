@@ -9,11 +9,13 @@ Commands raise the domain errors of ``kiosk.errors`` (CodeInvalid, LockedOut, Sl
 UnknownParcel, NotCollectable, SeeStaff, DoorFault, NoLockerFree); a screen maps each to
 words for the person in front of it.
 
-Events (``Event.kind`` → data): ready, pickup_started {locker, trade_number},
+Events (``Event.kind`` → data): ready, pickup_started {locker, trade_number, source: "typed" | "scan"},
 deposit_started {locker, trade_number}, door_open / door_closed {locker, op},
 parcel_collected {locker, trade_number}, parcel_arrived {locker, trade_number},
 locker_fault {locker, reason, op}, alarm {alarm, locker?}, verification_failed,
-manifest_imported {added}, locker_state {locker, state}.
+manifest_imported {added}, locker_state {locker, state},
+scan_rejected {code: "recipient", trade_number, reason, attempts_left?, retry_after?, detail?, message?}
+(a recipient's phone code refused; ``reason`` as kiosk.service.controller.scan_rejection).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import Counter
 
 import httpx
 
@@ -24,7 +25,8 @@ from kiosk.config import Config
 from kiosk.devices import registry
 from kiosk.devices.roles import DoorChange, LockBank
 from kiosk.domain.lockers import Locker
-from kiosk.errors import ConfigError, DeviceError, KioskError
+from kiosk.errors import (CodeInvalid, ConfigError, DeviceError, DoorFault, KioskError, LockedOut, NotCollectable,
+                          SeeStaff, SlowDown, UnknownParcel)
 from kiosk.security.tag_keys import load_tag_keys
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.service import clerk, counter, deposit, doors, holding, manifest, pickup
@@ -38,6 +40,27 @@ from kiosk.storage.store import Store
 log = logging.getLogger(__name__)
 
 TICK_S = 0.25
+
+
+def scan_rejection(err: KioskError) -> dict:
+    """The data of a ``scan_rejected`` event for a pickup refused with ``err``: a ``reason``
+    and what the screen needs to say it (kiosk.ui.explain.scan_problem). Never a secret."""
+    match err:
+        case CodeInvalid():
+            return {"reason": "wrong_secret", "attempts_left": err.attempts_left}
+        case LockedOut():
+            return {"reason": "locked_out"}
+        case SlowDown():
+            return {"reason": "slow_down", "retry_after": err.retry_after}
+        case UnknownParcel():
+            return {"reason": "unknown_parcel"}
+        case NotCollectable():
+            return {"reason": "not_collectable", "detail": err.reason, "message": str(err)}
+        case DoorFault():
+            return {"reason": "door_fault"}
+        case SeeStaff():
+            return {"reason": "see_staff"}
+    return {"reason": "unexpected"}
 
 
 class Controller:
@@ -62,6 +85,8 @@ class Controller:
         self.scanner = None
         self.scanner_error: str | None = None
         self._scan_tasks: set[asyncio.Task] = set()
+        self._phone_pickups: set[str] = set()   # trade numbers whose phone code is being checked
+        self.scan_counts: Counter[str] = Counter()   # scans by route: counter, phone_code, phone_code_malformed, ...
         self.started_at: float | None = None
         self.ready_s: float | None = None
 
@@ -139,14 +164,56 @@ class Controller:
         self.scanner = scanner
 
     def _on_scan(self, scan) -> None:
-        """A code read at the counter goes to the counter desk (which reports rejections itself)."""
+        """Route one read of the scanner. A recipient's phone code (``P/<trade>/<secret>``,
+        kiosk.service.pickup) opens their locker exactly as if typed; a read that claims to
+        be one but is malformed is counted and ignored. Anything else goes to the counter
+        desk as before (which reports rejections itself)."""
+        try:
+            text = bytes(scan.data).strip().decode("utf-8")
+        except (UnicodeDecodeError, TypeError, ValueError):
+            text = None
+        if text is not None and pickup.looks_like_phone_code(text):
+            code = pickup.parse_phone_code(text)
+            if code is None:
+                self.scan_counts["phone_code_malformed"] += 1
+                log.info("scan ignored: not a well-formed recipient code")   # never the text: it may hold a secret
+                return
+            if code.trade_number in self._phone_pickups:
+                self.scan_counts["phone_code_repeated"] += 1   # the same code, still being checked
+                return
+            self.scan_counts["phone_code"] += 1
+            self._phone_pickups.add(code.trade_number)
+            self._spawn_scan(self._phone_pickup(code))
+            return
+        self.scan_counts["counter"] += 1
+
         async def present() -> None:
             try:
                 await counter.present(self.site, scan.data, source="scan")
             except KioskError as err:
                 log.info("scan not accepted: %s", err)
-        self._scan_tasks.add(task := asyncio.create_task(present()))
+        self._spawn_scan(present())
+
+    def _spawn_scan(self, work) -> None:
+        self._scan_tasks.add(task := asyncio.create_task(work))
         task.add_done_callback(self._scan_tasks.discard)
+
+    async def _phone_pickup(self, code: pickup.PhoneCode) -> None:
+        """A recipient's phone code: the pickup as typed, its refusal published as
+        ``scan_rejected`` for the screen (there is no caller to raise it to)."""
+        try:
+            await pickup.submit_code(self.site, code.trade_number, code.secret,
+                                     online=self.sync.verifier if self.sync else None, source="scan")
+        except KioskError as err:
+            log.info("recipient code not accepted: %s", type(err).__name__)
+            self.bus.publish("scan_rejected", self.clock.now(), code="recipient", trade_number=code.trade_number,
+                             **scan_rejection(err))
+        except Exception:
+            log.exception("recipient code: pickup failed")
+            self.bus.publish("scan_rejected", self.clock.now(), code="recipient", trade_number=code.trade_number,
+                             reason="unexpected")
+        finally:
+            self._phone_pickups.discard(code.trade_number)
 
     async def _close_site(self) -> None:
         if self.scanner is not None:

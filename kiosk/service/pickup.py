@@ -6,16 +6,28 @@ working locker → secret matches (Argon2id off the event loop, or online at the
 ``[verification]`` says: kiosk.service.verification) → commit the opening → pulse. A
 wrong secret counts against the parcel and the site in one transaction with its outbox
 event and audit entry; the parcel locks after the configured number.
+
+**The recipient's phone code** (held to the kiosk's camera instead of typing): the text
+``P/<trade number>/<secret>``, e.g. ``P/1234-5678/4821937`` in a QR code. ``/`` is in
+neither a trade number nor a secret, and ``P/`` is not the counter's ``S/`` (a secret
+alone), so the controller routes scans by prefix: ``P/`` here, anything else to the
+counter desk. ``parse_phone_code`` is strict: exactly three parts, the trade number in
+its own alphabet (kiosk.domain.parcels.TRADE_NUMBER, case-insensitive), the secret 1-64
+letters or digits, at most ``PHONE_CODE_MAX`` characters in all; anything else is not a
+phone code (None), never an error. A well-formed code then goes through ``submit_code``
+exactly as typed: the same checks, the same attempt limits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from kiosk.domain import attempts as A
 from kiosk.domain import lockers as L
 from kiosk.domain.lockers import LockerState
-from kiosk.domain.parcels import LOCKED_OUT_MESSAGE, check_state_for_handover, normalise_trade_number
+from kiosk.domain.parcels import (LOCKED_OUT_MESSAGE, check_state_for_handover, normalise_trade_number,
+                                  valid_trade_number)
 from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, SeeStaff, UnknownParcel
 from kiosk.security.secrets import verify_secret
 from kiosk.service import unlock, verification
@@ -30,14 +42,47 @@ class PickupStarted:
     op_id: str
 
 
+PHONE_CODE_PREFIX = "P/"
+PHONE_CODE_MAX = 128
+_PHONE_CODE = re.compile(r"P/([0-9A-Za-z-]{1,40})/([0-9A-Za-z]{1,64})")
+
+
+@dataclass(frozen=True)
+class PhoneCode:
+    """A recipient's code read from their phone: what they would otherwise type."""
+
+    trade_number: str
+    secret: str = field(repr=False)
+
+
+def looks_like_phone_code(text: str) -> bool:
+    """True when ``text`` claims to be a recipient's phone code (it may still be malformed)."""
+    return text.startswith(PHONE_CODE_PREFIX)
+
+
+def parse_phone_code(text: str) -> PhoneCode | None:
+    """``P/<trade number>/<secret>`` -> PhoneCode; None for anything not exactly that shape."""
+    if not isinstance(text, str) or len(text) > PHONE_CODE_MAX:
+        return None
+    match = _PHONE_CODE.fullmatch(text)
+    if match is None:
+        return None
+    trade = normalise_trade_number(match.group(1))
+    if not valid_trade_number(trade):
+        return None
+    return PhoneCode(trade, match.group(2))
+
+
 def recent_failures(site: Site) -> list[float]:
     return site.store.site_failures_since(site.now() - site.config.attempts.site_window_s)
 
 
 async def submit_code(site: Site, trade_number: str, secret: str, *,
-                      online: OnlineVerifier | None = None) -> PickupStarted:
+                      online: OnlineVerifier | None = None, source: str = "typed") -> PickupStarted:
     """Check a recipient's trade number and secret; on success the locker door is unlocked.
     ``online`` is the store's check, used for the methods ``[verification]`` sends online.
+    ``source`` ("typed" or "scan": a phone code) goes into the audit entry and the
+    ``pickup_started`` event, so a screen can tell a door it did not ask for.
 
     Raises SlowDown, UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid, DoorFault."""
     policy = site.config.attempts
@@ -65,8 +110,8 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
     with site.store.transaction(site.now()) as tx:
         tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
         tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup",
-                 verified=check.how)
-    site.bus.publish("pickup_started", site.now(), locker=locker.number, trade_number=trade)
+                 verified=check.how, source=source)
+    site.bus.publish("pickup_started", site.now(), locker=locker.number, trade_number=trade, source=source)
     await unlock.fire(site, locker.number)
     return PickupStarted(trade, locker.number, op_id)
 

@@ -3,7 +3,8 @@
 This module is the composition root and the map of the flow::
 
     idle ──collect──► pickup entry ──code accepted──► door open ──closed──► done ──► idle
-     │                     (errors shown in place)        └──fault──► message ──► idle
+     │ └──phone code held to the camera, accepted──────────►┘  └──fault──► message ──► idle
+     │   (refused: pickup entry, saying why)    (errors shown in place)
      └──courier──► courier entry ──deposit──► door open ──closed──► courier done ──next──┐
                         ▲                          └──fault──┐                          │
                         └────────────────────────────────────┴──────────────────────────┘
@@ -29,7 +30,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from kiosk.service.api import KioskService, Subscription
-from kiosk.ui.events import EventFeed
+from kiosk.ui.events import EventFeed, ServiceEvent
+from kiosk.ui.explain import scan_problem
 from kiosk.ui.screens import (DEPOSIT, PICKUP, CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen,
                               IdleScreen, KioskScreen, MessageScreen, Opening, PickupEntryScreen)
 from kiosk.ui.texts import LANGUAGES
@@ -118,7 +120,37 @@ class RecipientApp(App):
     @work(exclusive=True, group="service-events")
     async def _pump_events(self) -> None:
         async for event in self._subscription:
-            self.screen.post_message(self.events.add(event))
+            message = self.events.add(event)
+            self.screen.post_message(message)
+            if event.kind in ("pickup_started", "scan_rejected"):
+                self._on_scan_outcome(message)
+
+    # --- a recipient's code held to the camera ----------------------------------------------
+
+    def _waiting_screen(self) -> bool:
+        """True when no door, command or courier session is showing: the idle and pickup
+        screens (unless a typed code is being checked), and the end screens."""
+        screen = self.screen
+        if isinstance(screen, PickupEntryScreen):
+            return not screen.busy
+        return isinstance(screen, (IdleScreen, DoneScreen, MessageScreen))
+
+    def _on_scan_outcome(self, message: ServiceEvent) -> None:
+        """The controller acted on a phone code (kiosk.service.pickup, ``P/``): show the
+        door it opened, or why not. A typed code's door is shown by its own screen."""
+        event = message.event
+        if not self._waiting_screen():
+            log.info("%s from a scan while %s shows: not switching", event.kind, type(self.screen).__name__)
+            return
+        if event.kind == "pickup_started" and event.data.get("source") == "scan":
+            self._end_courier_session()
+            self.show(DoorOpenScreen(Opening(PICKUP, event["locker"], event["trade_number"], message.seq)))
+        elif event.kind == "scan_rejected" and event.data.get("code") == "recipient":
+            phrase = scan_problem(event.data)
+            if isinstance(self.screen, PickupEntryScreen):
+                self.screen.scan_refused(phrase)
+            else:
+                self.show(PickupEntryScreen(problem=phrase))
 
     # --- actions --------------------------------------------------------------------------
 

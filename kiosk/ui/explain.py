@@ -73,6 +73,26 @@ def pickup_problem(err: KioskError, trade_number: str) -> Say:
     return lambda t: t.unexpected
 
 
+_SCAN_REJECTED = {
+    "wrong_secret": lambda d: CodeInvalid("", d.get("attempts_left")),
+    "locked_out": lambda d: LockedOut(""),
+    "slow_down": lambda d: SlowDown(float(d.get("retry_after") or 1)),
+    "unknown_parcel": lambda d: UnknownParcel(""),
+    "not_collectable": lambda d: NotCollectable(d.get("message") or "", d.get("detail")),
+    "door_fault": lambda d: DoorFault(""),
+    "see_staff": lambda d: SeeStaff(""),
+}
+
+
+def scan_problem(data: dict) -> Say:
+    """What to tell a recipient whose phone code was refused: the data of a
+    ``scan_rejected`` event. The same words as for the typed code (``pickup_problem``)."""
+    rebuild = _SCAN_REJECTED.get(data.get("reason"))
+    if rebuild is None:
+        return lambda t: t.unexpected
+    return pickup_problem(rebuild(data), str(data.get("trade_number") or ""))
+
+
 def courier_login_problem(err: KioskError) -> Say:
     """What to tell a courier whose ``courier_login`` raised ``err``."""
     match err:

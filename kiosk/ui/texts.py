@@ -25,6 +25,7 @@ class Texts:
     welcome: str
     collect: str
     collect_hint: str
+    scan_hint: str       # a recipient's code from their notice, held to the camera
     courier: str
 
     # --- common ---------------------------------------------------------------------
@@ -100,6 +101,7 @@ EN = Texts(
     welcome="Welcome",
     collect="Collect a parcel",
     collect_hint="Touch the screen or press any key to start",
+    scan_hint="or hold the code from your notice to the camera",
     courier="Courier drop-off",
     cancel="Cancel",
     clear="Clear",
@@ -163,6 +165,7 @@ JA = Texts(
     welcome="いらっしゃいませ",
     collect="荷物を受け取る",
     collect_hint="画面にタッチするか、キーを押して始めてください",
+    scan_hint="または、お知らせのコードをカメラにかざしてください",
     courier="配達員の方（預け入れ）",
     cancel="やめる",
     clear="クリア",

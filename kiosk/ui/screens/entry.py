@@ -14,6 +14,7 @@ from kiosk.errors import CodeInvalid, KioskError, SlowDown, UnknownParcel
 from kiosk.service.api import PickupStarted
 from kiosk.ui.explain import pickup_problem
 from kiosk.ui.screens.form import SECRET_CHARS, CodeFormScreen, Field
+from kiosk.ui.texts import Say
 
 TRADE_NUMBER = Field(label=lambda t: t.trade_number, prompt=lambda t: t.trade_number_prompt,
                      hint=lambda t: t.trade_number_hint)
@@ -37,8 +38,14 @@ class PickupEntryScreen(CodeFormScreen):
             self.started = started
             self.since = since
 
-    def __init__(self, *, typed: str = "") -> None:
-        super().__init__(typed=typed)
+    def __init__(self, *, typed: str = "", problem: Say | None = None) -> None:
+        """``typed``: a first character already typed; ``problem``: what went wrong before
+        this screen (a phone code refused at the idle screen)."""
+        super().__init__(typed=typed, problem=problem)
+
+    def scan_refused(self, phrase: Say) -> None:
+        """A phone code held to the camera was refused: say why, keep what is typed."""
+        self.problem.say(phrase)
 
     async def field_done(self, index: int, value: str) -> None:
         trade_number = self.value(0)

@@ -2,6 +2,8 @@
 
 Any key or any touch outside the other buttons starts a pickup; a character of a trade
 number typed here is carried into the trade number field, so nobody's first key is lost.
+A recipient may instead hold the code from their notice to the camera: the app then goes
+straight to the open door (``RecipientApp``, ``pickup_started`` from a scan).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class IdleScreen(KioskScreen):
             with Center():
                 self.collect = SayButton(lambda t: t.collect, variant="primary", classes="idle-collect")
                 yield self.collect
-            yield Words(lambda t: t.collect_hint, classes="hint idle-hint")
+            yield Words(lambda t: t.collect_hint, classes="hint idle-hint -first")
+            yield Words(lambda t: t.scan_hint, classes="hint idle-hint")
             with Horizontal(classes="idle-row"):
                 if len(self.kiosk.languages) > 1:
                     yield LanguageToggle(classes="language-toggle idle-language")
