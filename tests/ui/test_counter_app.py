@@ -194,7 +194,7 @@ async def test_plain_secret_on_the_keypad(desk):
             app.screen.keypad.post_message(app.screen.keypad.Pressed(app.screen.keypad, digit))
         await pilot.pause()
         app.screen.keypad.post_message(app.screen.keypad.Submitted(app.screen.keypad))
-        screen = await verdict(pilot, f"Hand over parcel {p.trade_number}")
+        await verdict(pilot, f"Hand over parcel {p.trade_number}")
         await pilot.click(".counter-confirm")
         await verdict(pilot, "handed over")
     assert desk.state(p).state == ParcelState.COLLECTED
