@@ -86,6 +86,8 @@ class RecipientApp(App):
         self.inactivity_s = config.ui_inactivity_s if inactivity_s is None else inactivity_s
         self.done_s = done_s
         self.allow_quit = allow_quit
+        # Offer "hold the code to the camera" only where a code reader is configured.
+        self.reads_codes = bool(getattr(config, "devices", {}).get("scanner"))
         self.events = EventFeed()
         self.courier_token: str | None = None
         self._side_panel = side_panel

@@ -17,7 +17,8 @@ from kiosk.service.events import EventBus
 
 class FakeService:
     def __init__(self, *, languages=("en", "ja"), inactivity_s: float = 45.0):
-        self.config = SimpleNamespace(ui_inactivity_s=inactivity_s, ui_languages=tuple(languages))
+        self.config = SimpleNamespace(ui_inactivity_s=inactivity_s, ui_languages=tuple(languages),
+                                      devices={"locks": "sim+kerong://", "scanner": "sim+camera://"})
         self.bus = EventBus()
         self.calls: list[tuple] = []
         self.logged_out: list[str] = []

@@ -47,7 +47,8 @@ class IdleScreen(KioskScreen):
                 self.collect = SayButton(lambda t: t.collect, variant="primary", classes="idle-collect")
                 yield self.collect
             yield Words(lambda t: t.collect_hint, classes="hint idle-hint -first")
-            yield Words(lambda t: t.scan_hint, classes="hint idle-hint")
+            if self.kiosk.reads_codes:
+                yield Words(lambda t: t.scan_hint, classes="hint idle-hint")
             with Horizontal(classes="idle-row"):
                 if len(self.kiosk.languages) > 1:
                     yield LanguageToggle(classes="language-toggle idle-language")
