@@ -1,7 +1,8 @@
 """``hwsim store``: run the store emulator, and talk to a running one.
 
     hwsim store serve --folder DIR [--port 8765] [--admin-port 8766] [--seed N]
-    hwsim store register-site ID KEY                 (KEY: what `kiosk site-key` prints)
+    hwsim store register-site [--url URL] -- ID KEY  (KEY: what `kiosk site-key` prints;
+                                                     '--' lets a key start with '-')
     hwsim store create-parcel --site ID [--method locker] [--amount N] [--hold-hours H] [--locker N]
     hwsim store cancel-parcel --site ID TRADE_NUMBER
     hwsim store events [--site ID] [--json]
@@ -52,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
 
     c = client("register-site", "register a site's public key")
     c.add_argument("site_id")
-    c.add_argument("public_key", help="base64url Ed25519 public key (`kiosk site-key` prints it)")
+    c.add_argument("public_key", help="base64url Ed25519 public key (`kiosk site-key` prints it); "
+                                      "one that starts with '-' must come after '--'")
     c = client("create-parcel", "make a parcel and print what the recipient would be told")
     c.add_argument("--site", required=True)
     c.add_argument("--method", default="locker")
