@@ -100,8 +100,14 @@ class CodeFormScreen(KioskScreen):
     # --- what subclasses use ----------------------------------------------------------
 
     async def field_done(self, index: int, value: str) -> None:
-        """Field ``index`` was completed with ``value`` (stripped; a secret field is already emptied)."""
-        raise NotImplementedError
+        """Field ``index`` was completed with ``value`` (stripped; a secret field is already emptied).
+        Every form defines it; ``__init_subclass__`` refuses a form class that does not."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # A Textual screen cannot also be an ABC (metaclass conflict): check at class creation.
+        super().__init_subclass__(**kwargs)
+        if cls.field_done is CodeFormScreen.field_done:
+            raise TypeError(f"{cls.__name__} must define field_done()")
 
     def value(self, index: int) -> str:
         return self.inputs[index].value.strip()
