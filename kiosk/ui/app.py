@@ -30,10 +30,22 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from kiosk.service.api import KioskService, Subscription
+from kiosk.ui.app_base import KioskAppMixin
 from kiosk.ui.events import EventFeed, ServiceEvent
 from kiosk.ui.explain import scan_problem
-from kiosk.ui.screens import (DEPOSIT, PICKUP, CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen,
-                              IdleScreen, KioskScreen, MessageScreen, Opening, PickupEntryScreen)
+from kiosk.ui.screens import (
+    DEPOSIT,
+    PICKUP,
+    CourierDoneScreen,
+    CourierEntryScreen,
+    DoneScreen,
+    DoorOpenScreen,
+    IdleScreen,
+    KioskScreen,
+    MessageScreen,
+    Opening,
+    PickupEntryScreen,
+)
 from kiosk.ui.texts import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -59,7 +71,7 @@ KIOSK_THEME = Theme(
 )
 
 
-class RecipientApp(App):
+class RecipientApp(KioskAppMixin, App):
     """The recipient kiosk for one ``KioskService`` (in-process: the ``Controller``)."""
 
     CSS_PATH = "kiosk.tcss"
@@ -96,15 +108,6 @@ class RecipientApp(App):
         self.set_reactive(RecipientApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)
         self.theme = KIOSK_THEME.name
-
-    @property
-    def next_language(self) -> str:
-        """The language the toggle switches to."""
-        i = self.languages.index(self.language) if self.language in self.languages else -1
-        return self.languages[(i + 1) % len(self.languages)]
-
-    def make_side_panel(self) -> Widget | None:
-        return self._side_panel() if self._side_panel else None
 
     # --- life cycle ---------------------------------------------------------------------
 

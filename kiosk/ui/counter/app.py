@@ -25,6 +25,7 @@ from kiosk.config import Config
 from kiosk.service.counter import DEFAULT_DESK, Presented, Ready
 from kiosk.service.events import Subscription
 from kiosk.ui.app import KIOSK_THEME
+from kiosk.ui.app_base import KioskAppMixin
 from kiosk.ui.counter.screen import CounterScreen
 from kiosk.ui.counter.texts import LANGUAGES, CounterTexts, counter_texts_for
 from kiosk.ui.events import EventFeed
@@ -47,7 +48,7 @@ class CounterService(Protocol):
     def counter_cancel(self, *, desk: str = ...) -> None: ...
 
 
-class CounterApp(App):
+class CounterApp(KioskAppMixin, App):
     """The counter terminal of one desk, for clerk ``clerk_id`` (recorded with each hand-over)."""
 
     CSS_PATH = ["../kiosk.tcss", "counter.tcss"]
@@ -81,14 +82,6 @@ class CounterApp(App):
     def texts_for(self, language: str) -> CounterTexts:
         """The phrase table the shared widgets (Words, SayButton, Keypad) read."""
         return counter_texts_for(language)
-
-    @property
-    def next_language(self) -> str:
-        i = self.languages.index(self.language) if self.language in self.languages else -1
-        return self.languages[(i + 1) % len(self.languages)]
-
-    def make_side_panel(self) -> Widget | None:
-        return self._side_panel() if self._side_panel else None
 
     def on_mount(self) -> None:
         self._subscription = self.service.subscribe()
