@@ -22,18 +22,27 @@ class DemoParcel:
     entry: dict  # the manifest entry: no secret, only its hash
 
 
+def invent(rng: random.Random, taken: set[str]) -> tuple[str, str]:
+    """A fresh trade number (not in ``taken``, which it joins) and a 6-digit secret, as the store makes them."""
+    while True:
+        trade = f"{rng.randrange(1000, 10000)}-{rng.randrange(1000, 10000)}"
+        if trade not in taken:
+            taken.add(trade)
+            return trade, f"{rng.randrange(0, 10**6):06d}"
+
+
+def deadline_text(now: float, hold_s: float) -> str:
+    """The manifest's hold deadline: ISO 8601 in UTC."""
+    return datetime.fromtimestamp(now + hold_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 def make_parcels(count: int, rng: random.Random, params: HashParams, *, now: float,
                  hold_s: float = 3 * 86400, method: str = "locker") -> list[DemoParcel]:
     made, seen = [], set()
     while len(made) < count:
-        trade = f"{rng.randrange(1000, 10000)}-{rng.randrange(1000, 10000)}"
-        if trade in seen:
-            continue
-        seen.add(trade)
-        secret = f"{rng.randrange(0, 10**6):06d}"
-        deadline = datetime.fromtimestamp(now + hold_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        trade, secret = invent(rng, seen)
         entry = {"trade_number": trade, "method": method, "secret_hash": hash_secret(secret, params),
-                 "amount_due": 0, "hold_deadline": deadline}
+                 "amount_due": 0, "hold_deadline": deadline_text(now, hold_s)}
         made.append(DemoParcel(trade, secret, entry))
     return made
 

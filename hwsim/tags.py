@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.security import tags
 from kiosk.security.tag_keys import SITE_KEY_BYTES, TagKeys
+from hwsim.parcels import deadline_text, invent
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,9 @@ class TagIssuer:
         taken = set() if taken is None else taken
         made = []
         while len(made) < count:
-            trade = f"{rng.randrange(1000, 10000)}-{rng.randrange(1000, 10000)}"
-            if trade in taken:
-                continue
-            taken.add(trade)
-            secret = f"{rng.randrange(0, 10**6):06d}"
-            deadline = datetime.fromtimestamp(now + hold_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-            entry = {"trade_number": trade, "method": method, "amount_due": 0, "hold_deadline": deadline}
+            trade, secret = invent(rng, taken)
+            entry = {"trade_number": trade, "method": method, "amount_due": 0,
+                     "hold_deadline": deadline_text(now, hold_s)}
             made.append(TagParcel(trade, secret, entry, self.tag(method, trade, secret)))
         return made
 

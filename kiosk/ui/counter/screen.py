@@ -183,14 +183,7 @@ class CounterScreen(Screen):
 
     @on(Keypad.Pressed)
     def _keypad_pressed(self, event: Keypad.Pressed) -> None:
-        box = self._active_box()
-        if event.key == Keypad.CLEAR:
-            box.clear()
-        elif event.key == Keypad.BACKSPACE:
-            box.action_delete_left()
-        else:
-            box.insert_text_at_cursor(event.key)
-        box.focus()
+        Keypad.apply(event.key, self._active_box())
 
     @on(Keypad.Submitted)
     def _keypad_ok(self) -> None:

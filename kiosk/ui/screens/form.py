@@ -145,14 +145,7 @@ class CodeFormScreen(KioskScreen):
 
     @on(Keypad.Pressed)
     def _keypad_pressed(self, event: Keypad.Pressed) -> None:
-        box = self.inputs[self.active]
-        if event.key == Keypad.CLEAR:
-            box.clear()
-        elif event.key == Keypad.BACKSPACE:
-            box.action_delete_left()
-        else:
-            box.insert_text_at_cursor(event.key)
-        box.focus()
+        Keypad.apply(event.key, self.inputs[self.active])
 
     @on(Keypad.Submitted)
     @on(Input.Submitted)

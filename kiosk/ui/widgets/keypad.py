@@ -42,6 +42,17 @@ class Keypad(Grid):
 
     BACKSPACE = "backspace"
     CLEAR = "clear"
+
+    @classmethod
+    def apply(cls, key: str, box) -> None:
+        """Apply one pressed key to ``box`` (a Textual Input) and give it the focus."""
+        if key == cls.CLEAR:
+            box.clear()
+        elif key == cls.BACKSPACE:
+            box.action_delete_left()
+        else:
+            box.insert_text_at_cursor(key)
+        box.focus()
     OK = "ok"
     CHARACTERS = "0123456789-"
 
