@@ -42,13 +42,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cv2  # noqa: E402
+import cv2
 
-from drivers.scanners.camera import ScannerCamera  # noqa: E402
-from drivers.scanners.decoders import PyzbarDecoder, ZxingDecoder  # noqa: E402
-from drivers.scanners.pipeline import ScanPipeline  # noqa: E402
-from hwsim.scanners import frames  # noqa: E402
-from hwsim.scanners.camera import CameraSim  # noqa: E402
+from drivers.scanners.camera import ScannerCamera
+from drivers.scanners.decoders import PyzbarDecoder, ZxingDecoder
+from drivers.scanners.pipeline import ScanPipeline
+from hwsim.scanners import frames
+from hwsim.scanners.camera import CameraSim
 
 SIZES = ((640, 480), (1280, 720))
 CODE_CONDITIONS = ("clean", "rotation", "perspective", "noise", "lowcon", "combined")

@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kiosk.security.secrets import HashParams  # noqa: E402
-from kiosk.service import pickup  # noqa: E402
-from hwsim.site import start_site  # noqa: E402
+from kiosk.security.secrets import HashParams
+from kiosk.service import pickup
+from hwsim.site import start_site
 
 GOALS = {"own_p99_ms": 20.0, "rss_mb": 150.0, "ready_s": 2.0}
 

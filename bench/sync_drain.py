@@ -26,22 +26,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
+import httpx
 
-from hwsim.site import FAST_HASH, start_site  # noqa: E402
-from hwsim.store import StoreEmulator  # noqa: E402
-from kiosk.clock import SystemClock  # noqa: E402
-from kiosk.security.keys import b64url, load_or_create_site_key, public_key_text  # noqa: E402
-from kiosk.sync.client import signing_input  # noqa: E402
-from kiosk.sync.settings import StoreSettings  # noqa: E402
-from kiosk.sync.wire import EventBatch  # noqa: E402
+from hwsim.site import FAST_HASH, start_site
+from hwsim.store import StoreEmulator
+from kiosk.clock import SystemClock
+from kiosk.security.keys import b64url, load_or_create_site_key, public_key_text
+from kiosk.sync.client import signing_input
+from kiosk.sync.settings import StoreSettings
+from kiosk.sync.wire import EventBatch
 
 GOALS = {"events_per_s": 1000.0, "ratio_to_bare": 1.5}
 TRADES = 200
 
 
 def queue(controller, count: int) -> None:
-    with controller.store.transaction(controller.clock.now()) as tx:
+    with controller.site.db.transaction(controller.clock.now()) as tx:
         for i in range(count):
             tx.emit("parcel_collected", f"{1000 + i % TRADES}-{2000 + i % TRADES}", locker=1 + i % 8,
                     method="locker", at=tx.now, evidence={"op_id": f"{i:032x}", "door_closed_at": tx.now})
@@ -59,10 +59,10 @@ async def engine_run(folder: Path, events: int, batch: int) -> tuple[float, list
             t0 = time.perf_counter()
             # Look at the database only between passes: a COUNT every few ms would be the
             # bench's own load on the engine it measures.
-            while c.sync.pump.running or c.store.pending_summary()[0]:
+            while c.sync.pump.running or c.site.db.pending_summary()[0]:
                 await asyncio.sleep(0.002)
             seconds = time.perf_counter() - t0
-            rows = [dict(r) for r in c.store.conn.execute("SELECT * FROM outbox ORDER BY seq")]
+            rows = [dict(r) for r in c.site.db.conn.execute("SELECT * FROM outbox ORDER BY seq")]
             assert len(store.events("sim-site")) == events, "the store did not get every event"
         finally:
             await c.stop()

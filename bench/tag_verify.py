@@ -28,14 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import segno  # noqa: E402
+import segno
 
-from kiosk.clock import ManualClock  # noqa: E402
-from kiosk.errors import TagError  # noqa: E402
-from kiosk.security import tags  # noqa: E402
-from kiosk.service import counter, manifest  # noqa: E402
-from hwsim import tags as hwtags  # noqa: E402
-from hwsim.site import start_site  # noqa: E402
+from kiosk.clock import ManualClock
+from kiosk.errors import TagError
+from kiosk.security import tags
+from kiosk.service import counter, manifest
+from hwsim import tags as hwtags
+from hwsim.site import start_site
 
 GOAL_HONEST_MS = 300.0
 TRADE, SECRET = "1234-5678", "424242"

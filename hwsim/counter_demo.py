@@ -55,7 +55,7 @@ async def prepare(folder: Path, seed: int | None, store: StoreEmulator) -> tuple
 def describe(controller: Controller, parcels: list[PanelParcel]) -> str:
     lines = ["Counter demo parcels: trade number, method, secret, state", ""]
     for p in parcels:
-        state = controller.store.parcel(p.trade_number)
+        state = controller.site.db.parcel(p.trade_number)
         lines.append(f"{p.trade_number}  {p.method:<7} {p.secret}  {state.state.value if state else '?'}")
     return "\n".join(lines) + "\n"
 
@@ -78,8 +78,8 @@ async def main(folder: Path, seed: int | None) -> None:
             received = store.events(controller.config.site_id)
             summary = describe(controller, parcels) + (
                 f"The store emulator received {len(received)} event(s); "
-                f"{len(controller.store.outbox(pending_only=True))} still waiting in the outbox.\n"
-                f"Audit chain: {'ok' if controller.store.verify_audit().ok else 'BROKEN'}.")
+                f"{len(controller.site.db.outbox(pending_only=True))} still waiting in the outbox.\n"
+                f"Audit chain: {'ok' if controller.site.db.verify_audit().ok else 'BROKEN'}.")
         finally:
             await controller.stop()
     finally:

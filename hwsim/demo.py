@@ -64,7 +64,7 @@ def describe(site: SimSite) -> str:
     """What the store told each recipient, one short line a parcel (fits the door panel)."""
     lines = ["Demo parcels: trade number, secret", ""]
     for parcel in site.parcels:
-        state = site.controller.store.parcel(parcel.trade_number)
+        state = site.controller.site.db.parcel(parcel.trade_number)
         where = f"locker {state.locker}" if state.locker else state.state.value
         lines.append(f"{parcel.trade_number}  {parcel.secret}  {where}")
     lines += ["", f"Courier code: {COURIER_CODE}", ""]
@@ -94,7 +94,7 @@ async def run_with_store(locks: str, folder: Path, seed: int | None, store: Stor
             await site.controller.sync.settle(timeout=5.0)  # let the last receipt notice reach the store
         except TimeoutError:
             pass  # the summary says what is still waiting
-        local = site.controller.store
+        local = site.controller.site.db
         received = store.events(site.controller.config.site_id)
         summary = describe(site) + (
             f"The store emulator at {store.url} received {len(received)} event(s): "

@@ -14,7 +14,7 @@ Fault modes, settable per door at any time:
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from hwsim.history import History
 

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from gpiozero.pins.mock import MockFactory, MockPin
 

@@ -11,7 +11,8 @@ import argparse
 import sys
 import threading
 import time
-from typing import Callable, TextIO
+from typing import TextIO
+from collections.abc import Callable
 
 from drivers.locks import kerong_codec as codec
 from hwsim.history import Entry, History

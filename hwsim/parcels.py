@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from kiosk.security.secrets import HashParams, hash_secret
 
@@ -33,7 +33,7 @@ def invent(rng: random.Random, taken: set[str]) -> tuple[str, str]:
 
 def deadline_text(now: float, hold_s: float) -> str:
     """The manifest's hold deadline: ISO 8601 in UTC."""
-    return datetime.fromtimestamp(now + hold_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(now + hold_s, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def make_parcels(count: int, rng: random.Random, params: HashParams, *, now: float,

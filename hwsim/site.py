@@ -103,7 +103,7 @@ class SimSite:
     @property
     def sim(self):
         """The lock-bank emulator (KerongBoardSim or GpioDoorSim): doors, faults, history."""
-        return self.controller.locks.sim
+        return self.controller.site.locks.sim
 
     @property
     def doors(self):

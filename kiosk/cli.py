@@ -125,7 +125,7 @@ def cmd_audit(args) -> int:
 
 def cmd_status(args) -> int:
     from kiosk.domain.parcels import ParcelState
-    from kiosk.storage.store import Reader
+    from kiosk.storage.database import Reader
 
     cfg = config_mod.load(args.config)
     path = cfg.database

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Protocol
 
 
@@ -49,4 +49,4 @@ class ManualClock:
 
 def iso(ts: float) -> str:
     """An ISO 8601 UTC timestamp with milliseconds, as used in events and the audit log."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

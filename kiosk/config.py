@@ -14,7 +14,8 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from kiosk.devices import registry
 from kiosk.domain.parcels import METHODS

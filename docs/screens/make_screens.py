@@ -81,7 +81,7 @@ async def recipient_tour(site, parcel, language: str) -> None:
 
 async def fault_tour(site, parcel, language: str) -> None:
     app = RecipientApp(site.controller, inactivity_s=600, done_s=600)
-    locker = site.controller.store.parcel(parcel.trade_number).locker
+    locker = site.controller.site.db.parcel(parcel.trade_number).locker
     site.doors.jam(locker)
     async with app.run_test(size=SIZE) as pilot:
         app.language = language

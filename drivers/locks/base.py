@@ -17,7 +17,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from kiosk.devices.roles import DoorChange, DoorState
 from kiosk.errors import DeviceClosed

@@ -40,7 +40,8 @@ import logging
 import threading
 import time
 from functools import partial
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from gpiozero import DigitalInputDevice, OutputDevice
 

@@ -19,7 +19,7 @@ bit means is disputed between sources, so it is a parameter, ``polarity``:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 STX = 0x02
 ETX = 0x03

@@ -23,7 +23,7 @@ import logging
 from abc import ABC, abstractmethod
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from kiosk.devices.roles import Scan
 from kiosk.errors import DeviceError

@@ -38,7 +38,8 @@ import os
 import re
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import cv2
 

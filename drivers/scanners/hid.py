@@ -29,7 +29,7 @@ from __future__ import annotations
 import errno
 import os
 import select
-from typing import Callable
+from collections.abc import Callable
 
 from drivers.scanners import aim as aim_ids
 from drivers.scanners.base import READ_SLICE_S, DeviceLost, ScannerBase, base_options

@@ -33,7 +33,7 @@ and for a machine where only zbar is available.
 from __future__ import annotations
 
 import collections
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np

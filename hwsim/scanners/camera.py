@@ -56,7 +56,7 @@ class SimCapture:
         self._next = time.monotonic()
         self.props: dict[int, float] = {}
 
-    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+    def isOpened(self) -> bool:
         return not self._released.is_set() and self._sim.plugged
 
     def read(self) -> tuple[bool, np.ndarray | None]:

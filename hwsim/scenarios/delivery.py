@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 
 from kiosk.clock import iso
-from kiosk.storage.store import Reader
+from kiosk.storage.database import Reader
 
 
 def judge(reader: Reader, store, site_id: str) -> dict:

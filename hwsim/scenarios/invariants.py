@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from kiosk.domain.parcels import ParcelState
-from kiosk.storage.store import Reader
+from kiosk.storage.database import Reader
 
 
 def summarise(reader: Reader) -> dict:

@@ -113,7 +113,7 @@ class Day:
         await self.expect(LockedOut, self.c.submit_code(locked.trade_number, locked.secret))
         self.later()
 
-        locker = self.c.store.parcel(jammed.trade_number).locker
+        locker = self.c.site.db.parcel(jammed.trade_number).locker
         self.site.doors.jam(locker)
         self.injected.append("jam during pickup")
         with self.c.subscribe() as events:
@@ -122,7 +122,7 @@ class Day:
         await self.expect(SeeStaff, self.c.submit_code(jammed.trade_number, jammed.secret))
         self.later()
 
-        self.site.doors.leave_open(self.c.store.parcel(left_open.trade_number).locker)
+        self.site.doors.leave_open(self.c.site.db.parcel(left_open.trade_number).locker)
         self.injected.append("door left open")
         locker = await self.pickup(left_open, close=False)
         self.site.doors.take(locker)
@@ -136,7 +136,7 @@ class Day:
             await events.next("parcel_collected", where=lambda e: e["locker"] == locker)
         self.later()
 
-        locker = self.c.store.parcel(forced.trade_number).locker
+        locker = self.c.site.db.parcel(forced.trade_number).locker
         with self.c.subscribe() as events:
             self.site.doors.force_open(locker)
             self.injected.append("door forced open")
@@ -181,7 +181,7 @@ class Day:
             await asyncio.sleep(0.01)
 
     async def wait_doors_known(self) -> None:
-        await self.wait_until(lambda: all(s.value != "unknown" for s in self.c.locks.door_states().values()))
+        await self.wait_until(lambda: all(s.value != "unknown" for s in self.c.site.locks.door_states().values()))
         await self.c.settle()
 
     async def evening(self, loaded) -> None:
@@ -204,8 +204,8 @@ async def run(locks: str = "kerong", seed: int = 0, folder: Path | None = None) 
         except Exception as err:  # a crash is a finding, reported in the result
             day.unexpected.append(f"crash: {type(err).__name__}: {err}")
         finally:
-            result = summarise(site.controller.store)
-            result["audit_chain_ok"] = site.controller.store.verify_audit().ok
+            result = summarise(site.controller.site.db)
+            result["audit_chain_ok"] = site.controller.site.db.verify_audit().ok
             await site.controller.stop()
     for key, want in INTENDED.items():
         if result[key] != want:

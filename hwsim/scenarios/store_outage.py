@@ -85,7 +85,7 @@ class OutageDay:
         self.clock.advance(self.rng.uniform(low_s, high_s))
         self.c.tick()
         await self.c.sync.settle()
-        self.max_pending = max(self.max_pending, self.c.store.pending_summary()[0])
+        self.max_pending = max(self.max_pending, self.c.site.db.pending_summary()[0])
 
     async def kill_mid_send(self, moment, why: str) -> None:
         """Hand the database to kioskd in a child process and SIGKILL it at ``moment()``."""
@@ -121,7 +121,7 @@ class OutageDay:
 
     async def courier(self) -> None:
         """Load every known, expected parcel there is a free locker for."""
-        for parcel in self.c.store.parcels():
+        for parcel in self.c.site.db.parcels():
             if parcel.state.value != "expected" or parcel.trade_number not in self.secrets:
                 continue
             try:
@@ -159,7 +159,7 @@ class OutageDay:
         await self.pickup()
         await self.later(60, 120)
         self.store.clear_faults()
-        if self.c.store.pending_summary()[0] == 0:
+        if self.c.site.db.pending_summary()[0] == 0:
             self.unexpected.append("nothing was waiting to be sent when kioskd was to be killed")
 
     async def life(self, steps: int, low_s: float = 300, high_s: float = 1200) -> None:
@@ -227,7 +227,7 @@ class OutageDay:
         online_before = self._verified("online")
         await self.pickup(wrong_first=1)   # a tampered "mismatch → match" must not open a door
         await self.until(1.0)              # manifest pulls in this hour are all refused
-        self.forged_accepted += sum(1 for t in forged_parcels if self.c.store.parcel(t) is not None)
+        self.forged_accepted += sum(1 for t in forged_parcels if self.c.site.db.parcel(t) is not None)
         self.forged_accepted += self._verified("online") - online_before
         self.store.clear_faults()
         self.store.cancel_parcel(SITE, forged_parcels[0])
@@ -247,12 +247,12 @@ class OutageDay:
             await self.pickup()
             await self.later(120, 600)
         for _ in range(30):   # the store is well: everything still pending leaves
-            if self.c.store.pending_summary()[0] == 0:
+            if self.c.site.db.pending_summary()[0] == 0:
                 break
             await self.later(LINK["backoff_max_s"], LINK["backoff_max_s"] + 1)
 
     def _verified(self, how: str) -> int:
-        return sum(1 for e in self.c.store.audit_entries("unlock_commanded") if e["detail"].get("verified") == how)
+        return sum(1 for e in self.c.site.db.audit_entries("unlock_commanded") if e["detail"].get("verified") == how)
 
 
 class _Ref:
@@ -272,7 +272,7 @@ async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) ->
             day.unexpected.append(f"crash: {type(err).__name__}: {err}")
         result = {}
         if day.site is not None:
-            reader = day.c.store
+            reader = day.c.site.db
             result = {**judge(reader, day.store, SITE), **summarise(reader),
                       "audit_chain_ok": reader.verify_audit().ok,
                       "verified": {how: day._verified(how) for how in ("online", "local_fallback", "local")},

@@ -296,10 +296,10 @@ async def run(locks: str = "kerong", seed: int = 0, folder: Path | None = None) 
             day.unexpected.append(f"crash: {type(err).__name__}: {err}")
         finally:
             await day.desk.close()
-            records = summarise(controller.store)
-            records["audit_chain_ok"] = controller.store.verify_audit().ok
+            records = summarise(controller.site.db)
+            records["audit_chain_ok"] = controller.site.db.verify_audit().ok
             by_method = {m: 0 for m in METHODS}
-            for event in controller.store.outbox():
+            for event in controller.site.db.outbox():
                 if event["kind"] == "parcel_collected":
                     by_method[event["payload"]["method"]] = by_method.get(event["payload"]["method"], 0) + 1
             await controller.stop()

@@ -23,7 +23,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from kiosk.security.keys import canonical_bytes
 

@@ -26,7 +26,7 @@ import traceback
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from hwsim.store.wire import MAX_BODY_BYTES
@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True   # else small replies wait ~40 ms for the client's delayed ACK
     server: "_Server"
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - http.server's name
+    def log_message(self, format, *args) -> None:
         pass  # the emulator keeps its own request history
 
     def send_error(self, code, message=None, explain=None) -> None:

@@ -18,14 +18,14 @@ from kiosk.service.site import Site
 
 def _parcel(site: Site, trade_number: str):
     trade = normalise_trade_number(trade_number)
-    parcel = site.store.parcel(trade)
+    parcel = site.db.parcel(trade)
     if parcel is None:
         raise UnknownParcel(f"no parcel {trade} here")
     return parcel
 
 
 def _locker(site: Site, number: int) -> L.Locker:
-    locker = site.store.locker(number)
+    locker = site.db.locker(number)
     if locker is None:
         raise InvalidTransition(f"no locker {number}")
     return locker
@@ -33,7 +33,7 @@ def _locker(site: Site, number: int) -> L.Locker:
 
 def reset_attempts(site: Site, clerk: str, trade_number: str) -> None:
     parcel = _parcel(site, trade_number)
-    with site.store.transaction(site.now()) as tx:
+    with site.db.transaction(site.now()) as tx:
         tx.save_parcel(A.reset_attempts(parcel))
         tx.emit("attempts_reset", parcel.trade_number, by="clerk", at=site.now())
         tx.audit(f"clerk:{clerk}", "attempts_reset", parcel.trade_number, was=parcel.failed_attempts)
@@ -50,7 +50,7 @@ def hand_over(site: Site, clerk: str, trade_number: str, reason: str, *, method:
     if not reason.strip():
         raise InvalidTransition("a clerk hand-over needs a reason")
     now = site.now()
-    with site.store.transaction(now) as tx:
+    with site.db.transaction(now) as tx:
         if parcel.locker is not None:
             tx.save_locker(L.remove_parcel(tx.locker(parcel.locker)))
         tx.save_parcel(parcel.to(ParcelState.COLLECTED))
@@ -64,7 +64,7 @@ async def open_locker(site: Site, clerk: str, number: int) -> str:
     """Open a locker for inspection; its state is kept. Returns the opening's id."""
     locker = _locker(site, number)
     op_id = site.new_id()
-    with site.store.transaction(site.now()) as tx:
+    with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_service(locker, op_id, site.now()))
         tx.audit(f"clerk:{clerk}", "unlock_commanded", f"locker:{number}", op_id=op_id, op="service")
     await unlock.fire(site, number)
@@ -74,7 +74,7 @@ async def open_locker(site: Site, clerk: str, number: int) -> str:
 def set_in_service(site: Site, clerk: str, number: int, in_service: bool, reason: str = "") -> None:
     locker = _locker(site, number)
     new = L.return_to_service(locker) if in_service else L.set_out_of_service(locker, reason or "taken out of service")
-    with site.store.transaction(site.now()) as tx:
+    with site.db.transaction(site.now()) as tx:
         tx.save_locker(new)
         tx.audit(f"clerk:{clerk}", "locker_in_service" if in_service else "locker_out_of_service",
                  f"locker:{number}", reason=reason, was=locker.state.value, fault=locker.fault)
@@ -85,7 +85,7 @@ def mark_returned(site: Site, clerk: str, trade_number: str) -> None:
     """An expired parcel has been taken out (by a clerk) to go back to the store."""
     parcel = _parcel(site, trade_number)
     now = site.now()
-    with site.store.transaction(now) as tx:
+    with site.db.transaction(now) as tx:
         if parcel.locker is not None:
             tx.save_locker(L.remove_parcel(tx.locker(parcel.locker)))
         tx.save_parcel(parcel.to(ParcelState.RETURNED))

@@ -35,7 +35,7 @@ from kiosk.service.manifest_pull import PullResult
 from kiosk.service.site import Site
 from kiosk.service.syncing import Sync
 from kiosk.service.systemd import Notifier
-from kiosk.storage.store import Store
+from kiosk.storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -95,22 +95,22 @@ class Controller:
     async def start(self) -> None:
         t0 = time.monotonic()
         loop = asyncio.get_running_loop()
-        store = Store(self.config.database)
+        db = Database(self.config.database)
         locks = self._locks or registry.create("locks", self.config.devices["locks"], **self._device_context)
         self._changes = asyncio.Queue()
         locks.subscribe(lambda change: loop.call_soon_threadsafe(self._changes.put_nowait, change))
         try:
             await asyncio.to_thread(locks.open)
         except Exception:
-            store.close()
+            db.close()
             raise
         count = self.config.locker_count
         if count is not None and count > locks.door_count:
             await asyncio.to_thread(locks.close)
-            store.close()
+            db.close()
             raise ConfigError([("lockers.count", f"is {count} but {locks!r} has only {locks.door_count} doors")],
                               str(self.config.path))
-        self.site = Site(self.config, store, locks, self.clock, self.bus)
+        self.site = Site(self.config, db, locks, self.clock, self.bus)
         self._ensure_lockers()
         self._reconcile()
         if self.config.manifest:
@@ -156,7 +156,7 @@ class Controller:
             await asyncio.to_thread(scanner.open)
         except DeviceError as err:
             log.error("scanner %s unavailable: %s", url, err)
-            with self.site.store.transaction(self.clock.now()) as tx:
+            with self.site.db.transaction(self.clock.now()) as tx:
                 tx.emit("device_health", None, component="scanner", problem=str(err), at=self.clock.now())
                 tx.audit("kioskd", "device_unavailable", "scanner", reason=str(err))
             self.scanner_error = str(err)
@@ -225,7 +225,7 @@ class Controller:
         if self.site:
             await asyncio.to_thread(self.site.locks.close)
             self.site.hasher.shutdown(wait=True)
-            self.site.store.close()
+            self.site.db.close()
             self.site = None
 
     async def __aenter__(self) -> "Controller":
@@ -240,14 +240,14 @@ class Controller:
         return self.site.locks
 
     @property
-    def store(self) -> Store:
-        return self.site.store
+    def store(self) -> Database:
+        return self.site.db
 
     def _ensure_lockers(self) -> None:
         site = self.site
-        missing = [n for n in site.locker_numbers if site.store.locker(n) is None]
+        missing = [n for n in site.locker_numbers if site.db.locker(n) is None]
         if missing:
-            with site.store.transaction(site.now()) as tx:
+            with site.db.transaction(site.now()) as tx:
                 for n in missing:
                     tx.save_locker(Locker(n))
                 tx.audit("kioskd", "lockers_installed", None, numbers=missing)
@@ -363,8 +363,8 @@ class Controller:
 
     def status(self) -> dict:
         site = self.site
-        lockers = site.store.lockers()
-        parcels = site.store.parcels()
+        lockers = site.db.lockers()
+        parcels = site.db.parcels()
         by_state: dict[str, int] = {}
         for p in parcels:
             by_state[p.state.value] = by_state.get(p.state.value, 0) + 1
@@ -373,6 +373,6 @@ class Controller:
             "lock_bank": repr(site.locks),
             "lockers": {lk.number: {"state": lk.state.value, "door": lk.door, "fault": lk.fault} for lk in lockers},
             "parcels": by_state,
-            "outbox_pending": site.store.pending_summary()[0],
-            "sync": self.sync.status() if self.sync else {"enabled": False, **site.store.sync_summary()},
+            "outbox_pending": site.db.pending_summary()[0],
+            "sync": self.sync.status() if self.sync else {"enabled": False, **site.db.sync_summary()},
         }

@@ -149,7 +149,7 @@ async def verify(site: Site, secret: str | None = None, *, trade_number: str | N
     if not secret:
         raise CounterIncomplete("the recipient's secret is needed", "secret")
     trade, tag = held.label, held.tag
-    parcel = site.store.parcel(trade)
+    parcel = site.db.parcel(trade)
     if parcel is None:
         record_failure(site, trade, known=False)
         raise UnknownParcel("no parcel with that number is waiting here")
@@ -167,13 +167,13 @@ async def verify(site: Site, secret: str | None = None, *, trade_number: str | N
     check = await verification.check_secret(site, parcel, secret, online, local=local)
 
     # The world may have moved while we checked (another desk, the expiry sweep): look again.
-    parcel = site.store.parcel(trade)
+    parcel = site.db.parcel(trade)
     _check_at_counter(parcel)
     if not check.matches:
         parcel = record_failure(site, trade, known=True)
         _raise_wrong(parcel, policy, "the secret does not match")
     ready = Ready(site.new_id(), trade, parcel.method, check.how, site.now())
-    with site.store.transaction(site.now()) as tx:
+    with site.db.transaction(site.now()) as tx:
         tx.audit("recipient", "recipient_verified", trade, method=parcel.method, checked=check.how, desk=desk)
     if desk_state(site, desk) is held and held.reads == reads:   # a cancel or a read meanwhile voids it
         held.ready, held.touched = ready, site.now()
@@ -191,7 +191,7 @@ def confirm(site: Site, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK)
     ready = held.ready
     if ready is None or ready.ticket != ticket or site.now() - ready.at > READY_TTL_S:
         raise CounterIncomplete("nothing verified is waiting to be handed over here; verify again", "verification")
-    parcel = site.store.parcel(ready.trade_number)
+    parcel = site.db.parcel(ready.trade_number)
     if parcel is None:
         raise UnknownParcel("no parcel with that number is waiting here")
     _check_at_counter(parcel)
@@ -207,7 +207,7 @@ def receive(site: Site, clerk_id: str, trade_number: str) -> None:
     """A parcel for hand-over at the counter has come in from the courier: it is now
     arrived, with its notice to the store. Raises UnknownParcel, NotCollectable, SeeStaff."""
     trade = normalise_trade_number(trade_number)
-    parcel = site.store.parcel(trade)
+    parcel = site.db.parcel(trade)
     if parcel is None:
         raise UnknownParcel(f"{trade} is not in the manifest for this pickup point")
     if parcel.state != ParcelState.EXPECTED:
@@ -216,7 +216,7 @@ def receive(site: Site, clerk_id: str, trade_number: str) -> None:
     if parcel.method not in COUNTER_METHODS:
         raise SeeStaff(f"{trade} is verified by {parcel.method}, not at this counter")
     now = site.now()
-    with site.store.transaction(now) as tx:
+    with site.db.transaction(now) as tx:
         tx.save_parcel(parcel.to(ParcelState.ARRIVED, hold_deadline=holding.arrival_deadline(site, parcel, now)))
         tx.emit("parcel_arrived", trade, locker=None, place="counter", at=now)
         tx.audit(f"clerk:{clerk_id}", "parcel_arrived", trade, place="counter")
@@ -246,13 +246,13 @@ def _read_tag(site: Site, text: str, desk: str) -> tags.Tag:
         # A forgery is an attack on the site, not on a parcel: it slows the site down and
         # is reported to the store; it never counts against the parcel it claims to be.
         record_failure(site, "", known=False)
-        with site.store.transaction(site.now()) as tx:
+        with site.db.transaction(site.now()) as tx:
             tx.emit("tamper", None, what="tag_forged", desk=desk, at=site.now())
             tx.audit("kioskd", "tag_rejected", None, reason="forged", desk=desk)
         _rejected(site, desk, "forged")
         raise
     except TagNotForThisSite:
-        with site.store.transaction(site.now()) as tx:
+        with site.db.transaction(site.now()) as tx:
             tx.audit("kioskd", "tag_rejected", None, reason="other_site", desk=desk)
         _rejected(site, desk, "other_site")
         raise
@@ -263,7 +263,7 @@ def _read_tag(site: Site, text: str, desk: str) -> tags.Tag:
 
 def _record_swap(site: Site, desk: str, label: str, tag: tags.Tag) -> None:
     record_failure(site, "", known=False)
-    with site.store.transaction(site.now()) as tx:
+    with site.db.transaction(site.now()) as tx:
         tx.emit("tamper", label, what="tag_swapped", tag_trade_number=tag.trade_number, desk=desk, at=site.now())
         tx.audit("kioskd", "tag_rejected", label, reason="swapped", tag_trade_number=tag.trade_number, desk=desk)
     _rejected(site, desk, "swapped")

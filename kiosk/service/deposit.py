@@ -37,7 +37,7 @@ async def courier_login(site: Site, code: str) -> str:
         if await site.off_loop(verify_secret, code, courier.code_hash):
             token = site.new_id()
             site.courier_sessions[token] = (courier.id, site.now())
-            with site.store.transaction(site.now()) as tx:
+            with site.db.transaction(site.now()) as tx:
                 tx.audit(f"courier:{courier.id}", "courier_login")
             return token
     record_failure(site, "", known=False)
@@ -58,7 +58,7 @@ def courier_logout(site: Site, token: str) -> None:
 
 
 def choose_locker(site: Site, hint: int | None) -> L.Locker:
-    lockers = [lk for lk in site.store.lockers() if lk.number in site.locker_numbers]
+    lockers = [lk for lk in site.db.lockers() if lk.number in site.locker_numbers]
     usable = [lk for lk in lockers if lk.usable_for_deposit]
     for locker in usable:
         if locker.number == hint:
@@ -73,18 +73,18 @@ async def deposit(site: Site, token: str, trade_number: str) -> DepositStarted:
     NotCollectable (not expected any more), NoLockerFree, SeeStaff, DoorFault."""
     courier = courier_of(site, token)
     trade = normalise_trade_number(trade_number)
-    parcel = site.store.parcel(trade)
+    parcel = site.db.parcel(trade)
     if parcel is None:
         raise UnknownParcel(f"{trade} is not in the manifest for this pickup point")
     if parcel.state != ParcelState.EXPECTED:
         raise NotCollectable(f"{trade} is already {parcel.state.value}")
-    if any(lk.parcel == trade for lk in site.store.lockers()):
+    if any(lk.parcel == trade for lk in site.db.lockers()):
         raise SeeStaff(f"{trade} is already being loaded")
     if parcel.method not in ("locker", "secret"):
         raise SeeStaff(f"{trade} is to be handed over at the counter, not put in a locker")
     locker = choose_locker(site, parcel.locker_hint)
     op_id = site.new_id()
-    with site.store.transaction(site.now()) as tx:
+    with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_deposit(locker, trade, op_id, site.now()))
         tx.audit(f"courier:{courier}", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="deposit")
     site.bus.publish("deposit_started", site.now(), locker=locker.number, trade_number=trade)

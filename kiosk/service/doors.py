@@ -23,7 +23,7 @@ FAULTS = (Outcome.JAMMED, Outcome.INTERRUPTED, Outcome.UNLOCK_FAILED)
 
 def on_reading(site: Site, number: int, reading: str, source: str = "sensor") -> Outcome:
     """A door sensor said ``reading`` for locker ``number``."""
-    locker = site.store.locker(number)
+    locker = site.db.locker(number)
     if locker is None:
         return Outcome.NOTHING  # a door beyond the configured lockers
     new, outcome = L.door_reading(locker, reading, site.now())
@@ -34,7 +34,7 @@ def on_reading(site: Site, number: int, reading: str, source: str = "sensor") ->
 def on_tick(site: Site) -> list[tuple[int, Outcome]]:
     """Run the timers of every locker with an opening under way."""
     results = []
-    for locker in site.store.lockers():
+    for locker in site.db.lockers():
         if locker.busy:
             new, outcome = L.check_timers(locker, site.now(), site.config.timing)
             if outcome != Outcome.NOTHING:
@@ -44,7 +44,7 @@ def on_tick(site: Site) -> list[tuple[int, Outcome]]:
 
 
 def on_restart(site: Site, number: int, reading: str) -> Outcome:
-    locker = site.store.locker(number)
+    locker = site.db.locker(number)
     new, outcome = L.reconcile(locker, reading, site.now())
     record(site, locker, new, outcome, "reconcile")
     return outcome
@@ -56,7 +56,7 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str) 
     now = site.now()
     n = old.number
     trade = old.parcel
-    with site.store.transaction(now) as tx:
+    with site.db.transaction(now) as tx:
         tx.save_locker(new)
         if new.door != old.door:
             tx.audit("kioskd", f"door_{new.door}", f"locker:{n}", source=source, op_id=old.op_id, op=old.op_kind)
@@ -104,7 +104,7 @@ def publish(site: Site, old: Locker, new: Locker, outcome: Outcome) -> None:
 
 def fail_opening(site: Site, number: int, reason: str) -> None:
     """The unlock command itself failed: the opening ends in fault, the parcel stays put."""
-    locker = site.store.locker(number)
+    locker = site.db.locker(number)
     if locker is None or not locker.busy:
         return
     new, outcome = L.command_failed(locker, reason)

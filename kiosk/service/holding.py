@@ -23,10 +23,10 @@ def arrival_deadline(site: Site, parcel: Parcel, arrived_at: float) -> float:
 def sweep(site: Site) -> None:
     """Raise the warnings that are due and expire what is past its deadline."""
     now = site.now()
-    for parcel in site.store.parcels(ParcelState.ARRIVED) + site.store.parcels(ParcelState.EXPECTED):
+    for parcel in site.db.parcels(ParcelState.ARRIVED) + site.db.parcels(ParcelState.EXPECTED):
         if parcel.hold_deadline is None:
             continue
-        if parcel.locker is not None and site.store.locker(parcel.locker).busy:
+        if parcel.locker is not None and site.db.locker(parcel.locker).busy:
             continue  # a door is open for it right now: let that finish first
         if parcel.hold_deadline <= now:
             _expire(site, parcel, now)
@@ -38,7 +38,7 @@ def sweep(site: Site) -> None:
 
 def _warn(site: Site, parcel: Parcel, due: int, now: float) -> None:
     hours_left = round((parcel.hold_deadline - now) / 3600, 1)
-    with site.store.transaction(now) as tx:
+    with site.db.transaction(now) as tx:
         tx.save_parcel(replace(parcel, reminders_sent=due))
         tx.emit("forgotten_pickup", parcel.trade_number, reminder=due, hours_left=hours_left,
                 deadline=parcel.hold_deadline, locker=parcel.locker, at=now)
@@ -47,7 +47,7 @@ def _warn(site: Site, parcel: Parcel, due: int, now: float) -> None:
 
 
 def _expire(site: Site, parcel: Parcel, now: float) -> None:
-    with site.store.transaction(now) as tx:
+    with site.db.transaction(now) as tx:
         tx.save_parcel(parcel.to(ParcelState.EXPIRED))
         tx.emit("parcel_expired", parcel.trade_number, locker=parcel.locker, at=now)
         tx.audit("kioskd", "parcel_expired", parcel.trade_number, deadline=parcel.hold_deadline)
@@ -57,4 +57,4 @@ def _expire(site: Site, parcel: Parcel, now: float) -> None:
 def returns(site: Site) -> list[dict]:
     """Expired parcels waiting to go back to the store, and where each one is."""
     return [{"trade_number": p.trade_number, "locker": p.locker, "deadline": p.hold_deadline}
-            for p in site.store.parcels(ParcelState.EXPIRED)]
+            for p in site.db.parcels(ParcelState.EXPIRED)]

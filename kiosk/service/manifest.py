@@ -104,7 +104,7 @@ def import_parcels(site: Site, parcels: list[Parcel], source: str) -> int:
     """Add the parcels not yet known, in one transaction. Returns how many were new."""
     now = site.now()
     added = 0
-    with site.store.transaction(now) as tx:
+    with site.db.transaction(now) as tx:
         for parcel in parcels:
             if tx.parcel(parcel.trade_number) is None:
                 tx.save_parcel(parcel)

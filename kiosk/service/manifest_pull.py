@@ -85,7 +85,7 @@ class ManifestPuller:
                 self.running = False
 
     async def _pull(self) -> PullResult:
-        cursor = self.site.store.sync_channel(CHANNEL)["cursor"]
+        cursor = self.site.db.sync_channel(CHANNEL)["cursor"]
         pages = added = cancelled = 0
         restarted = False
         try:
@@ -108,7 +108,7 @@ class ManifestPuller:
                 if page.complete:
                     break
         except SyncError as err:
-            failures = self.site.store.sync_channel(CHANNEL)["failures"] + 1
+            failures = self.site.db.sync_channel(CHANNEL)["failures"] + 1
             at_least = err.retry_after if isinstance(err, StoreBusy) else 0.0
             delay = min(self.interval_s, self.backoff.delay(failures, at_least=at_least))
             self.next_pull_at = self.site.now() + max(delay, at_least)
@@ -124,7 +124,7 @@ class ManifestPuller:
         """Cancellations and the new cursor, in one transaction. Returns parcels removed."""
         site, now = self.site, self.site.now()
         removed, refused = 0, []
-        with site.store.transaction(now) as tx:
+        with site.db.transaction(now) as tx:
             for trade in cancels:
                 parcel = tx.parcel(trade)
                 if parcel is None:

@@ -67,7 +67,7 @@ class OutboxPump:
             return False
         if self.next_attempt_at is not None and self.next_attempt_at > self.site.now():
             return True
-        return self.site.store.pending_summary()[0] == 0
+        return self.site.db.pending_summary()[0] == 0
 
     async def pass_once(self) -> int:
         """Send pending events until none are left or an exchange fails. Returns how many
@@ -78,7 +78,7 @@ class OutboxPump:
         total = 0
         try:
             while True:
-                batch = self.site.store.pending_events(self.batch_size, after_seq=after_seq)
+                batch = self.site.db.pending_events(self.batch_size, after_seq=after_seq)
                 if not batch:
                     self._mark_sent(acked)
                     return total
@@ -107,13 +107,13 @@ class OutboxPump:
         """Commit what the store has acknowledged (and empty ``acked``)."""
         if not acked:
             return
-        with self.site.store.transaction(self.site.now()) as tx:
+        with self.site.db.transaction(self.site.now()) as tx:
             tx.mark_sent(acked)
             sync_health.succeeded(self.site, CHANNEL, tx)
         acked.clear()
 
     def _failed(self, err: Exception, ids: list[str]) -> None:
-        failures = self.site.store.sync_channel(CHANNEL)["failures"] + 1
+        failures = self.site.db.sync_channel(CHANNEL)["failures"] + 1
         at_least = err.retry_after if isinstance(err, StoreBusy) else 0.0
         self.next_attempt_at = self.site.now() + self.backoff.delay(failures, at_least=at_least)
         sync_health.failed(self.site, CHANNEL, err, next_attempt_at=self.next_attempt_at, event_ids=ids)

@@ -74,7 +74,7 @@ def parse_phone_code(text: str) -> PhoneCode | None:
 
 
 def recent_failures(site: Site) -> list[float]:
-    return site.store.site_failures_since(site.now() - site.config.attempts.site_window_s)
+    return site.db.site_failures_since(site.now() - site.config.attempts.site_window_s)
 
 
 async def submit_code(site: Site, trade_number: str, secret: str, *,
@@ -88,7 +88,7 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
     policy = site.config.attempts
     A.check_site(recent_failures(site), site.now(), policy)
     trade = normalise_trade_number(trade_number)
-    parcel = site.store.parcel(trade)
+    parcel = site.db.parcel(trade)
     if parcel is None:
         record_failure(site, trade, known=False)
         raise UnknownParcel("no parcel with that number is waiting here")
@@ -97,7 +97,7 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
     check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
 
     # The world may have moved while we checked (another screen, a door): look again.
-    parcel = site.store.parcel(trade)
+    parcel = site.db.parcel(trade)
     _check_collectable(site, parcel)
     if not check.matches:
         parcel = record_failure(site, trade, known=True)
@@ -105,9 +105,9 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
             raise LockedOut(LOCKED_OUT_MESSAGE)
         raise CodeInvalid("the secret does not match", A.attempts_left(parcel, policy))
 
-    locker = site.store.locker(parcel.locker)
+    locker = site.db.locker(parcel.locker)
     op_id = site.new_id()
-    with site.store.transaction(site.now()) as tx:
+    with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
         tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup",
                  verified=check.how, source=source)
@@ -120,7 +120,7 @@ def _check_collectable(site: Site, parcel) -> None:
     check_state_for_handover(parcel)
     if parcel.locker is None:
         raise NotCollectable("this parcel is kept at the counter; please see staff", "at_counter")
-    locker = site.store.locker(parcel.locker)
+    locker = site.db.locker(parcel.locker)
     if locker.state in (LockerState.FAULT, LockerState.OUT_OF_SERVICE):
         raise SeeStaff(f"locker {locker.number} needs attention; please see staff")
     if locker.busy:
@@ -132,8 +132,8 @@ def record_failure(site: Site, trade: str, known: bool):
     policy = site.config.attempts
     now = site.now()
     previous = recent_failures(site)
-    parcel = site.store.parcel(trade) if known else None
-    with site.store.transaction(now) as tx:
+    parcel = site.db.parcel(trade) if known else None
+    with site.db.transaction(now) as tx:
         tx.record_site_failure()
         tx.prune_site_failures(now - policy.site_window_s)
         if parcel is not None:

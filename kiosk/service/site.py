@@ -1,4 +1,4 @@
-"""What every use case needs: the store, the lock bank, the clock, the config, the event bus.
+"""What every use case needs: the database, the lock bank, the clock, the config, the event bus.
 
 One object, built by the controller, passed to the use-case modules (pickup, deposit,
 clerk, doors), so each of them is a small module of plain functions with no hidden state.
@@ -16,13 +16,13 @@ from kiosk.config import Config
 from kiosk.devices.roles import LockBank
 from kiosk.security.tag_keys import TagKeys
 from kiosk.service.events import EventBus
-from kiosk.storage.store import Store
+from kiosk.storage.database import Database
 
 
 @dataclass
 class Site:
     config: Config
-    store: Store
+    db: Database
     locks: LockBank
     clock: Clock
     bus: EventBus

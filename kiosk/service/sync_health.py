@@ -31,10 +31,10 @@ def describe(err: BaseException) -> str:
 def succeeded(site: Site, channel: str, tx=None, **fields) -> None:
     """Record a successful exchange on ``channel`` (in ``tx`` when given)."""
     now = site.now()
-    was = site.store.sync_channel(channel)
+    was = site.db.sync_channel(channel)
     values = dict(last_attempt_at=now, last_success_at=now, failures=0, next_attempt_at=None) | fields
     if tx is None:
-        with site.store.transaction(now) as own:
+        with site.db.transaction(now) as own:
             own.save_sync_channel(channel, **values)
     else:
         tx.save_sync_channel(channel, **values)
@@ -47,11 +47,11 @@ def failed(site: Site, channel: str, err: BaseException, *, next_attempt_at: flo
            event_ids: list[str] | None = None) -> int:
     """Record a failed exchange on ``channel``; returns the count of consecutive failures."""
     now = site.now()
-    was = site.store.sync_channel(channel)
+    was = site.db.sync_channel(channel)
     failures = was["failures"] + 1
     words = describe(err)
     rejected = isinstance(err, BadStoreReply)
-    with site.store.transaction(now) as tx:
+    with site.db.transaction(now) as tx:
         if event_ids:
             tx.record_send_failure(event_ids, words)
         tx.save_sync_channel(channel, last_attempt_at=now, last_error=words, last_error_at=now,

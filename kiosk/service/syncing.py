@@ -51,7 +51,7 @@ class Sync:
         loop = asyncio.get_running_loop()
         self._pump_wakeup.bind(loop)
         self._pull_wakeup.bind(loop)
-        self.site.store.on_emit(self._pump_wakeup.poke)
+        self.site.db.on_emit(self._pump_wakeup.poke)
         self._tasks = [asyncio.create_task(self.pump.run(), name="outbox-pump"),
                        asyncio.create_task(self.puller.run(), name="manifest-pull")]
 
@@ -86,4 +86,4 @@ class Sync:
             await self.pump.wait_passed(0.02)
 
     def status(self) -> dict:
-        return {"enabled": True, "store": self.client.settings.url, **self.site.store.sync_summary()}
+        return {"enabled": True, "store": self.client.settings.url, **self.site.db.sync_summary()}

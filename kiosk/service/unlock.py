@@ -31,7 +31,7 @@ async def fire(site: Site, number: int) -> None:
         if err.sent is False:
             _failed(site, number, err)
         log.warning("unlock of locker %s not confirmed: %s", number, err)
-        with site.store.transaction(site.now()) as tx:
+        with site.db.transaction(site.now()) as tx:
             tx.audit("kioskd", "unlock_unconfirmed", f"locker:{number}", reason=str(err))
     except DeviceError as err:
         _failed(site, number, err)

@@ -15,7 +15,7 @@ one more failed attempt here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from kiosk.domain.parcels import Parcel
 from kiosk.errors import BadStoreReply, LockedOut, SeeStaff, SlowDown, StoreBusy, SyncError

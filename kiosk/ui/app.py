@@ -19,7 +19,7 @@ the courier's session. It talks to the controller through ``KioskService`` only.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from textual import events, work
 from textual.app import App

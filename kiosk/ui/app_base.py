@@ -3,7 +3,7 @@ toggle's order and the side panel made afresh for each screen."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from textual.widget import Widget
 

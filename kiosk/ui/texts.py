@@ -14,7 +14,7 @@ Style: short sentences, the action first, no jargon. Japanese is polite (です�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 
 @dataclass(frozen=True)

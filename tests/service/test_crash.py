@@ -79,7 +79,7 @@ async def restart(tmp_path) -> Controller:
 
 
 def collected_notices(controller, trade):
-    return [e for e in controller.store.outbox() if e["kind"] == "parcel_collected" and e["trade_number"] == trade]
+    return [e for e in controller.site.db.outbox() if e["kind"] == "parcel_collected" and e["trade_number"] == trade]
 
 
 async def test_killed_after_door_opened_then_closed_while_down(tmp_path, bus, parcel):
@@ -88,13 +88,13 @@ async def test_killed_after_door_opened_then_closed_while_down(tmp_path, bus, pa
     bus.doors.close(locker)   # the recipient closes the door while the controller is dead
     c = await restart(tmp_path)
     try:
-        assert c.store.parcel(parcel.trade_number).state == ParcelState.COLLECTED
+        assert c.site.db.parcel(parcel.trade_number).state == ParcelState.COLLECTED
         assert len(collected_notices(c, parcel.trade_number)) == 1
-        assert c.store.locker(locker).state == LockerState.FREE
+        assert c.site.db.locker(locker).state == LockerState.FREE
         with pytest.raises(NotCollectable, match="already been collected"):
             await c.submit_code(parcel.trade_number, parcel.secret)
         assert bus.doors[locker].pulses == 2  # the deposit and the one pickup: never a second pickup pulse
-        assert c.store.verify_audit().ok
+        assert c.site.db.verify_audit().ok
     finally:
         await c.stop()
 
@@ -103,8 +103,8 @@ async def test_killed_after_door_opened_door_still_open_at_restart(tmp_path, bus
     locker = run_child_until(tmp_path, bus, parcel, "opened")
     c = await restart(tmp_path)
     try:
-        assert c.store.parcel(parcel.trade_number).state == ParcelState.ARRIVED
-        assert c.store.locker(locker).state == LockerState.UNLOADING
+        assert c.site.db.parcel(parcel.trade_number).state == ParcelState.ARRIVED
+        assert c.site.db.locker(locker).state == LockerState.UNLOADING
         with c.subscribe() as events:
             bus.doors.take(locker)
             bus.doors.close(locker)
@@ -120,11 +120,11 @@ async def test_killed_after_pulse_with_no_evidence_is_never_collected(tmp_path, 
     c = await restart(tmp_path)
     try:
         # Door closed and no evidence it ever opened: a person must look. Not collected.
-        assert c.store.parcel(parcel.trade_number).state == ParcelState.ARRIVED
-        lk = c.store.locker(locker)
+        assert c.site.db.parcel(parcel.trade_number).state == ParcelState.ARRIVED
+        lk = c.site.db.locker(locker)
         assert lk.state == LockerState.FAULT and "interrupted" in lk.fault and lk.parcel == parcel.trade_number
         assert collected_notices(c, parcel.trade_number) == []
-        assert [e["kind"] for e in c.store.outbox()].count("door_fault") == 1
+        assert [e["kind"] for e in c.site.db.outbox()].count("door_fault") == 1
         with pytest.raises(SeeStaff):
             await c.submit_code(parcel.trade_number, parcel.secret)
     finally:
@@ -138,12 +138,12 @@ async def test_killed_after_pulse_door_found_open_at_restart(tmp_path, bus, parc
     c = await restart(tmp_path)
     try:
         # An opening was commanded and the door is open: that is the evidence it needs.
-        assert c.store.locker(locker).state == LockerState.UNLOADING
+        assert c.site.db.locker(locker).state == LockerState.UNLOADING
         with c.subscribe() as events:
             bus.doors.take(locker)
             bus.doors.close(locker)
             await events.next("parcel_collected", timeout=10)
         assert len(collected_notices(c, parcel.trade_number)) == 1
-        assert [e["kind"] for e in c.store.outbox()].count("tamper") == 0
+        assert [e["kind"] for e in c.site.db.outbox()].count("tamper") == 0
     finally:
         await c.stop()

@@ -6,7 +6,7 @@ from kiosk.domain.parcels import ParcelState
 async def test_warnings_then_expiry_then_return(site, rng):
     [parcel] = await site.add_parcels(1, rng, hold_s=10 * 86400)  # the store's deadline is far out
     c = site.controller
-    store = c.store
+    store = c.site.db
     locker = await site.deposit(parcel)
     deadline = store.parcel(parcel.trade_number).hold_deadline
     assert deadline is not None
@@ -33,8 +33,8 @@ async def test_after_an_outage_one_warning_not_a_burst(site, rng):
     [parcel] = await site.add_parcels(1, rng)
     await site.deposit(parcel)
     c = site.controller
-    deadline = c.store.parcel(parcel.trade_number).hold_deadline
+    deadline = c.site.db.parcel(parcel.trade_number).hold_deadline
     site.clock.advance(deadline - site.clock.now() - 60)  # the controller slept through both lead times
     c.tick()
-    warnings = [e for e in c.store.outbox() if e["kind"] == "forgotten_pickup"]
+    warnings = [e for e in c.site.db.outbox() if e["kind"] == "forgotten_pickup"]
     assert len(warnings) == 1 and warnings[0]["payload"]["reminder"] == 2

@@ -70,6 +70,6 @@ async def test_controller_routes_scans(tmp_path, rng):
             assert rejected["reason"] == "not_collectable" and rejected["detail"] == "door_busy"
             assert not [e for e in events.drain() if e.kind.startswith("counter_")]
         assert dict(c.scan_counts) == {"counter": 1, "phone_code_malformed": 1, "phone_code": 4}
-        assert c.store.parcel(parcel.trade_number).failed_attempts == 1
+        assert c.site.db.parcel(parcel.trade_number).failed_attempts == 1
     finally:
         await c.stop()

@@ -21,7 +21,7 @@ async def collect(site, parcel, close=True):
 
 async def test_deposit_then_pickup(site, rng):
     [parcel] = await site.add_parcels(1, rng)
-    store = site.controller.store
+    store = site.controller.site.db
     assert store.parcel(parcel.trade_number).state == ParcelState.EXPECTED
     locker = await site.deposit(parcel)
     assert store.parcel(parcel.trade_number).state == ParcelState.ARRIVED
@@ -35,14 +35,14 @@ async def test_deposit_then_pickup(site, rng):
     assert kinds == ["parcel_arrived", "parcel_collected"]
     notice = store.outbox()[-1]["payload"]
     assert notice["locker"] == locker and notice["evidence"]["door_opened_at"] is not None
-    assert site.controller.store.verify_audit().ok
+    assert site.controller.site.db.verify_audit().ok
 
 
 async def test_opened_door_is_not_yet_collected(site, rng):
     [parcel] = await site.add_parcels(1, rng)
     await site.deposit(parcel)
     started = await collect(site, parcel, close=False)
-    store = site.controller.store
+    store = site.controller.site.db
     assert store.parcel(parcel.trade_number).state == ParcelState.ARRIVED
     assert store.locker(started.locker).state == LockerState.UNLOADING
     # The same secret again while the door is open does not pulse a second time.
@@ -65,13 +65,13 @@ async def test_wrong_secret_counts_down_then_locks(site, rng):
     with pytest.raises(LockedOut):
         await c.submit_code(parcel.trade_number, parcel.secret)
     assert sum(d.pulses for d in site.doors.doors.values()) == pulses
-    kinds = [e["kind"] for e in c.store.outbox()]
+    kinds = [e["kind"] for e in c.site.db.outbox()]
     assert kinds.count("verification_failed") == 5 and kinds.count("parcel_locked_out") == 1
     # A clerk resets it; the recipient can collect.
     c.clerk_reset_attempts("clerk-1", parcel.trade_number)
     await collect(site, parcel)
     # The secret never reaches the audit log or the outbox.
-    dump = repr(c.store.audit_entries()) + repr(c.store.outbox())
+    dump = repr(c.site.db.audit_entries()) + repr(c.site.db.outbox())
     assert parcel.secret not in dump
 
 
@@ -94,11 +94,11 @@ async def test_jammed_door_on_pickup(site, rng):
         c.tick()
         fault = await events.next("locker_fault")
     assert fault["locker"] == locker and "jammed" in fault["reason"]
-    assert c.store.parcel(parcel.trade_number).state == ParcelState.ARRIVED
-    assert c.store.locker(locker).state == LockerState.FAULT
+    assert c.site.db.parcel(parcel.trade_number).state == ParcelState.ARRIVED
+    assert c.site.db.locker(locker).state == LockerState.FAULT
     with pytest.raises(SeeStaff):
         await c.submit_code(parcel.trade_number, parcel.secret)
-    assert [e["kind"] for e in c.store.outbox()].count("door_fault") == 1
+    assert [e["kind"] for e in c.site.db.outbox()].count("door_fault") == 1
     # Staff frees the jam, puts the locker back in service; the recipient collects.
     site.doors.jam(locker, on=False)
     c.clerk_set_in_service("clerk-1", locker, True)
@@ -119,7 +119,7 @@ async def test_door_left_open_alarm(site, rng):
         assert not [e for e in events.drain() if e.kind == "alarm"]  # raised once
         site.doors.close(started.locker)
         await events.next("parcel_collected")
-    assert [e["kind"] for e in c.store.outbox()].count("door_left_open") == 1
+    assert [e["kind"] for e in c.site.db.outbox()].count("door_left_open") == 1
 
 
 async def test_forced_door_is_tamper(site, rng):
@@ -130,8 +130,8 @@ async def test_forced_door_is_tamper(site, rng):
         site.doors.force_open(locker)
         alarm = await events.next("alarm")
     assert alarm["alarm"] == "tamper" and alarm["locker"] == locker
-    assert c.store.locker(locker).state == LockerState.FAULT
-    assert c.store.parcel(parcel.trade_number).state == ParcelState.ARRIVED  # not collected
+    assert c.site.db.locker(locker).state == LockerState.FAULT
+    assert c.site.db.parcel(parcel.trade_number).state == ParcelState.ARRIVED  # not collected
     with pytest.raises(SeeStaff):
         await c.submit_code(parcel.trade_number, parcel.secret)
 
@@ -151,7 +151,7 @@ async def test_site_burst_slows_every_attempt_and_alarms(site, rng):
     site.clock.advance(policy.site_slowdown_s)
     with pytest.raises(UnknownParcel):
         await c.submit_code("0000-9999", "123456")
-    assert [e["kind"] for e in c.store.outbox()].count("site_attempts_alarm") == 1
+    assert [e["kind"] for e in c.site.db.outbox()].count("site_attempts_alarm") == 1
 
 
 async def test_deposit_skips_a_jammed_locker_on_retry(site, rng):
@@ -164,8 +164,8 @@ async def test_deposit_skips_a_jammed_locker_on_retry(site, rng):
     assert started.locker == 1
     site.clock.advance(c.config.timing.open_timeout_s + 1)
     c.tick()
-    assert c.store.locker(1).state == LockerState.FAULT and c.store.locker(1).parcel is None
-    assert c.store.parcel(parcel.trade_number).state == ParcelState.EXPECTED
+    assert c.site.db.locker(1).state == LockerState.FAULT and c.site.db.locker(1).parcel is None
+    assert c.site.db.parcel(parcel.trade_number).state == ParcelState.EXPECTED
     locker = await site.deposit(parcel)
     assert locker == 2
 
@@ -180,11 +180,11 @@ async def test_clerk_hand_over_is_audited(site, rng):
     locker = await site.deposit(parcel)
     c = site.controller
     c.clerk_hand_over("clerk-7", parcel.trade_number, "recipient at counter, door jammed")
-    assert c.store.parcel(parcel.trade_number).state == ParcelState.COLLECTED
-    assert c.store.locker(locker).state == LockerState.FREE
-    notice = c.store.outbox()[-1]
+    assert c.site.db.parcel(parcel.trade_number).state == ParcelState.COLLECTED
+    assert c.site.db.locker(locker).state == LockerState.FREE
+    notice = c.site.db.outbox()[-1]
     assert notice["kind"] == "parcel_collected" and notice["payload"]["method"] == "clerk"
-    entry = c.store.audit_entries("parcel_collected")[-1]
+    entry = c.site.db.audit_entries("parcel_collected")[-1]
     assert entry["actor"] == "clerk:clerk-7"
 
 
@@ -196,13 +196,13 @@ async def test_board_offline_pickup_fails_at_once_and_nothing_moves(site, rng):
     locker = await site.deposit(parcel)
     c = site.controller
     site.sim.silent(True)
-    await wait_for(lambda: c.locks.door_states()[locker].value == "unknown")
+    await wait_for(lambda: c.site.locks.door_states()[locker].value == "unknown")
     pulses = site.doors[locker].pulses
     with pytest.raises(DoorFault, match="not answering"):
         await c.submit_code(parcel.trade_number, parcel.secret)
     assert site.doors[locker].pulses == pulses  # never a pulse at a board we cannot hear
-    assert c.store.locker(locker).state == LockerState.FAULT
-    assert c.store.parcel(parcel.trade_number).state == ParcelState.ARRIVED
+    assert c.site.db.locker(locker).state == LockerState.FAULT
+    assert c.site.db.parcel(parcel.trade_number).state == ParcelState.ARRIVED
     site.sim.silent(False)
 
 

@@ -44,17 +44,17 @@ async def linked(tmp_path, clock, store):
         await site.controller.stop()
 
 
-def queue_events(controller, count: int, trades=TRADES) -> list[str]:
+def queue_events(db, now: float, count: int, trades=TRADES) -> list[str]:
     """Queue ``count`` events about a few parcels (so per-parcel order can be checked)."""
     ids = []
-    with controller.store.transaction(controller.clock.now()) as tx:
+    with db.transaction(now) as tx:
         for i in range(count):
             ids.append(tx.emit("verification_failed", trades[i % len(trades)], failed_attempts=i, at=tx.now))
     return ids
 
 
 def pending(controller) -> int:
-    return controller.store.pending_summary()[0]
+    return controller.site.db.pending_summary()[0]
 
 
 async def deliver_all(site, *, rounds: int = 40) -> None:

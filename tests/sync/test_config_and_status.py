@@ -70,7 +70,7 @@ async def test_status_shows_the_link_read_only_and_site_key_prints_the_registere
     c = site.controller
     await c.sync.settle()
     store.set_fault("down")
-    queue_events(c, 3)
+    queue_events(c.site.db, c.clock.now(), 3)
     await c.sync.settle()
     live = c.status()["sync"]
     await c.stop()

@@ -19,7 +19,7 @@ from hwsim.store import StoreEmulator
 from kiosk.clock import ManualClock
 from kiosk.config import load
 from kiosk.service.controller import Controller
-from kiosk.storage.store import Store
+from kiosk.storage.database import Database
 from tests.sync.conftest import LINK, deliver_all, delivered_once_in_order, pending, queue_events
 
 pytestmark = pytest.mark.slow
@@ -45,17 +45,10 @@ def prepare(tmp_path, store, events: int, batch_size: int):
                         extra=store_config(store, **{**LINK, "batch_size": batch_size}))
     config = load(path)
     register_site(config, store)
-    db = Store(config.database)
-    ids = queue_events(_Queue(db), events)
+    db = Database(config.database)
+    ids = queue_events(db, START, events)
     db.close()
     return path, ids
-
-
-class _Queue:
-    """Enough of a Controller for queue_events: the database and the clock."""
-
-    def __init__(self, db):
-        self.store, self.clock = db, ManualClock(START)
 
 
 def run_child_until(path, condition, timeout: float = 30.0) -> None:
@@ -86,8 +79,8 @@ async def finish(path, store, ids):
     try:
         await deliver_all(Site(c, clock))
         delivered_once_in_order(store, SITE, ids)
-        assert pending(c) == 0 and len({e["event_id"] for e in c.store.outbox()}) == len(ids)
-        assert c.store.verify_audit().ok
+        assert pending(c) == 0 and len({e["event_id"] for e in c.site.db.outbox()}) == len(ids)
+        assert c.site.db.verify_audit().ok
     finally:
         await c.stop()
 

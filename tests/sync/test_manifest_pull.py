@@ -22,7 +22,7 @@ SITE = "sim-site"
 
 
 def local_parcels(c) -> dict[str, str]:
-    return {p.trade_number: p.state.value for p in c.store.parcels()}
+    return {p.trade_number: p.state.value for p in c.site.db.parcels()}
 
 
 async def test_pull_imports_new_parcels_once_and_keeps_the_cursor(linked):
@@ -30,14 +30,14 @@ async def test_pull_imports_new_parcels_once_and_keeps_the_cursor(linked):
     made = [store.create_parcel(SITE, locker_hint=2) for _ in range(3)]
     result = await c.pull_manifest()
     assert result.added == 3 and result.pages == 1
-    parcel = c.store.parcel(made[0].trade_number)
+    parcel = c.site.db.parcel(made[0].trade_number)
     assert parcel.state == ParcelState.EXPECTED and parcel.locker_hint == 2
     assert parcel.secret_hash.startswith("$argon2id$")
-    cursor = c.store.sync_channel("manifest")["cursor"]
+    cursor = c.site.db.sync_channel("manifest")["cursor"]
     assert cursor and (await c.pull_manifest()).added == 0
     store.create_parcel(SITE)
     assert (await c.pull_manifest()).added == 1
-    assert c.store.sync_channel("manifest")["cursor"] != cursor
+    assert c.site.db.sync_channel("manifest")["cursor"] != cursor
     assert [r.query for r in store.requests if r.path.endswith("/manifest")][-1] != ""
 
 
@@ -47,7 +47,7 @@ async def test_pull_on_schedule(linked):
     clock.advance(c.config.store.manifest_interval_s)
     c.tick()
     await c.sync.settle()
-    assert c.store.parcel(made.trade_number) is not None
+    assert c.site.db.parcel(made.trade_number) is not None
 
 
 async def test_many_pages_in_one_pull(tmp_path, clock):
@@ -74,11 +74,11 @@ async def test_cancellations_apply_only_to_parcels_not_yet_here(linked):
         result = await c.pull_manifest()
         needs_staff = [e for e in events.drain() if e.kind == "cancellation_needs_staff"]
     assert result.cancelled == 1
-    assert c.store.parcel(waiting.trade_number) is None
-    assert c.store.parcel(loaded.trade_number).state == ParcelState.ARRIVED
+    assert c.site.db.parcel(waiting.trade_number) is None
+    assert c.site.db.parcel(loaded.trade_number).state == ParcelState.ARRIVED
     assert [e["trade_number"] for e in needs_staff] == [loaded.trade_number]
-    assert [e["subject"] for e in c.store.audit_entries("parcel_cancelled")] == [waiting.trade_number]
-    assert [e["subject"] for e in c.store.audit_entries("cancellation_not_applied")] == [loaded.trade_number]
+    assert [e["subject"] for e in c.site.db.audit_entries("parcel_cancelled")] == [waiting.trade_number]
+    assert [e["subject"] for e in c.site.db.audit_entries("cancellation_not_applied")] == [loaded.trade_number]
 
 
 @pytest.mark.parametrize("fault, params, error", [
@@ -92,23 +92,23 @@ async def test_a_rejected_page_changes_nothing_and_is_reported(linked, fault, pa
     c, store = linked.controller, linked.store
     store.create_parcel(SITE)
     await c.pull_manifest()
-    before = (local_parcels(c), c.store.sync_channel("manifest")["cursor"])
+    before = (local_parcels(c), c.site.db.sync_channel("manifest")["cursor"])
     new = store.create_parcel(SITE)
     store.cancel_parcel(SITE, store.create_parcel(SITE).trade_number)
     store.set_fault(fault, path="/manifest", **params)
     for _ in range(2):
         with pytest.raises(error):
             await c.pull_manifest()
-    assert (local_parcels(c), c.store.sync_channel("manifest")["cursor"]) == before
+    assert (local_parcels(c), c.site.db.sync_channel("manifest")["cursor"]) == before
     status = c.status()["sync"]["manifest"]
     assert status["failures"] == 2 and error.__name__ in status["last_error"]
-    rejected = c.store.audit_entries("store_reply_rejected")
+    rejected = c.site.db.audit_entries("store_reply_rejected")
     assert len(rejected) == 2 and rejected[0]["detail"]["signature"] == (error is BadStoreSignature)
-    reports = [e for e in c.store.outbox() if e["kind"] == "device_health"]
+    reports = [e for e in c.site.db.outbox() if e["kind"] == "device_health"]
     assert len(reports) == 1   # once per run of the same problem, not once per pull
     store.clear_faults()
     await c.pull_manifest()
-    assert c.store.parcel(new.trade_number) is not None
+    assert c.site.db.parcel(new.trade_number) is not None
 
 
 # --- a store that signs garbage: the pinned key is right, the content is hostile -----------
@@ -174,18 +174,18 @@ async def test_a_signed_but_hostile_page_is_rejected_whole(scripted, page):
     fake.pages.append(page)
     with pytest.raises(BadStoreReply):
         await c.pull_manifest()
-    assert c.store.parcels() == [] and c.store.sync_channel("manifest")["cursor"] == "c1"
-    assert c.store.audit_entries("store_reply_rejected")
+    assert c.site.db.parcels() == [] and c.site.db.sync_channel("manifest")["cursor"] == "c1"
+    assert c.site.db.audit_entries("store_reply_rejected")
 
 
 async def test_a_manifest_never_rewrites_a_parcel_already_known(scripted):
     fake, c = scripted
     fake.pages.append({"parcels": [entry()]})
     await c.pull_manifest()
-    known = c.store.parcel("2222-0001")
+    known = c.site.db.parcel("2222-0001")
     fake.pages.append({"parcels": [entry(secret_hash=hash_secret("000000", HashParams(1024, 1, 1)), amount_due=900)]})
     await c.pull_manifest()
-    assert c.store.parcel("2222-0001") == known
+    assert c.site.db.parcel("2222-0001") == known
 
 
 async def test_an_unknown_cursor_starts_the_pull_over(scripted):

@@ -41,7 +41,7 @@ async def collect(site, parcel) -> str:
         site.doors.take(started.locker)
         site.doors.close(started.locker)
         await events.next("parcel_collected", where=lambda e: e["locker"] == started.locker)
-    return c.store.audit_entries("unlock_commanded")[-1]["detail"]["verified"]
+    return c.site.db.audit_entries("unlock_commanded")[-1]["detail"]["verified"]
 
 
 def verify_requests(store) -> int:
@@ -58,7 +58,7 @@ async def test_online_match_opens_and_mismatch_counts_here_too(online):
     with pytest.raises(CodeInvalid) as err:
         await c.submit_code(parcel.trade_number, wrong(parcel))
     assert err.value.attempts_left == c.config.attempts.per_parcel_max - 1
-    assert c.store.parcel(parcel.trade_number).failed_attempts == 1
+    assert c.site.db.parcel(parcel.trade_number).failed_attempts == 1
     assert await collect(online, parcel) == "online"
     assert verify_requests(store) == 2
     assert c.status()["sync"]["verify"]["last_success_at"] is not None
@@ -86,11 +86,11 @@ async def test_store_down_falls_back_to_the_held_reference(online):
 async def test_no_reference_held_means_see_staff(online):
     c, store = online.controller, online.store
     parcel = await ready_parcel(online)
-    c.store.conn.execute("UPDATE parcels SET secret_hash = NULL WHERE trade_number = ?", (parcel.trade_number,))
+    c.site.db.conn.execute("UPDATE parcels SET secret_hash = NULL WHERE trade_number = ?", (parcel.trade_number,))
     store.set_fault("http_500", path="/verify")
     with pytest.raises(SeeStaff, match="see staff"):
         await c.submit_code(parcel.trade_number, parcel.secret)
-    assert c.store.parcel(parcel.trade_number).failed_attempts == 0   # not the recipient's fault
+    assert c.site.db.parcel(parcel.trade_number).failed_attempts == 0   # not the recipient's fault
 
 
 @pytest.mark.parametrize("verification", [{"locker": "online", "fallback": "see_staff"}])
@@ -110,8 +110,8 @@ async def test_a_forged_answer_never_opens_a_door(online):
     store.set_fault("bad_signature", variant="tampered", path="/verify")
     with pytest.raises(CodeInvalid):
         await c.submit_code(parcel.trade_number, wrong(parcel))
-    assert c.store.audit_entries("store_reply_rejected")[-1]["detail"]["signature"] is True
-    assert [e for e in c.store.outbox() if e["kind"] == "device_health"]
+    assert c.site.db.audit_entries("store_reply_rejected")[-1]["detail"]["signature"] is True
+    assert [e for e in c.site.db.outbox() if e["kind"] == "device_health"]
     store.set_fault("bad_signature", variant="wrong_key", path="/verify")
     assert await collect(online, parcel) == "local_fallback"
 
@@ -145,7 +145,7 @@ async def test_the_stores_429_is_a_slow_down_not_a_local_check(online):
     with pytest.raises(SlowDown) as err:
         await c.submit_code(parcel.trade_number, parcel.secret)
     assert err.value.retry_after == 30
-    assert c.store.parcel(parcel.trade_number).failed_attempts == 0
+    assert c.site.db.parcel(parcel.trade_number).failed_attempts == 0
 
 
 @pytest.mark.parametrize("verification", [{"locker": "online", "online_burst": 2, "online_rate_per_minute": 1}])

@@ -20,17 +20,17 @@ async def test_a_receipt_notice_leaves_within_a_second_when_the_store_is_up(link
     c, store = linked.controller, linked.store
     loop = asyncio.get_running_loop()
     t0 = loop.time()
-    ids = queue_events(c, 1)
+    ids = queue_events(c.site.db, c.clock.now(), 1)
     await wait_for(lambda: pending(c) == 0, timeout=5)
     assert loop.time() - t0 < 1.0
     delivered_once_in_order(store, SITE, ids)
-    row = c.store.outbox()[-1]
+    row = c.site.db.outbox()[-1]
     assert row["sent_at"] is not None and row["attempts"] == 0
 
 
 async def test_batches_are_bounded_and_in_seq_order(linked):
     c, store = linked.controller, linked.store
-    ids = queue_events(c, 180)
+    ids = queue_events(c.site.db, c.clock.now(), 180)
     await deliver_all(linked)
     delivered_once_in_order(store, SITE, ids)
     posts = [r for r in store.requests if r.path.endswith("/events")]
@@ -42,9 +42,9 @@ async def test_batches_are_bounded_and_in_seq_order(linked):
 async def test_down_for_hours_then_everything_arrives(linked):
     c, store, clock = linked.controller, linked.store, linked.clock
     store.set_fault("down")
-    ids = queue_events(c, 30)
+    ids = queue_events(c.site.db, c.clock.now(), 30)
     await c.sync.settle()
-    attempts_before = c.store.sync_channel("events")["failures"]
+    attempts_before = c.site.db.sync_channel("events")["failures"]
     assert attempts_before == 1 and pending(c) == 30
     for _ in range(4 * 12):   # four hours in 5-minute steps: retries back off, never hot-loop
         clock.advance(300)
@@ -55,7 +55,7 @@ async def test_down_for_hours_then_everything_arrives(linked):
     assert "StoreUnreachable" in status["events"]["last_error"]
     # The backoff is capped at 60 s < each 5-minute step: exactly one retry per step, no more.
     assert status["events"]["failures"] == 1 + 4 * 12
-    assert all(row["attempts"] >= 1 and row["last_error"] for row in c.store.outbox(pending_only=True))
+    assert all(row["attempts"] >= 1 and row["last_error"] for row in c.site.db.outbox(pending_only=True))
     store.clear_faults()
     await deliver_all(linked)
     delivered_once_in_order(store, SITE, ids)
@@ -65,17 +65,17 @@ async def test_down_for_hours_then_everything_arrives(linked):
 async def test_http_500_is_retried(linked):
     c, store = linked.controller, linked.store
     store.set_fault("http_500", times=3)
-    ids = queue_events(c, 10)
+    ids = queue_events(c.site.db, c.clock.now(), 10)
     await deliver_all(linked)
     delivered_once_in_order(store, SITE, ids)
     assert store.duplicates_received == 0   # a 500 before handling: nothing was stored the first times
-    assert c.store.outbox()[0]["attempts"] == 3
+    assert c.site.db.outbox()[0]["attempts"] == 3
 
 
 async def test_timeout_after_processing_is_a_duplicate_at_the_store_but_counted_once(linked):
     c, store = linked.controller, linked.store
     store.set_fault("timeout_after_processing", times=1)   # processed, then the connection is dropped
-    ids = queue_events(c, 20)
+    ids = queue_events(c.site.db, c.clock.now(), 20)
     await deliver_all(linked)
     delivered_once_in_order(store, SITE, ids)
     assert store.duplicates_received == 20
@@ -86,9 +86,9 @@ async def test_timeout_after_processing_is_a_duplicate_at_the_store_but_counted_
 async def test_a_reply_held_past_our_timeout_is_retried(linked):
     c, store = linked.controller, linked.store
     store.set_fault("timeout_after_processing", mode="hold", seconds=2.0, times=1)
-    ids = queue_events(c, 5)
+    ids = queue_events(c.site.db, c.clock.now(), 5)
     await c.sync.settle()
-    assert pending(c) == 5 and "in time" in c.store.sync_channel("events")["last_error"]
+    assert pending(c) == 5 and "in time" in c.site.db.sync_channel("events")["last_error"]
     await deliver_all(linked)
     delivered_once_in_order(store, SITE, ids)
     assert store.duplicates_received == 5
@@ -98,7 +98,7 @@ async def test_a_reply_held_past_our_timeout_is_retried(linked):
 async def test_slow_store(linked, seconds, fails):
     c, store = linked.controller, linked.store
     store.set_fault("slow", seconds=seconds, times=1)
-    ids = queue_events(c, 5)
+    ids = queue_events(c.site.db, c.clock.now(), 5)
     await c.sync.settle()
     assert (pending(c) == 5) == fails
     await deliver_all(linked)
@@ -110,25 +110,25 @@ async def test_slow_store(linked, seconds, fails):
 async def test_malformed_json_fails_the_exchange(linked, variant):
     c, store = linked.controller, linked.store
     store.set_fault("malformed_json", variant=variant, path="/events", times=1)
-    ids = queue_events(c, 8)
+    ids = queue_events(c.site.db, c.clock.now(), 8)
     await c.sync.settle()
     assert pending(c) == 8 + 1   # nothing believed from a broken reply, which is reported to the store too
-    assert c.store.outbox()[-1]["kind"] == "device_health"
-    assert "BadStoreReply" in c.store.sync_channel("events")["last_error"]
-    assert c.store.audit_entries("store_reply_rejected")
+    assert c.site.db.outbox()[-1]["kind"] == "device_health"
+    assert "BadStoreReply" in c.site.db.sync_channel("events")["last_error"]
+    assert c.site.db.audit_entries("store_reply_rejected")
     await deliver_all(linked)
-    delivered_once_in_order(store, SITE, ids + [e["event_id"] for e in c.store.outbox()
+    delivered_once_in_order(store, SITE, ids + [e["event_id"] for e in c.site.db.outbox()
                                                 if e["kind"] == "device_health"])
 
 
 async def test_out_of_order_ack_marks_nothing_sent(linked):
     c, store = linked.controller, linked.store
     store.set_fault("out_of_order", path="/events", times=1)   # leaves one id out, names one never sent
-    ids = queue_events(c, 6)
+    ids = queue_events(c.site.db, c.clock.now(), 6)
     await c.sync.settle()
     assert pending(c) == 6 + 1   # and a device_health report of the bad ack
     await deliver_all(linked)
-    health = [e["event_id"] for e in c.store.outbox() if e["kind"] == "device_health"]
+    health = [e["event_id"] for e in c.site.db.outbox() if e["kind"] == "device_health"]
     delivered_once_in_order(store, SITE, ids + health)
     assert store.duplicates_received == 6
 
@@ -137,7 +137,7 @@ async def test_bad_signature_does_not_stop_events(linked):
     """Acks are not signed documents: the fault hits manifests (test_manifest_pull), not the pump."""
     c, store = linked.controller, linked.store
     store.set_fault("bad_signature")
-    ids = queue_events(c, 4)
+    ids = queue_events(c.site.db, c.clock.now(), 4)
     await wait_for(lambda: pending(c) == 0)
     delivered_once_in_order(store, SITE, ids)
 
@@ -145,9 +145,9 @@ async def test_bad_signature_does_not_stop_events(linked):
 async def test_rate_limited_waits_at_least_retry_after(linked):
     c, store, clock = linked.controller, linked.store, linked.clock
     store.set_fault("rate_limit", retry_after=600, times=1)
-    ids = queue_events(c, 3)
+    ids = queue_events(c.site.db, c.clock.now(), 3)
     await c.sync.settle()
-    row = c.store.sync_channel("events")
+    row = c.site.db.sync_channel("events")
     assert pending(c) == 3 and row["next_attempt_at"] >= clock.now() + 600
     clock.advance(599)
     c.tick()
@@ -162,10 +162,10 @@ async def test_rate_limited_waits_at_least_retry_after(linked):
 async def test_new_events_during_backoff_wait_for_the_retry(linked):
     c, store = linked.controller, linked.store
     store.set_fault("down")
-    queue_events(c, 2)
+    queue_events(c.site.db, c.clock.now(), 2)
     await c.sync.settle()
     requests = len(store.requests)
-    queue_events(c, 2)
+    queue_events(c.site.db, c.clock.now(), 2)
     await c.sync.settle()
     assert len(store.requests) == requests and pending(c) == 4   # no hammering a store that is down
     store.clear_faults()

@@ -36,7 +36,7 @@ class Counter:
         return shown
 
     def state(self, parcel):
-        return self.c.store.parcel(parcel.trade_number)
+        return self.c.site.db.parcel(parcel.trade_number)
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ async def desk(tmp_path, issuer):
 
 
 def outbox(d: Counter, kind: str) -> list[dict]:
-    return [e for e in d.c.store.outbox() if e["kind"] == kind]
+    return [e for e in d.c.site.db.outbox() if e["kind"] == kind]
 
 
 # --- hand-overs ----------------------------------------------------------------------------------
@@ -84,9 +84,9 @@ async def test_tag_hand_over(desk, method):
     assert notice["trade_number"] == p.trade_number and notice["payload"]["method"] == method
     assert notice["payload"]["evidence"]["confirmation"] == "clerk confirmed"
     assert notice["payload"]["evidence"]["clerk"] == "clerk-9"
-    entry = desk.c.store.audit_entries("parcel_collected")[-1]
+    entry = desk.c.site.db.audit_entries("parcel_collected")[-1]
     assert entry["actor"] == "clerk:clerk-9" and entry["detail"]["verified_by"] == method
-    assert desk.c.store.verify_audit().ok
+    assert desk.c.site.db.verify_audit().ok
 
 
 async def test_plain_secret_hand_over_and_secret_shown_as_a_code(desk):
@@ -119,7 +119,7 @@ async def test_forged_tag_is_refused_at_once_and_reported(desk):
     tamper = outbox(desk, "tamper")
     assert tamper and tamper[-1]["payload"]["what"] == "tag_forged"
     assert desk.state(p).failed_attempts == 0                # never charged to the parcel
-    assert len(desk.c.store.site_failures_since(0)) == 1     # but to the site
+    assert len(desk.c.site.db.site_failures_since(0)) == 1     # but to the site
     # With the forged tag refused, nothing can be verified for that parcel by tag.
     await desk.show(p.trade_number)
     with pytest.raises(CounterIncomplete) as err:
@@ -143,7 +143,7 @@ async def test_tag_for_another_site(desk):
     p = desk.parcel("f1_tag")
     with pytest.raises(TagNotForThisSite):
         await desk.show(hwtags.foreign(desk.issuer, p))
-    assert not outbox(desk, "tamper") and not desk.c.store.site_failures_since(0)
+    assert not outbox(desk, "tamper") and not desk.c.site.db.site_failures_since(0)
 
 
 async def test_damaged_reads_are_harmless(desk):
@@ -152,7 +152,7 @@ async def test_damaged_reads_are_harmless(desk):
     for bad in (hwtags.truncated(p.tag, rng), hwtags.damaged(p.tag, rng), hwtags.garbage(rng), b"\xff\x00"):
         with pytest.raises(TagMalformed):
             await desk.show(bad)
-    assert not desk.c.store.site_failures_since(0) and not outbox(desk, "tamper")
+    assert not desk.c.site.db.site_failures_since(0) and not outbox(desk, "tamper")
     await desk.show(p.tag, p.trade_number)
     assert (await counter.verify(desk.site, p.secret)).trade_number == p.trade_number
 
@@ -277,7 +277,7 @@ async def test_no_secret_reaches_the_records_or_the_events(desk):
             await desk.show(*reads, p.trade_number)
             counter.confirm(desk.site, "clerk-1", (await counter.verify(desk.site, p.secret)).ticket)
         events = sub.drain()
-    records = json.dumps([desk.c.store.audit_entries(), desk.c.store.outbox(), [repr(e) for e in events]])
+    records = json.dumps([desk.c.site.db.audit_entries(), desk.c.site.db.outbox(), [repr(e) for e in events]])
     for method in ("f1_tag", "f2_tag", "secret"):
         assert desk.parcel(method).secret not in records
     assert "S3cr3t-WRONG" not in records

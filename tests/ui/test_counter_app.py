@@ -37,7 +37,7 @@ class Desk:
         self.c = sim.controller
 
     def state(self, parcel):
-        return self.c.store.parcel(parcel.trade_number)
+        return self.c.site.db.parcel(parcel.trade_number)
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ async def test_f2_hand_over_from_scans_to_confirm(desk):
         await verdict(pilot, f"Parcel {p.trade_number} handed over")
         assert not screen.confirm.display and EN.step_scan in words(screen)
     assert desk.state(p).state == ParcelState.COLLECTED
-    handed = desk.c.store.audit_entries("parcel_collected")
+    handed = desk.c.site.db.audit_entries("parcel_collected")
     assert [e["actor"] for e in handed if e["subject"] == p.trade_number] == [f"clerk:{CLERK}"]
 
 

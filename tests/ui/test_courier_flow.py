@@ -35,7 +35,7 @@ async def load(pilot, site, trade_number: str) -> int:
 
 async def test_courier_loads_two_parcels_then_finishes(gpio_site, rng):
     first, second = await gpio_site.add_parcels(2, rng)
-    store = gpio_site.controller.store
+    store = gpio_site.controller.site.db
     app = RecipientApp(gpio_site.controller)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_courier(pilot)

@@ -53,7 +53,7 @@ async def test_phone_code_opens_the_door(camera_site, rng):
         await wait_for(pilot, lambda: len(seen) >= 2, "thank you, then the start")
         done, idle = seen[:2]
         assert isinstance(done, DoneScreen) and done.locker == locker and isinstance(idle, IdleScreen)
-        assert site.controller.store.parcel(parcel.trade_number).state == ParcelState.COLLECTED
+        assert site.controller.site.db.parcel(parcel.trade_number).state == ParcelState.COLLECTED
         assert site.controller.scan_counts["phone_code"] == 1
 
 
@@ -70,13 +70,13 @@ async def test_phone_code_with_a_wrong_secret_says_so(camera_site, rng):
         camera(site).idle()
         # The same words as for a typed secret; the attempt is counted against the parcel.
         assert screen.problem.text == "That secret code is not right. You can try 4 more times."
-        assert site.controller.store.parcel(parcel.trade_number).failed_attempts == 1
+        assert site.controller.site.db.parcel(parcel.trade_number).failed_attempts == 1
         assert [box.value for box in screen.inputs] == ["", ""]
-        assert not site.doors[site.controller.store.parcel(parcel.trade_number).locker].is_open
+        assert not site.doors[site.controller.site.db.parcel(parcel.trade_number).locker].is_open
 
         # A second code shown on the pickup screen: said in place, counted again.
         camera(site).show(f"P/{parcel.trade_number.lower()}/{wrong}1", "qr")
-        await wait_for(pilot, lambda: site.controller.store.parcel(parcel.trade_number).failed_attempts == 2,
+        await wait_for(pilot, lambda: site.controller.site.db.parcel(parcel.trade_number).failed_attempts == 2,
                        "the second attempt")
         await wait_for(pilot, lambda: "3 more times" in screen.problem.text, "the new count")
         assert app.screen is screen
@@ -98,5 +98,5 @@ async def test_malformed_phone_code_is_ignored(camera_site, rng, code):
             kinds = {e.kind for e in events.drain()}
         assert not kinds & {"scan_rejected", "counter_rejected", "counter_read", "verification_failed",
                             "pickup_started"}
-        assert site.controller.store.parcel(parcel.trade_number).failed_attempts == 0
+        assert site.controller.site.db.parcel(parcel.trade_number).failed_attempts == 0
         assert site.controller.scan_counts["counter"] == 0

@@ -57,7 +57,7 @@ async def test_full_pickup(tmp_path, rng, locks):
             await wait_for(pilot, lambda: len(seen) >= 2, "thank you, then the start")
             done, idle = seen[:2]  # "thank you", then the start again by itself after done_s
             assert isinstance(done, DoneScreen) and done.locker == locker and isinstance(idle, IdleScreen)
-            assert site.controller.store.parcel(parcel.trade_number).state == ParcelState.COLLECTED
+            assert site.controller.site.db.parcel(parcel.trade_number).state == ParcelState.COLLECTED
     finally:
         await site.controller.stop()
 
@@ -94,7 +94,7 @@ async def test_five_wrong_secrets_lock_the_parcel(gpio_site, rng):
         assert messages[4] == "Too many wrong tries: this parcel is now locked. Please see staff."
         # Back to an empty form: nothing left for the next person to see.
         assert [box.value for box in screen.inputs] == ["", ""] and screen.active == 0
-        assert gpio_site.controller.store.parcel(parcel.trade_number).locked_out
+        assert gpio_site.controller.site.db.parcel(parcel.trade_number).locked_out
 
 
 async def test_unknown_trade_number_keeps_it_for_correction(gpio_site):
@@ -155,7 +155,7 @@ async def test_door_left_open_shows_a_reminder(gpio_site, rng):
     async with app.run_test(size=SIZE) as pilot:
         await enter_code(pilot, parcel.trade_number, parcel.secret)
         door = await wait_for_screen(pilot, DoorOpenScreen)
-        await wait_for(pilot, lambda: gpio_site.controller.store.locker(locker).door == "open", "door evidence")
+        await wait_for(pilot, lambda: gpio_site.controller.site.db.locker(locker).door == "open", "door evidence")
         gpio_site.clock.advance(gpio_site.controller.config.timing.left_open_alarm_s + 1)
         gpio_site.controller.tick()
         await wait_for(pilot, lambda: door.reminder.text, "the reminder")

@@ -13,7 +13,8 @@ clerk is. It talks to the controller only through the counter's part of the serv
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Protocol
+from collections.abc import Callable
 
 from textual import work
 from textual.app import App

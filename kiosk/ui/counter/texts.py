@@ -13,7 +13,7 @@ of them first ("Do not hand it over"), then why. Japanese is polite and plain (ã
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Repositories over the database, and the one way to change state: a transaction.
 
-Every state change is one ``Store.transaction()``: the new parcel and locker rows, the
+Every state change is one ``Database.transaction()``: the new parcel and locker rows, the
 outbox event for the store backend and the audit entry are written together or not at
 all. ``BEGIN IMMEDIATE`` takes the write lock at once, so there is never a half-written
 change to see, even after a crash or power cut (WAL + synchronous=FULL).
@@ -13,7 +13,7 @@ import sqlite3
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from kiosk.domain.lockers import Locker, LockerState, Phase
 from kiosk.domain.parcels import Parcel, ParcelState
@@ -113,7 +113,7 @@ class Reader:
 
 
 class Transaction(Reader):
-    """Writes, valid only inside ``Store.transaction()``."""
+    """Writes, valid only inside ``Database.transaction()``."""
 
     def __init__(self, conn: sqlite3.Connection, now: float):
         super().__init__(conn)
@@ -191,7 +191,7 @@ class Transaction(Reader):
         self.conn.execute("DELETE FROM site_failures WHERE at < ?", (before,))
 
 
-class Store(Reader):
+class Database(Reader):
     """The controller's handle on its database (the only writer)."""
 
     def __init__(self, path: str | Path):
@@ -225,4 +225,4 @@ class Store(Reader):
         self.conn.close()
 
     def __repr__(self) -> str:
-        return f"<Store {self.path!r}>"
+        return f"<Database {self.path!r}>"

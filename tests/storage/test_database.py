@@ -8,12 +8,12 @@ from kiosk.domain.lockers import Locker, LockerState
 from kiosk.domain.parcels import Parcel, ParcelState
 from kiosk.errors import StorageError
 from kiosk.storage import audit, db
-from kiosk.storage.store import Store
+from kiosk.storage.database import Database
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store(tmp_path / "k.db")
+    s = Database(tmp_path / "k.db")
     yield s
     s.close()
 
@@ -26,27 +26,27 @@ def test_pragmas_and_version(store):
 
 
 def test_reopening_migrates_nothing_twice(tmp_path):
-    Store(tmp_path / "k.db").close()
-    again = Store(tmp_path / "k.db")
+    Database(tmp_path / "k.db").close()
+    again = Database(tmp_path / "k.db")
     assert again.conn.execute("PRAGMA user_version").fetchone()[0] == len(db.migrations())
     again.close()
 
 
 def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "k.db"
-    Store(path).close()
+    Database(path).close()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     with pytest.raises(StorageError, match="newer than this program"):
-        Store(path)
+        Database(path)
 
 
 def test_garbage_file_is_a_clear_error(tmp_path):
     path = tmp_path / "k.db"
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StorageError, match="cannot open|not a database"):
-        Store(path)
+        Database(path)
 
 
 def test_round_trip(store):
