@@ -48,7 +48,7 @@ async def prepare(folder: Path, seed: int | None, store: StoreEmulator) -> tuple
     controller.site.tag_keys = issuer.keys()      # what [tags] key_file + store_public_key give a real site
     await controller.pull_manifest()
     for parcel in parcels:
-        controller.counter_receive(CLERK, parcel.trade_number)
+        await controller.counter_receive(CLERK, parcel.trade_number)
     return controller, issuer, parcels
 
 

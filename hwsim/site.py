@@ -120,13 +120,13 @@ class SimSite:
         """A courier loads ``parcel`` through the real flow; returns the locker number."""
         c = self.controller
         with c.subscribe() as events:
-            token = await c.courier_login(COURIER_CODE)
+            token = (await c.courier_login(COURIER_CODE)).token
             started = await c.deposit(token, parcel.trade_number)
             await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == started.locker)
             self.doors.put(started.locker)
             self.doors.close(started.locker)
             await events.next("parcel_arrived", timeout=timeout, where=lambda e: e["locker"] == started.locker)
-            c.courier_logout(token)
+            await c.courier_logout(token)
         return started.locker
 
 

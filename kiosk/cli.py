@@ -23,7 +23,6 @@ import getpass
 import json
 import logging
 import signal
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -124,60 +123,42 @@ def cmd_audit(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from kiosk.domain.parcels import ParcelState
+    import dataclasses
+
+    from kiosk.service.status import site_status
     from kiosk.storage.database import Reader
 
     cfg = config_mod.load(args.config)
     path = cfg.database
     if not path.is_file():
         raise StorageError(f"{path}: no such database (has the controller run yet?)")
-    reader = Reader(db.connect(path, readonly=True))
-    parcels: dict[str, int] = {}
-    for parcel in reader.parcels():
-        parcels[parcel.state.value] = parcels.get(parcel.state.value, 0) + 1
-    lockers = [{"number": lk.number, "state": lk.state.value, "door": lk.door, "fault": lk.fault}
-               for lk in reader.lockers()]
-    sync = _sync_summary(reader)
-    returns = [{"trade_number": p.trade_number, "locker": p.locker} for p in reader.parcels(ParcelState.EXPIRED)]
-    status = {"parcels": parcels, "lockers": lockers, "to_return": returns, "outbox_pending": sync["pending"],
-              "oldest_pending": sync["oldest_pending"],
-              "sync": {"store": cfg.store.url, "enabled": cfg.store.enabled, **sync}}
+    status = site_status(Reader(db.connect(path, readonly=True)), cfg)
     if args.json:
-        print(json.dumps(status, indent=2))
-    else:
-        print("parcels: " + (", ".join(f"{k} {v}" for k, v in sorted(parcels.items())) or "none"))
-        for lk in lockers:
-            print(f"  locker {lk['number']:>3}  {lk['state']:<15} door {lk['door']:<8} {lk['fault'] or ''}")
-        for item in returns:
-            where = f"locker {item['locker']}" if item["locker"] else "the counter"
-            print(f"  to return to the store: {item['trade_number']} ({where})")
-        print(f"outbox: {sync['pending']} event(s) waiting for the store"
-              + (f", oldest from {iso(sync['oldest_pending'])}" if sync["oldest_pending"] else ""))
-        print(f"store: {cfg.store.url or 'not configured'}")
-        for channel in ("events", "manifest", "verify"):
-            print("  " + _channel_line(channel, sync[channel]))
+        print(json.dumps(dataclasses.asdict(status), indent=2))
+        return 0
+    print("parcels: " + (", ".join(f"{k} {v}" for k, v in sorted(status.parcels.items())) or "none"))
+    for lk in status.lockers:
+        print(f"  locker {lk.number:>3}  {lk.state:<15} door {lk.door:<8} {lk.fault or ''}")
+    for item in status.to_return:
+        where = f"locker {item.locker}" if item.locker else "the counter"
+        print(f"  to return to the store: {item.trade_number} ({where})")
+    link = status.store_link
+    print(f"outbox: {link.pending} event(s) waiting for the store"
+          + (f", oldest from {iso(link.oldest_pending)}" if link.oldest_pending else ""))
+    print(f"store: {link.store or 'not configured'}")
+    for channel, row in link.channels.items():
+        print("  " + _channel_line(channel, row))
     return 0
 
 
-def _sync_summary(reader) -> dict:
-    """The store link's state from the database; a database from before migration 002
-    (opened read-only, so not migrated) simply has none yet."""
-    try:
-        return reader.sync_summary()
-    except sqlite3.OperationalError:
-        count, oldest = reader.pending_summary()
-        empty = {"last_attempt_at": None, "last_success_at": None, "last_error": None, "last_error_at": None,
-                 "failures": 0, "next_attempt_at": None}
-        return {"pending": count, "oldest_pending": oldest, "events": empty, "manifest": empty, "verify": empty}
-
-
-def _channel_line(channel: str, row: dict) -> str:
-    when = lambda t: iso(t) if t else "never"  # noqa: E731
-    line = f"{channel:<9} last success {when(row['last_success_at'])}"
-    if row["failures"]:
-        line += f"; FAILING ({row['failures']} in a row), next try {when(row['next_attempt_at'])}"
-    if row["last_error"]:
-        line += f"; last error {when(row['last_error_at'])}: {row['last_error']}"
+def _channel_line(channel: str, row) -> str:
+    def when(t: float | None) -> str:
+        return iso(t) if t else "never"
+    line = f"{channel:<9} last success {when(row.last_success_at)}"
+    if row.failures:
+        line += f"; FAILING ({row.failures} in a row), next try {when(row.next_attempt_at)}"
+    if row.last_error:
+        line += f"; last error {when(row.last_error_at)}: {row.last_error}"
     return line
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from typing import Any, cast
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -84,7 +85,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
             return ImageFont.truetype(path, size)
         except OSError:
             continue
-    return ImageFont.load_default(size=size)   # Pillow's own font: no system font needed
+    # Pillow's own font: no system font needed (a FreeType font: Pillow's wheels bundle FreeType).
+    return cast(ImageFont.FreeTypeFont, ImageFont.load_default(size=size))
 
 
 def _fit(text: str, max_w: int, max_h: int) -> tuple[int, int]:
@@ -93,9 +95,14 @@ def _fit(text: str, max_w: int, max_h: int) -> tuple[int, int]:
     while size > 6:
         left, _, right, _ = _font(size).getbbox(text)
         if right - left <= max_w:
-            return size, right - left
+            return size, round(right - left)
         size = int(size * 0.92)
-    return size, _font(size).getbbox(text)[2]
+    return size, _width(size, text)
+
+
+def _width(size: int, text: str) -> int:
+    """The width of ``text`` at ``size``, in whole dots."""
+    return round(_font(size).getbbox(text)[2])
 
 
 def _runs(row, x0: int, y0: int, unit: int, h: int, black) -> list[Box]:
@@ -131,7 +138,7 @@ def layout(trade_number: str, tag: str | None, dpi: int = 300) -> Layout:
             raise TagMalformed(f"this F1 tag is for {parsed.trade_number}, not {trade}")
         qr = segno.make(tag.strip(), error="M", boost_error=True, micro=False)
         version = qr.designator
-        modules = qr.symbol_size(border=0)[0]
+        modules = int(qr.symbol_size(border=0)[0])
         unit = qr_side // (modules + 2 * QR_QUIET)
         corner = margin + (qr_side - modules * unit) // 2   # centred in its square, quiet zone around
         for r, row in enumerate(qr.matrix):
@@ -143,7 +150,7 @@ def layout(trade_number: str, tag: str | None, dpi: int = 300) -> Layout:
     col_x = margin + qr_side + margin if tag is not None else margin
     col_w = width - col_x - margin
     small = round(3.2 * dots)
-    texts.append(Text(col_x, margin + round(1 * dots), small, _font(small).getbbox("TRADE NUMBER")[2], "TRADE NUMBER"))
+    texts.append(Text(col_x, margin + round(1 * dots), small, _width(small, "TRADE NUMBER"), "TRADE NUMBER"))
     lines = [trade]
     size, measured = _fit(trade, col_w, round(12 * dots))
     if size < round(6 * dots) and "-" in trade:
@@ -152,20 +159,21 @@ def layout(trade_number: str, tag: str | None, dpi: int = 300) -> Layout:
         size = min(_fit(line, col_w, round(10 * dots))[0] for line in lines)
     y = margin + round(7 * dots)
     for line in lines:
-        texts.append(Text(col_x, y, size, _font(size).getbbox(line)[2], line))
+        texts.append(Text(col_x, y, size, _width(size, line), line))
         y += round(size * 1.15)
-    texts.append(Text(col_x, margin + qr_side - small, small, _font(small).getbbox(caption)[2], caption))
+    texts.append(Text(col_x, margin + qr_side - small, small, _width(small, caption), caption))
 
     # Along the bottom: the trade number as Code 128 (Zint picks the shortest code sets).
     bars = zxingcpp.create_barcode(trade, zxingcpp.BarcodeFormat.Code128).to_image(
         scale=1, add_hrt=False, add_quiet_zones=False)
-    row = bytes(memoryview(bars))[:memoryview(bars).shape[1]]
-    unit = (width - 2 * margin) // (len(row) + 2 * BAR_QUIET)
+    view = memoryview(cast(Any, bars))   # zxing-cpp's Image has the buffer protocol; its stub does not say so
+    bar_row = view.tobytes()[:(view.shape or (0, 0))[1]]
+    unit = (width - 2 * margin) // (len(bar_row) + 2 * BAR_QUIET)
     has_bars = unit >= MIN_BAR_DOTS
     if has_bars:
-        x0 = (width - len(row) * unit) // 2
+        x0 = (width - len(bar_row) * unit) // 2
         bar_h = round(BARS_MM * dots)
-        boxes += _runs(row, x0, height - margin - bar_h, unit, bar_h, lambda v: v < 128)
+        boxes += _runs(bar_row, x0, height - margin - bar_h, unit, bar_h, lambda v: v < 128)
     return Layout(width, height, dpi, tuple(boxes), tuple(texts), version, has_bars)
 
 

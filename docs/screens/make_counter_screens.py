@@ -126,7 +126,7 @@ def received(c, issuer, now: float) -> dict:
         made[key] = hwtags.TagParcel(trade, SECRET, entry, issuer.tag(method, trade, SECRET))
     c.import_manifest(manifest.parse({"version": 1, "parcels": [p.entry for p in made.values()]}), "docs")
     for p in made.values():
-        c.counter_receive("clerk-1", p.trade_number)
+        await c.counter_receive("clerk-1", p.trade_number)
     return made
 
 
@@ -140,7 +140,7 @@ async def main() -> None:
             parcels = received(c, issuer, site.clock.now())
             for language in ("en", "ja"):
                 await tour(site, issuer, parcels, language)
-            c.counter_cancel()
+            await c.counter_cancel()
             await demo_layout(site, issuer, {k: v for k, v in parcels.items() if k.startswith(("f1", "y"))})
         finally:
             await site.controller.stop()

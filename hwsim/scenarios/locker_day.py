@@ -80,7 +80,7 @@ class Day:
         self.site.doors.jam(first_free)
         self.injected.append("jam during deposit")
         with self.c.subscribe() as events:
-            token = await self.c.courier_login(COURIER_CODE)
+            token = (await self.c.courier_login(COURIER_CODE)).token
             await self.c.deposit(token, parcels[0].trade_number)
             await self.time_out_opening(events)
         # Clear the jam only once the emulated lock has felt the pulse (real physics is slower
@@ -186,7 +186,7 @@ class Day:
 
     async def evening(self, loaded) -> None:
         locked = loaded[2]
-        self.c.clerk_reset_attempts("clerk-evening", locked.trade_number)
+        await self.c.clerk_reset_attempts("clerk-evening", locked.trade_number)
         await self.pickup(locked)
 
 

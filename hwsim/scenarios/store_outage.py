@@ -276,7 +276,7 @@ async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) ->
             result = {**judge(reader, day.store, SITE), **summarise(reader),
                       "audit_chain_ok": reader.verify_audit().ok,
                       "verified": {how: day._verified(how) for how in ("online", "local_fallback", "local")},
-                      "sync": day.c.status()["sync"]}
+                      "store_link": day.c.status()["store_link"]}
             await day.c.stop()
         day.store.close()
     result["bad_signatures_accepted"] = day.forged_accepted

@@ -235,7 +235,7 @@ class Day:
     async def evening(self, parcels: dict) -> None:
         for m, method in enumerate(METHODS):
             locked = parcels[method][5]
-            self.sim.controller.clerk_reset_attempts("clerk-evening", locked.trade_number)
+            await self.sim.controller.clerk_reset_attempts("clerk-evening", locked.trade_number)
             await self.safely(self.collect(locked, method, DEVICES[(m + 1) % 2]))
             self.later(30, 120)
 

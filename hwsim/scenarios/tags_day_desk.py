@@ -120,7 +120,7 @@ class Desk:
     async def typed(self, text: str) -> str:
         self.by_device["typed"] += 1
         try:
-            return outcome_of(await self.controller.counter_present(text.encode(), source="typed"))
+            return outcome_of(await self.controller.counter_enter(text, field="label"))
         except TagMalformed:
             self.unreadable += 1
             return "rejected:unreadable"
@@ -206,5 +206,5 @@ class Desk:
         return self.rng.choice(HARD)
 
 
-def outcome_of(presented) -> str:
-    return presented.read
+def outcome_of(answer) -> str:
+    return answer.read

@@ -140,10 +140,11 @@ def door_reading(locker: Locker, reading: str, now: float) -> tuple[Locker, Outc
 
 def check_timers(locker: Locker, now: float, timing: Timing) -> tuple[Locker, Outcome]:
     """Jam detection (commanded, never opened) and the left-open alarm (opened, never closed)."""
-    if locker.phase == Phase.COMMANDED and now - locker.commanded_at >= timing.open_timeout_s:
+    if (locker.phase == Phase.COMMANDED and locker.commanded_at is not None
+            and now - locker.commanded_at >= timing.open_timeout_s):
         reason = "door did not open when unlocked (jammed?)"
         return _fault_after_failed_op(locker, reason), Outcome.JAMMED
-    if (locker.phase == Phase.OPENED and not locker.alarmed
+    if (locker.phase == Phase.OPENED and not locker.alarmed and locker.opened_at is not None
             and now - locker.opened_at >= timing.left_open_alarm_s):
         return replace(locker, alarmed=True), Outcome.LEFT_OPEN
     return locker, Outcome.NOTHING

@@ -285,10 +285,26 @@ def matches_label(tag: Tag, label_trade_number: str, keys: TagKeys) -> bool:
     ``label_trade_number``. Cheap (no secret needed): a swapped tag is caught before the
     recipient is asked for anything, and a wrong secret is charged to the right parcel."""
     if tag.kind is Kind.F1:
-        return hmac.compare_digest(tag.trade_number.encode("ascii"), label_trade_number.encode("utf-8"))
+        trade_number, _ = _f1_parts(tag)
+        return hmac.compare_digest(trade_number.encode("ascii"), label_trade_number.encode("utf-8"))
     if not TRADE_NUMBER.match(label_trade_number):
         return False
-    return hmac.compare_digest(tag.binding, _binding(keys.site_key, keys.site_id, label_trade_number))
+    binding, _ = _f2_parts(tag)
+    return hmac.compare_digest(binding, _binding(keys.site_key, keys.site_id, label_trade_number))
+
+
+def _f1_parts(tag: Tag) -> tuple[str, bytes]:
+    """An F1 tag's trade number and verifier (the parser sets both). Raises TagMalformed."""
+    if tag.trade_number is None or tag.verifier is None:
+        raise TagMalformed("an F1 tag without its trade number or verifier")
+    return tag.trade_number, tag.verifier
+
+
+def _f2_parts(tag: Tag) -> tuple[bytes, bytes]:
+    """An F2 tag's binding and sealed trade number (the parser sets both). Raises TagMalformed."""
+    if tag.binding is None or tag.sealed is None:
+        raise TagMalformed("an F2 tag without its binding or sealed trade number")
+    return tag.binding, tag.sealed
 
 
 def check_secret(tag: Tag, secret: str, keys: TagKeys) -> str | None:
@@ -305,12 +321,14 @@ def check_secret(tag: Tag, secret: str, keys: TagKeys) -> str | None:
         return None
     stretched = _stretch(secret, tag.salt, tag.params)
     if tag.kind is Kind.F1:
-        expected = _combine(stretched, keys.site_key, _f1_info(keys.site_id, tag.trade_number), VERIFIER_BYTES)
-        return tag.trade_number if hmac.compare_digest(expected, tag.verifier) else None
+        trade_number, verifier = _f1_parts(tag)
+        expected = _combine(stretched, keys.site_key, _f1_info(keys.site_id, trade_number), VERIFIER_BYTES)
+        return trade_number if hmac.compare_digest(expected, verifier) else None
+    _, sealed = _f2_parts(tag)
     key = _combine(stretched, keys.site_key, _f2_info(keys.site_id), 32)
     aad = tag.signed[:HEADER.size + BINDING_BYTES]
     try:
-        plain = ChaCha20Poly1305(key).decrypt(ZERO_NONCE, tag.sealed, aad)
+        plain = ChaCha20Poly1305(key).decrypt(ZERO_NONCE, sealed, aad)
     except InvalidTag:
         return None
     trade = plain.decode("ascii", "replace")

@@ -1,46 +1,169 @@
-"""The service API: what a screen (recipient kiosk, counter terminal, technician panel)
-may ask of the controller, and the event stream it may listen to. Nothing else.
+"""The service API: every call a screen (recipient kiosk, courier flow, counter terminal,
+technician panel) can make of the controller, and the event stream it can listen to.
+Nothing else: a screen imports this module (and kiosk.errors), never the controller,
+the config, the database or a device.
 
-``KioskService`` is the contract. The in-process transport is the ``Controller`` itself
-(tests, ``kiosk demo``); the local-socket transport (several screens, textual-serve)
-implements the same Protocol, and one contract test suite runs against both.
+One Protocol per role; ``KioskService`` is all of them, and is what the controller
+implements. The in-process transport is the ``Controller`` itself (tests, the demo);
+the local-socket transport implements the same Protocols, and one contract test suite
+runs against both. Every command is a coroutine (a call may cross a socket); only
+``subscribe`` and ``ui_settings`` are plain calls (a remote client fetches the settings
+once, when it connects, and reads its event stream from a local queue).
 
-Commands raise the domain errors of ``kiosk.errors`` (CodeInvalid, LockedOut, SlowDown,
-UnknownParcel, NotCollectable, SeeStaff, DoorFault, NoLockerFree); a screen maps each to
-words for the person in front of it.
-
-Events (``Event.kind`` → data): ready, pickup_started {locker, trade_number, source: "typed" | "scan"},
-deposit_started {locker, trade_number}, door_open / door_closed {locker, op},
-parcel_collected {locker, trade_number}, parcel_arrived {locker, trade_number},
-locker_fault {locker, reason, op}, alarm {alarm, locker?}, verification_failed,
-manifest_imported {added}, locker_state {locker, state},
-scan_rejected {code: "recipient", trade_number, reason, attempts_left?, retry_after?, detail?, message?}
-(a recipient's phone code refused; ``reason`` as kiosk.service.controller.scan_rejection).
+Errors: commands raise the domain errors of ``kiosk.errors`` — CodeInvalid (with
+``attempts_left``), LockedOut, SlowDown (with ``retry_after``), UnknownParcel,
+NotCollectable (with ``reason``), SeeStaff, DoorFault, NoLockerFree, CounterIncomplete,
+TagMalformed, TagForged, TagNotForThisSite, TagSwapped, InvalidTransition; a screen maps
+each to words for the person in front of it. Returns: the DTOs of kiosk.service.dto.
+Events: the typed events of kiosk.service.events (docs/service-api.md lists them).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol, runtime_checkable
 
-from kiosk.config import Config
-from kiosk.service.deposit import DepositStarted
-from kiosk.service.events import Event, Subscription
-from kiosk.service.pickup import PickupStarted
+from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
+                               ReturnItem, SiteStatus, UiSettings)
 
-__all__ = ["KioskService", "Event", "Subscription", "PickupStarted", "DepositStarted"]
+from kiosk.service.events import (DeskState, Event, EventKind, Subscription, Alarm, CancellationNeedsStaff,
+                                  CounterRead, CounterReady, CounterRejected, DepositStarted, DoorClosed, DoorOpen,
+                                  ForgottenPickup, LockerFault, LockerState, ManifestCancelled, ManifestImported,
+                                  ParcelArrived, ParcelCollected, ParcelExpired, PickupStarted, Ready, ScanRejected,
+                                  SyncStatus, VerificationFailed)
+
+DEFAULT_DESK = "counter"
+CounterField = Literal["secret", "label"]
 
 
-class KioskService(Protocol):
-    config: Config
+@runtime_checkable
+class EventSource(Protocol):
+    """What every screen has: the event stream and the site's settings for screens."""
 
-    def subscribe(self) -> Subscription: ...
+    def subscribe(self) -> Subscription:
+        """Every event from now on, in order (a slow reader loses the oldest)."""
 
-    async def submit_code(self, trade_number: str, secret: str) -> PickupStarted: ...
+    def ui_settings(self) -> UiSettings:
+        """Languages, inactivity timeout, which readers exist: what a screen needs to know."""
 
-    async def courier_login(self, code: str) -> str: ...
 
-    async def deposit(self, token: str, trade_number: str) -> DepositStarted: ...
+@runtime_checkable
+class RecipientService(EventSource, Protocol):
+    """The recipient at a locker bank (F6): trade number + secret, a door opens."""
 
-    def courier_logout(self, token: str) -> None: ...
+    async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
+        """Check the code; on success the parcel's locker is unlocked (its outcome arrives
+        as events: door_open, parcel_collected or locker_fault). Raises SlowDown,
+        UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid, DoorFault."""
 
-    def status(self) -> dict: ...
+
+@runtime_checkable
+class CourierService(EventSource, Protocol):
+    """A courier loading lockers: sign in with the courier code, then one parcel at a time."""
+
+    async def courier_login(self, code: str) -> CourierSession:
+        """Raises SlowDown, CodeInvalid."""
+
+    async def deposit(self, token: str, trade_number: str) -> DoorOpening:
+        """Open a free locker for an expected parcel (its arrival is recorded on door
+        evidence). Raises CodeInvalid (session expired), UnknownParcel, NotCollectable,
+        NoLockerFree, SeeStaff, DoorFault."""
+
+    async def courier_logout(self, token: str) -> None:
+        """End the session (idempotent)."""
+
+
+@runtime_checkable
+class CounterService(EventSource, Protocol):
+    """A clerk's counter desk (F1/F2 tags, plain secret): reads, a check, a hand-over."""
+
+    async def counter_enter(self, text: str, *, field: CounterField,
+                            desk: str = DEFAULT_DESK) -> CounterAnswer:
+        """A line typed (or typed by a keyboard-wedge scanner) into the desk's ``field``.
+        The service decides what it is: a tag or a recipient's phone code whatever the
+        field, else a label's trade number (label field) or the secret to check (secret
+        field; empty means "check the phone code held"). Raises what ``counter_verify``
+        raises, and TagMalformed, TagForged, TagNotForThisSite."""
+
+    async def counter_verify(self, secret: str | None = None, *, trade_number: str | None = None,
+                             desk: str = DEFAULT_DESK) -> CounterTicket:
+        """Check the recipient against the desk's reads (``secret`` None: the phone code
+        held). Raises SlowDown, CounterIncomplete, TagSwapped, UnknownParcel, SeeStaff,
+        LockedOut, NotCollectable, CodeInvalid."""
+
+    async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK) -> str:
+        """The clerk hands the verified parcel over; returns its trade number. Raises
+        CounterIncomplete, LockedOut, NotCollectable, UnknownParcel."""
+
+    async def counter_cancel(self, *, desk: str = DEFAULT_DESK) -> DeskState:
+        """Forget the desk's reads (next customer); returns the empty desk."""
+
+    async def counter_desk(self, *, desk: str = DEFAULT_DESK) -> DeskState:
+        """What the desk holds now."""
+
+    async def counter_receive(self, clerk_id: str, trade_number: str) -> None:
+        """A parcel for the counter came in from the courier: it is now arrived.
+        Raises UnknownParcel, NotCollectable, SeeStaff."""
+
+
+@runtime_checkable
+class ClerkService(Protocol):
+    """Staff actions, each audited under the clerk's id."""
+
+    async def clerk_open_locker(self, clerk_id: str, number: int) -> str:
+        """Open a locker for inspection; returns the opening's id. Raises InvalidTransition, DoorFault."""
+
+    async def clerk_reset_attempts(self, clerk_id: str, trade_number: str) -> None:
+        """Unlock a locked-out parcel. Raises UnknownParcel."""
+
+    async def clerk_hand_over(self, clerk_id: str, trade_number: str, reason: str) -> None:
+        """Hand a parcel over in person (after checking the recipient's proof). Raises
+        UnknownParcel, InvalidTransition."""
+
+    async def clerk_set_in_service(self, clerk_id: str, number: int, in_service: bool, reason: str = "") -> None:
+        """Put a locker back in service, or take it out. Raises InvalidTransition."""
+
+    async def clerk_mark_returned(self, clerk_id: str, trade_number: str) -> None:
+        """An expired parcel was taken out to go back to the store. Raises UnknownParcel, InvalidTransition."""
+
+    async def returns(self) -> tuple[ReturnItem, ...]:
+        """Expired parcels waiting to go back to the store."""
+
+
+@runtime_checkable
+class TechnicianService(Protocol):
+    """Looking at the site and nudging its store link."""
+
+    async def site_status(self) -> SiteStatus:
+        """Lockers, parcels, the store link and the devices."""
+
+    async def pull_manifest(self) -> ManifestPullResult:
+        """Pull the store's manifest now. Raises
+        ConfigError (no store configured), StoreUnreachable, StoreRejected, BadStoreReply."""
+
+
+@runtime_checkable
+class LockerScreenService(RecipientService, CourierService, Protocol):
+    """What the screen at a locker bank uses: recipients collect, couriers load."""
+
+
+@runtime_checkable
+class KioskService(RecipientService, CourierService, CounterService, ClerkService, TechnicianService, Protocol):
+    """Every role's calls: what the controller offers (in process, or over the socket)."""
+
+
+ROLE_PROTOCOLS: dict[str, type] = {
+    "recipient": RecipientService,
+    "courier": CourierService,
+    "counter": CounterService,
+    "clerk": ClerkService,
+    "technician": TechnicianService,
+}
+
+__all__ = ["Alarm", "CancellationNeedsStaff", "ClerkService", "CounterAnswer", "CounterField", "CounterRead",
+           "CounterReady", "CounterRejected", "CounterService", "CounterTicket", "CourierService", "CourierSession",
+           "DEFAULT_DESK", "DepositStarted", "DeskState", "DoorClosed", "DoorOpen", "DoorOpening", "Event",
+           "EventKind", "EventSource", "ForgottenPickup", "KioskService", "LockerFault", "LockerScreenService",
+           "LockerState", "ManifestCancelled", "ManifestImported", "ManifestPullResult", "ParcelArrived",
+           "ParcelCollected", "ParcelExpired", "PickupStarted", "ROLE_PROTOCOLS", "Ready", "RecipientService",
+           "ReturnItem", "ScanRejected", "SiteStatus", "Subscription", "SyncStatus", "TechnicianService",
+           "UiSettings", "VerificationFailed"]

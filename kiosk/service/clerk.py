@@ -14,6 +14,7 @@ from kiosk.domain.parcels import ParcelState, normalise_trade_number
 from kiosk.errors import InvalidTransition, UnknownParcel
 from kiosk.service import unlock
 from kiosk.service.site import Site
+from kiosk.service.events import EventKind
 
 
 def _parcel(site: Site, trade_number: str):
@@ -25,10 +26,7 @@ def _parcel(site: Site, trade_number: str):
 
 
 def _locker(site: Site, number: int) -> L.Locker:
-    locker = site.db.locker(number)
-    if locker is None:
-        raise InvalidTransition(f"no locker {number}")
-    return locker
+    return site.db.require_locker(number)
 
 
 def reset_attempts(site: Site, clerk: str, trade_number: str) -> None:
@@ -52,12 +50,12 @@ def hand_over(site: Site, clerk: str, trade_number: str, reason: str, *, method:
     now = site.now()
     with site.db.transaction(now) as tx:
         if parcel.locker is not None:
-            tx.save_locker(L.remove_parcel(tx.locker(parcel.locker)))
+            tx.save_locker(L.remove_parcel(tx.require_locker(parcel.locker)))
         tx.save_parcel(parcel.to(ParcelState.COLLECTED))
         evidence = {"clerk": clerk, "reason": reason, **(evidence or {})}
-        tx.emit("parcel_collected", parcel.trade_number, locker=parcel.locker, method=method, at=now, evidence=evidence)
-        tx.audit(f"clerk:{clerk}", "parcel_collected", parcel.trade_number, locker=parcel.locker, **evidence)
-    site.bus.publish("parcel_collected", now, trade_number=parcel.trade_number, locker=parcel.locker, by="clerk")
+        tx.emit(EventKind.PARCEL_COLLECTED, parcel.trade_number, locker=parcel.locker, method=method, at=now, evidence=evidence)
+        tx.audit(f"clerk:{clerk}", EventKind.PARCEL_COLLECTED, parcel.trade_number, locker=parcel.locker, **evidence)
+    site.bus.publish(EventKind.PARCEL_COLLECTED, now, trade_number=parcel.trade_number, locker=parcel.locker, by="clerk")
 
 
 async def open_locker(site: Site, clerk: str, number: int) -> str:
@@ -78,7 +76,7 @@ def set_in_service(site: Site, clerk: str, number: int, in_service: bool, reason
         tx.save_locker(new)
         tx.audit(f"clerk:{clerk}", "locker_in_service" if in_service else "locker_out_of_service",
                  f"locker:{number}", reason=reason, was=locker.state.value, fault=locker.fault)
-    site.bus.publish("locker_state", site.now(), locker=number, state=new.state.value)
+    site.bus.publish(EventKind.LOCKER_STATE, site.now(), locker=number, state=new.state.value)
 
 
 def mark_returned(site: Site, clerk: str, trade_number: str) -> None:
@@ -87,7 +85,7 @@ def mark_returned(site: Site, clerk: str, trade_number: str) -> None:
     now = site.now()
     with site.db.transaction(now) as tx:
         if parcel.locker is not None:
-            tx.save_locker(L.remove_parcel(tx.locker(parcel.locker)))
+            tx.save_locker(L.remove_parcel(tx.require_locker(parcel.locker)))
         tx.save_parcel(parcel.to(ParcelState.RETURNED))
         tx.emit("parcel_returned", parcel.trade_number, at=now)
         tx.audit(f"clerk:{clerk}", "parcel_returned", parcel.trade_number, locker=parcel.locker)

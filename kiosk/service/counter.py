@@ -1,14 +1,16 @@
 """The counter: a clerk hands a parcel over once the machine has verified the recipient.
 
     present(tag) ─┐                                     "hand over parcel 1234-5678"
-    present(label)┼─► verify(secret) ─► Ready(ticket) ─► confirm(clerk, ticket) ─► collected,
+    present(label)┼─► verify(secret) ─► ticket ─► confirm(clerk, ticket) ─► collected,
     present(code) ┘        │                                                        receipt notice,
                            └─► why not: forged, swapped, other site, wrong secret    audit: one transaction
                                (n left), locked out, not arrived, already collected
 
 Each read (from a scanner, the camera, or typed by the clerk) goes to ``present``; the
-desk keeps what it has read until the hand-over, a cancel, or ``DESK_TTL_S`` without a
-read. Three kinds of read: a tag (digits only, kiosk.security.tags), the trade number on
+desk (kiosk.service.sessions.CounterDesks) keeps what it has read until the hand-over, a
+cancel, or a few minutes without a read. A line typed at the desk's terminal goes to
+``enter``, which decides what it is (a tag or phone code whatever the field, else the
+label or the secret), so screens only show answers. Three kinds of read: a tag (digits only, kiosk.security.tags), the trade number on
 the parcel's label (the second, 1-D code, or typed), and a recipient's code shown on a
 phone (``S/`` + secret). Any new read voids a verification not yet confirmed, so a
 confirmation always hands over the parcel that was just checked.
@@ -18,26 +20,32 @@ tag moved from another parcel (docs/tags.md, "Swaps"). Attempt limits are the pi
 own (kiosk.service.pickup.record_failure): a wrong secret counts against the parcel and
 the site; a forged or swapped tag counts against the site only (never against the
 parcel, or a forger could lock out its rightful recipient) and raises a tamper event.
+
+Every change of a desk is published with the desk's state after it (``counter_read``,
+``counter_rejected`` with its ``reason`` and whether the tag was dropped, ``counter_ready``),
+so every screen of the desk shows the same thing.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from kiosk.domain import attempts as A
 from kiosk.domain.parcels import ParcelState, check_state_for_handover, normalise_trade_number, valid_trade_number
-from kiosk.errors import (CodeInvalid, CounterIncomplete, LockedOut, NotCollectable, SeeStaff, TagForged,
-                          TagMalformed, TagNotForThisSite, TagSwapped, UnknownParcel)
+from kiosk.errors import (CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, SeeStaff,
+                          SlowDown, TagForged, TagMalformed, TagNotForThisSite, TagSwapped, UnknownParcel)
 from kiosk.security import tags
 from kiosk.security.secrets import verify_secret
 from kiosk.service import clerk, holding, verification
+from kiosk.service.dto import CounterAnswer, CounterTicket
+from kiosk.service.events import DeskState, EventKind
 from kiosk.service.pickup import record_failure, recent_failures
+from kiosk.service.sessions import Desk
 from kiosk.service.site import Site
 from kiosk.service.verification import OnlineVerifier
 
 DEFAULT_DESK = "counter"
-DESK_TTL_S = 180.0     # a desk forgets reads this long after the last one (the customer left)
 READY_TTL_S = 120.0    # a verification must be confirmed within this
 SECRET_PREFIX = "S/"   # a recipient's code on a phone; '/' is in no trade number, and types
                        # the same on US and JIS keyboard layouts
@@ -48,71 +56,88 @@ COUNTER_METHODS = ("secret", "f1_tag", "f2_tag")
 _LABEL_TEXT = re.compile(r"^[0-9A-Za-z -]+$")
 LOCKED = "too many wrong attempts: this parcel is locked (reset it only after checking the recipient's proof)"
 
-
-@dataclass(frozen=True)
-class Presented:
-    """What the desk now holds, for the clerk's screen. Never carries a secret."""
-
-    read: str                      # "tag", "label" or "secret"
-    method: str | None             # the held tag's method ("f1_tag", "f2_tag"), else None
-    trade_number: str | None       # the F1 tag's number (signed by the store), else the label's
-    label: str | None              # the label's trade number, once read
-    mismatch: bool                 # the tag and the label name different parcels
-    missing: tuple[str, ...]       # still needed before verify: "label", "secret"
+# counter_rejected's ``reason`` for each refusal.
+REASONS: tuple[tuple[type[KioskError], str], ...] = (
+    (TagForged, "forged"), (TagNotForThisSite, "other_site"), (TagSwapped, "swapped"), (TagMalformed, "unreadable"),
+    (CodeInvalid, "wrong_secret"), (LockedOut, "locked_out"), (SlowDown, "slow_down"),
+    (CounterIncomplete, "incomplete"), (UnknownParcel, "unknown_parcel"), (NotCollectable, "not_collectable"),
+    (SeeStaff, "see_staff"),
+)
 
 
-@dataclass(frozen=True)
-class Ready:
-    """A verified hand-over waiting for the clerk: "hand over parcel <trade_number>"."""
-
-    ticket: str
-    trade_number: str
-    method: str
-    checked: str                   # "local", "online" or "local_fallback"
-    at: float
+def reason_of(err: KioskError) -> str:
+    for kind, reason in REASONS:
+        if isinstance(err, kind):
+            return reason
+    return "unexpected"
 
 
-@dataclass
-class Desk:
-    tag: tags.Tag | None = None
-    label: str | None = None
-    label_source: str = ""
-    secret: str | None = field(default=None, repr=False)
-    ready: Ready | None = None
-    touched: float = 0.0
-    reads: int = 0        # counts reads, so a check that finishes after a new read is void
+def is_typed_scan(text: str) -> bool:
+    """A line that is a scan whatever field it was typed into: a tag or a phone code."""
+    return tags.looks_like_tag(text) or (text.startswith(SECRET_PREFIX) and len(text) > len(SECRET_PREFIX))
 
 
-def desk_state(site: Site, desk: str = DEFAULT_DESK) -> Desk:
+def _held(site: Site, desk: str) -> Desk:
+    return site.desks.get(desk, site.now())
+
+
+def snapshot(site: Site, held: Desk) -> DeskState:
+    """What the desk holds, for screens: never the secret, never the ticket."""
+    tag = held.tag
+    mismatch = bool(tag and held.label and site.tag_keys
+                    and not tags.matches_label(tag, held.label, site.tag_keys))
+    missing = tuple(name for name, have in (("label", held.label), ("secret", held.secret)) if not have)
+    return DeskState(held.name, tag.method if tag else None, tag.trade_number if tag else None, held.label,
+                     held.secret is not None, mismatch, missing,
+                     held.ready.trade_number if held.ready else None)
+
+
+def desk_state(site: Site, desk: str = DEFAULT_DESK) -> DeskState:
     """The desk's current reads (stale ones dropped)."""
-    held = site.counter_desks.get(desk)
-    if not isinstance(held, Desk) or site.now() - held.touched > DESK_TTL_S:
-        held = Desk(touched=site.now())
-        site.counter_desks[desk] = held
-    return held
+    return snapshot(site, _held(site, desk))
 
 
-def cancel(site: Site, desk: str = DEFAULT_DESK) -> None:
+def cancel(site: Site, desk: str = DEFAULT_DESK) -> DeskState:
     """Forget everything the desk has read (the clerk's "next customer")."""
-    site.counter_desks.pop(desk, None)
+    site.desks.drop(desk)
+    return desk_state(site, desk)
 
 
-async def present(site: Site, payload: bytes, *, desk: str = DEFAULT_DESK, source: str = "scan") -> Presented:
+async def enter(site: Site, text: str, *, field: str, desk: str = DEFAULT_DESK,
+                online: OnlineVerifier | None = None) -> CounterAnswer:
+    """A line typed at the desk's terminal into ``field`` ("secret" or "label"): a tag or
+    a phone code whatever the field; else the label's trade number, or the secret to check
+    (empty: the phone code held). Raises what ``present`` and ``verify`` raise."""
+    text = text.strip()
+    if is_typed_scan(text) or (field == "label" and text):
+        return await present(site, text.encode("utf-8"), desk=desk, source="typed")
+    if field == "label":
+        raise CounterIncomplete("type the trade number on the parcel's label", "label")
+    ticket = await verify(site, text or None, desk=desk, online=online)
+    return CounterAnswer(desk_state(site, desk), None, ticket)
+
+
+async def present(site: Site, payload: bytes, *, desk: str = DEFAULT_DESK, source: str = "scan") -> CounterAnswer:
     """One read at the counter: a tag, a label's trade number, or a recipient's code.
     ``source`` is "scan" or "typed" (kept as evidence for the label).
 
     Raises TagMalformed / TagUnsupportedVersion (unreadable or not ours: read again),
     TagForged, TagNotForThisSite, SeeStaff (tags are not set up at this site)."""
-    held = desk_state(site, desk)
+    held = _held(site, desk)
     held.ready = None   # whatever comes next, a verification not yet confirmed is void
     try:
         text = bytes(payload).strip().decode("utf-8")
     except (UnicodeDecodeError, TypeError, ValueError):
-        _rejected(site, desk, "unreadable")
-        raise TagMalformed("not a code this counter reads; scan again") from None
+        unreadable = TagMalformed("not a code this counter reads; scan again")
+        _rejected(site, held, unreadable, source, tag_dropped=False)
+        raise unreadable from None
     if tags.looks_like_tag(text):
-        held.tag = None   # a rejected tag must not leave the previous parcel's in its place
-        held.tag = _read_tag(site, text, desk)
+        held.tag = None   # a refused tag must not leave the last one in its place
+        try:
+            held.tag = _read_tag(site, text, desk)
+        except KioskError as err:
+            _rejected(site, held, err, source, tag_dropped=True)
+            raise
         read = "tag"
     elif text.startswith(SECRET_PREFIX) and len(text) > len(SECRET_PREFIX):
         held.secret = text[len(SECRET_PREFIX):]
@@ -121,17 +146,17 @@ async def present(site: Site, payload: bytes, *, desk: str = DEFAULT_DESK, sourc
         held.label, held.label_source = normalise_trade_number(text), source
         read = "label"
     else:
-        _rejected(site, desk, "unreadable")
-        raise TagMalformed("not a tag, a trade number or a recipient's code; scan again")
+        unknown = TagMalformed("not a tag, a trade number or a recipient's code; scan again")
+        _rejected(site, held, unknown, source, tag_dropped=False)
+        raise unknown
     held.touched, held.reads = site.now(), held.reads + 1
-    shown = _presented(site, held, read)
-    site.bus.publish("counter_read", site.now(), desk=desk, read=read, method=shown.method,
-                     trade_number=shown.trade_number, mismatch=shown.mismatch)
-    return shown
+    state = snapshot(site, held)
+    site.bus.publish(EventKind.COUNTER_READ, site.now(), desk=desk, read=read, state=state)
+    return CounterAnswer(state, read)
 
 
 async def verify(site: Site, secret: str | None = None, *, trade_number: str | None = None,
-                 desk: str = DEFAULT_DESK, online: OnlineVerifier | None = None) -> Ready:
+                 desk: str = DEFAULT_DESK, online: OnlineVerifier | None = None) -> CounterTicket:
     """Check the recipient against what the desk has read. ``secret`` is what the recipient
     typed (None: the code they showed, if any); ``trade_number`` is the number they state,
     if they give one (F1: both are compared). ``online`` is the store's check, used for the
@@ -139,8 +164,17 @@ async def verify(site: Site, secret: str | None = None, *, trade_number: str | N
 
     Raises SlowDown, CounterIncomplete, TagSwapped, UnknownParcel, SeeStaff, LockedOut,
     NotCollectable, CodeInvalid."""
-    held = desk_state(site, desk)
+    held = _held(site, desk)
     held.ready = None
+    try:
+        return await _verify(site, held, secret, trade_number, online)
+    except KioskError as err:
+        _rejected(site, held, err, "typed", tag_dropped=False)
+        raise
+
+
+async def _verify(site: Site, held: Desk, secret: str | None, trade_number: str | None,
+                  online: OnlineVerifier | None) -> CounterTicket:
     secret, held.secret = (held.secret if secret is None else secret), None   # used once, then gone
     policy = site.config.attempts
     A.check_site(recent_failures(site), site.now(), policy)
@@ -155,7 +189,7 @@ async def verify(site: Site, secret: str | None = None, *, trade_number: str | N
         raise UnknownParcel("no parcel with that number is waiting here")
     _check_method(parcel.method, tag)
     if tag is not None and not tags.matches_label(tag, trade, _keys(site)):
-        _record_swap(site, desk, trade, tag)
+        _record_swap(site, held.name, trade, tag)
         raise TagSwapped("the tag on this parcel belongs to another parcel: do not hand it over")
     _check_at_counter(parcel)
     if trade_number is not None and normalise_trade_number(trade_number) != trade:
@@ -167,17 +201,18 @@ async def verify(site: Site, secret: str | None = None, *, trade_number: str | N
     check = await verification.check_secret(site, parcel, secret, online, local=local)
 
     # The world may have moved while we checked (another desk, the expiry sweep): look again.
-    parcel = site.db.parcel(trade)
+    parcel = site.db.require_parcel(trade)
     _check_at_counter(parcel)
     if not check.matches:
         parcel = record_failure(site, trade, known=True)
         _raise_wrong(parcel, policy, "the secret does not match")
-    ready = Ready(site.new_id(), trade, parcel.method, check.how, site.now())
+    ready = CounterTicket(site.new_id(), trade, parcel.method, check.how, site.now())
     with site.db.transaction(site.now()) as tx:
-        tx.audit("recipient", "recipient_verified", trade, method=parcel.method, checked=check.how, desk=desk)
-    if desk_state(site, desk) is held and held.reads == reads:   # a cancel or a read meanwhile voids it
+        tx.audit("recipient", "recipient_verified", trade, method=parcel.method, checked=check.how, desk=held.name)
+    if site.desks.is_current(held) and held.reads == reads:   # a cancel or a read meanwhile voids it
         held.ready, held.touched = ready, site.now()
-    site.bus.publish("counter_ready", site.now(), desk=desk, trade_number=trade, method=parcel.method)
+    site.bus.publish(EventKind.COUNTER_READY, site.now(), desk=held.name, trade_number=trade, method=parcel.method,
+                     state=snapshot(site, held))
     return ready
 
 
@@ -187,7 +222,7 @@ def confirm(site: Site, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK)
 
     Raises CounterIncomplete (nothing verified waiting, or it went stale), LockedOut,
     NotCollectable, UnknownParcel."""
-    held = desk_state(site, desk)
+    held = _held(site, desk)
     ready = held.ready
     if ready is None or ready.ticket != ticket or site.now() - ready.at > READY_TTL_S:
         raise CounterIncomplete("nothing verified is waiting to be handed over here; verify again", "verification")
@@ -220,7 +255,7 @@ def receive(site: Site, clerk_id: str, trade_number: str) -> None:
         tx.save_parcel(parcel.to(ParcelState.ARRIVED, hold_deadline=holding.arrival_deadline(site, parcel, now)))
         tx.emit("parcel_arrived", trade, locker=None, place="counter", at=now)
         tx.audit(f"clerk:{clerk_id}", "parcel_arrived", trade, place="counter")
-    site.bus.publish("parcel_arrived", now, locker=None, trade_number=trade)
+    site.bus.publish(EventKind.PARCEL_ARRIVED, now, locker=None, trade_number=trade)
 
 
 # --- the checks ------------------------------------------------------------------------------
@@ -231,7 +266,7 @@ def _keys(site: Site):
     return site.tag_keys
 
 
-def _tag_check(tag: tags.Tag, keys, trade: str):
+def _tag_check(tag: tags.Tag, keys, trade: str) -> Callable[[str, str], bool]:
     """The local check for a tagged parcel, in the shape kiosk.service.verification runs in
     the hasher pool: (secret, held hash) -> bool. The tag is the reference, not a hash."""
     def check(secret: str, _hash: str) -> bool:
@@ -249,15 +284,10 @@ def _read_tag(site: Site, text: str, desk: str) -> tags.Tag:
         with site.db.transaction(site.now()) as tx:
             tx.emit("tamper", None, what="tag_forged", desk=desk, at=site.now())
             tx.audit("kioskd", "tag_rejected", None, reason="forged", desk=desk)
-        _rejected(site, desk, "forged")
         raise
     except TagNotForThisSite:
         with site.db.transaction(site.now()) as tx:
             tx.audit("kioskd", "tag_rejected", None, reason="other_site", desk=desk)
-        _rejected(site, desk, "other_site")
-        raise
-    except TagMalformed:
-        _rejected(site, desk, "unreadable")
         raise
 
 
@@ -266,20 +296,12 @@ def _record_swap(site: Site, desk: str, label: str, tag: tags.Tag) -> None:
     with site.db.transaction(site.now()) as tx:
         tx.emit("tamper", label, what="tag_swapped", tag_trade_number=tag.trade_number, desk=desk, at=site.now())
         tx.audit("kioskd", "tag_rejected", label, reason="swapped", tag_trade_number=tag.trade_number, desk=desk)
-    _rejected(site, desk, "swapped")
 
 
-def _rejected(site: Site, desk: str, reason: str) -> None:
-    site.bus.publish("counter_rejected", site.now(), desk=desk, reason=reason)
-
-
-def _presented(site: Site, held: Desk, read: str) -> Presented:
-    tag = held.tag
-    mismatch = bool(tag and held.label and site.tag_keys
-                    and not tags.matches_label(tag, held.label, site.tag_keys))
-    missing = tuple(name for name, have in (("label", held.label), ("secret", held.secret)) if not have)
-    return Presented(read, tag.method if tag else None,
-                     (tag.trade_number if tag and tag.trade_number else held.label), held.label, mismatch, missing)
+def _rejected(site: Site, held: Desk, err: KioskError, source: str, *, tag_dropped: bool) -> None:
+    """Tell every screen of the desk that a read or check was refused, and the desk after it."""
+    site.bus.publish(EventKind.COUNTER_REJECTED, site.now(), desk=held.name, reason=reason_of(err), source=source,
+                     state=snapshot(site, held), tag_dropped=tag_dropped)
 
 
 def _check_method(method: str, tag: tags.Tag | None) -> None:

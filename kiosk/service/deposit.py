@@ -1,6 +1,6 @@
 """Courier drop-off: courier code → trade number → a locker opens → courier closes it → arrived.
 
-A courier session lasts ``SESSION_S`` seconds from the last use. A wrong courier code
+A courier session (kiosk.service.sessions) lasts a few minutes from its last use. A wrong courier code
 counts against the site like a wrong recipient secret (the same keypad, the same guessing
 machine). The locker is the manifest's hint when that one is free and closed, else the
 lowest-numbered free one; a jammed door ends in fault and the courier simply asks again
@@ -9,52 +9,33 @@ lowest-numbered free one; a jammed door ends in fault and the courier simply ask
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kiosk.domain import attempts as A
 from kiosk.domain import lockers as L
 from kiosk.domain.parcels import ParcelState, normalise_trade_number
 from kiosk.errors import CodeInvalid, NoLockerFree, NotCollectable, SeeStaff, UnknownParcel
 from kiosk.security.secrets import verify_secret
 from kiosk.service import unlock
+from kiosk.service.dto import CourierSession, DoorOpening
+from kiosk.service.events import EventKind
 from kiosk.service.pickup import record_failure, recent_failures
 from kiosk.service.site import Site
 
-SESSION_S = 300.0
 
-
-@dataclass(frozen=True)
-class DepositStarted:
-    trade_number: str
-    locker: int
-    op_id: str
-
-
-async def courier_login(site: Site, code: str) -> str:
-    """Check a courier code; returns a session token. Raises SlowDown, CodeInvalid."""
+async def courier_login(site: Site, code: str) -> CourierSession:
+    """Check a courier code; returns the session. Raises SlowDown, CodeInvalid."""
     A.check_site(recent_failures(site), site.now(), site.config.attempts)
     for courier in site.config.couriers:
         if await site.off_loop(verify_secret, code, courier.code_hash):
-            token = site.new_id()
-            site.courier_sessions[token] = (courier.id, site.now())
+            session = site.couriers.open(courier.id, site.now())
             with site.db.transaction(site.now()) as tx:
                 tx.audit(f"courier:{courier.id}", "courier_login")
-            return token
+            return session
     record_failure(site, "", known=False)
     raise CodeInvalid("courier code not recognised")
 
 
-def courier_of(site: Site, token: str) -> str:
-    entry = site.courier_sessions.get(token)
-    if entry is None or site.now() - entry[1] > SESSION_S:
-        site.courier_sessions.pop(token, None)
-        raise CodeInvalid("courier session expired; enter the courier code again")
-    site.courier_sessions[token] = (entry[0], site.now())
-    return entry[0]
-
-
 def courier_logout(site: Site, token: str) -> None:
-    site.courier_sessions.pop(token, None)
+    site.couriers.close(token)
 
 
 def choose_locker(site: Site, hint: int | None) -> L.Locker:
@@ -68,10 +49,10 @@ def choose_locker(site: Site, hint: int | None) -> L.Locker:
     return usable[0]
 
 
-async def deposit(site: Site, token: str, trade_number: str) -> DepositStarted:
+async def deposit(site: Site, token: str, trade_number: str) -> DoorOpening:
     """Open a free locker for an expected parcel. Raises CodeInvalid (session), UnknownParcel,
     NotCollectable (not expected any more), NoLockerFree, SeeStaff, DoorFault."""
-    courier = courier_of(site, token)
+    courier = site.couriers.courier_of(token, site.now())
     trade = normalise_trade_number(trade_number)
     parcel = site.db.parcel(trade)
     if parcel is None:
@@ -87,6 +68,6 @@ async def deposit(site: Site, token: str, trade_number: str) -> DepositStarted:
     with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_deposit(locker, trade, op_id, site.now()))
         tx.audit(f"courier:{courier}", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="deposit")
-    site.bus.publish("deposit_started", site.now(), locker=locker.number, trade_number=trade)
+    site.bus.publish(EventKind.DEPOSIT_STARTED, site.now(), locker=locker.number, trade_number=trade)
     await unlock.fire(site, locker.number)
-    return DepositStarted(trade, locker.number, op_id)
+    return DoorOpening("deposit", trade, locker.number, op_id)

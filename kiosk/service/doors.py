@@ -14,11 +14,13 @@ from kiosk.domain import lockers as L
 from kiosk.domain.lockers import Locker, Outcome
 from kiosk.domain.parcels import ParcelState
 from kiosk.service import holding
+from kiosk.service.events import EventKind
 from kiosk.service.site import Site
 
 log = logging.getLogger(__name__)
 
 FAULTS = (Outcome.JAMMED, Outcome.INTERRUPTED, Outcome.UNLOCK_FAILED)
+DOOR_EVENTS = {L.OPEN: EventKind.DOOR_OPEN, L.CLOSED: EventKind.DOOR_CLOSED}   # a door gone unknown is no news
 
 
 def on_reading(site: Site, number: int, reading: str, source: str = "sensor") -> Outcome:
@@ -33,7 +35,7 @@ def on_reading(site: Site, number: int, reading: str, source: str = "sensor") ->
 
 def on_tick(site: Site) -> list[tuple[int, Outcome]]:
     """Run the timers of every locker with an opening under way."""
-    results = []
+    results: list[tuple[int, Outcome]] = []
     for locker in site.db.lockers():
         if locker.busy:
             new, outcome = L.check_timers(locker, site.now(), site.config.timing)
@@ -44,7 +46,7 @@ def on_tick(site: Site) -> list[tuple[int, Outcome]]:
 
 
 def on_restart(site: Site, number: int, reading: str) -> Outcome:
-    locker = site.db.locker(number)
+    locker = site.db.require_locker(number)
     new, outcome = L.reconcile(locker, reading, site.now())
     record(site, locker, new, outcome, "reconcile")
     return outcome
@@ -61,13 +63,13 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str) 
         if new.door != old.door:
             tx.audit("kioskd", f"door_{new.door}", f"locker:{n}", source=source, op_id=old.op_id, op=old.op_kind)
         if outcome == Outcome.DEPOSIT_DONE:
-            parcel = tx.parcel(trade)
+            parcel = tx.require_parcel(trade)
             parcel = parcel.to(ParcelState.ARRIVED, locker=n, hold_deadline=holding.arrival_deadline(site, parcel, now))
             tx.save_parcel(parcel)
             tx.emit("parcel_arrived", trade, locker=n, at=now, op_id=old.op_id)
             tx.audit("kioskd", "parcel_arrived", trade, locker=n, op_id=old.op_id, evidence="door opened and closed")
         elif outcome == Outcome.PICKUP_DONE:
-            parcel = tx.parcel(trade)
+            parcel = tx.require_parcel(trade)
             tx.save_parcel(parcel.to(ParcelState.COLLECTED))
             evidence = {"op_id": old.op_id, "door_opened_at": old.opened_at, "door_closed_at": now}
             tx.emit("parcel_collected", trade, locker=n, method=parcel.method, at=now, evidence=evidence)
@@ -88,16 +90,16 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str) 
 
 def publish(site: Site, old: Locker, new: Locker, outcome: Outcome) -> None:
     now, n, trade = site.now(), old.number, old.parcel
-    if new.door != old.door and new.door != L.UNKNOWN:
-        site.bus.publish(f"door_{new.door}", now, locker=n, op=old.op_kind)
+    if new.door != old.door and new.door in DOOR_EVENTS:
+        site.bus.publish(DOOR_EVENTS[new.door], now, locker=n, op=old.op_kind)
     if outcome == Outcome.DEPOSIT_DONE:
-        site.bus.publish("parcel_arrived", now, locker=n, trade_number=trade)
+        site.bus.publish(EventKind.PARCEL_ARRIVED, now, locker=n, trade_number=trade)
     elif outcome == Outcome.PICKUP_DONE:
-        site.bus.publish("parcel_collected", now, locker=n, trade_number=trade)
+        site.bus.publish(EventKind.PARCEL_COLLECTED, now, locker=n, trade_number=trade)
     elif outcome in FAULTS:
-        site.bus.publish("locker_fault", now, locker=n, reason=new.fault, op=old.op_kind)
+        site.bus.publish(EventKind.LOCKER_FAULT, now, locker=n, reason=new.fault, op=old.op_kind)
     elif outcome in (Outcome.LEFT_OPEN, Outcome.TAMPER):
-        site.bus.publish("alarm", now, locker=n, alarm=outcome.value)
+        site.bus.publish(EventKind.ALARM, now, locker=n, alarm=outcome.value)
     if outcome != Outcome.NOTHING:
         log.info("locker %s: %s", n, outcome.value)
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from kiosk.domain import holding as H
 from kiosk.domain.parcels import Parcel, ParcelState
 from kiosk.service.site import Site
+from kiosk.service.events import EventKind
 
 
 def arrival_deadline(site: Site, parcel: Parcel, arrived_at: float) -> float:
@@ -26,7 +27,7 @@ def sweep(site: Site) -> None:
     for parcel in site.db.parcels(ParcelState.ARRIVED) + site.db.parcels(ParcelState.EXPECTED):
         if parcel.hold_deadline is None:
             continue
-        if parcel.locker is not None and site.db.locker(parcel.locker).busy:
+        if parcel.locker is not None and site.db.require_locker(parcel.locker).busy:
             continue  # a door is open for it right now: let that finish first
         if parcel.hold_deadline <= now:
             _expire(site, parcel, now)
@@ -37,13 +38,14 @@ def sweep(site: Site) -> None:
 
 
 def _warn(site: Site, parcel: Parcel, due: int, now: float) -> None:
+    assert parcel.hold_deadline is not None   # sweep() warns only parcels with a deadline
     hours_left = round((parcel.hold_deadline - now) / 3600, 1)
     with site.db.transaction(now) as tx:
         tx.save_parcel(replace(parcel, reminders_sent=due))
         tx.emit("forgotten_pickup", parcel.trade_number, reminder=due, hours_left=hours_left,
                 deadline=parcel.hold_deadline, locker=parcel.locker, at=now)
         tx.audit("kioskd", "forgotten_pickup", parcel.trade_number, reminder=due, hours_left=hours_left)
-    site.bus.publish("forgotten_pickup", now, trade_number=parcel.trade_number, hours_left=hours_left)
+    site.bus.publish(EventKind.FORGOTTEN_PICKUP, now, trade_number=parcel.trade_number, hours_left=hours_left)
 
 
 def _expire(site: Site, parcel: Parcel, now: float) -> None:
@@ -51,10 +53,4 @@ def _expire(site: Site, parcel: Parcel, now: float) -> None:
         tx.save_parcel(parcel.to(ParcelState.EXPIRED))
         tx.emit("parcel_expired", parcel.trade_number, locker=parcel.locker, at=now)
         tx.audit("kioskd", "parcel_expired", parcel.trade_number, deadline=parcel.hold_deadline)
-    site.bus.publish("parcel_expired", now, trade_number=parcel.trade_number, locker=parcel.locker)
-
-
-def returns(site: Site) -> list[dict]:
-    """Expired parcels waiting to go back to the store, and where each one is."""
-    return [{"trade_number": p.trade_number, "locker": p.locker, "deadline": p.hold_deadline}
-            for p in site.db.parcels(ParcelState.EXPIRED)]
+    site.bus.publish(EventKind.PARCEL_EXPIRED, now, trade_number=parcel.trade_number, locker=parcel.locker)

@@ -22,6 +22,7 @@ from kiosk.domain.parcels import METHODS, Parcel, normalise_trade_number, valid_
 from kiosk.errors import ConfigError
 from kiosk.security.secrets import is_valid_hash
 from kiosk.service.site import Site
+from kiosk.service.events import EventKind
 
 _KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint"}
 
@@ -111,5 +112,5 @@ def import_parcels(site: Site, parcels: list[Parcel], source: str) -> int:
                 tx.audit("store", "parcel_expected", parcel.trade_number, method=parcel.method, source=source)
                 added += 1
     if added:
-        site.bus.publish("manifest_imported", now, added=added)
+        site.bus.publish(EventKind.MANIFEST_IMPORTED, now, added=added)
     return added

@@ -31,15 +31,10 @@ from kiosk.domain.parcels import (LOCKED_OUT_MESSAGE, check_state_for_handover, 
 from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, SeeStaff, UnknownParcel
 from kiosk.security.secrets import verify_secret
 from kiosk.service import unlock, verification
+from kiosk.service.dto import DoorOpening
+from kiosk.service.events import EventKind
 from kiosk.service.site import Site
 from kiosk.service.verification import OnlineVerifier
-
-
-@dataclass(frozen=True)
-class PickupStarted:
-    trade_number: str
-    locker: int
-    op_id: str
 
 
 PHONE_CODE_PREFIX = "P/"
@@ -78,7 +73,7 @@ def recent_failures(site: Site) -> list[float]:
 
 
 async def submit_code(site: Site, trade_number: str, secret: str, *,
-                      online: OnlineVerifier | None = None, source: str = "typed") -> PickupStarted:
+                      online: OnlineVerifier | None = None, source: str = "typed") -> DoorOpening:
     """Check a recipient's trade number and secret; on success the locker door is unlocked.
     ``online`` is the store's check, used for the methods ``[verification]`` sends online.
     ``source`` ("typed" or "scan": a phone code) goes into the audit entry and the
@@ -97,7 +92,7 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
     check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
 
     # The world may have moved while we checked (another screen, a door): look again.
-    parcel = site.db.parcel(trade)
+    parcel = site.db.require_parcel(trade)
     _check_collectable(site, parcel)
     if not check.matches:
         parcel = record_failure(site, trade, known=True)
@@ -105,22 +100,22 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
             raise LockedOut(LOCKED_OUT_MESSAGE)
         raise CodeInvalid("the secret does not match", A.attempts_left(parcel, policy))
 
-    locker = site.db.locker(parcel.locker)
+    locker = site.db.require_locker(parcel.locker)
     op_id = site.new_id()
     with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
         tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup",
                  verified=check.how, source=source)
-    site.bus.publish("pickup_started", site.now(), locker=locker.number, trade_number=trade, source=source)
+    site.bus.publish(EventKind.PICKUP_STARTED, site.now(), locker=locker.number, trade_number=trade, source=source)
     await unlock.fire(site, locker.number)
-    return PickupStarted(trade, locker.number, op_id)
+    return DoorOpening("pickup", trade, locker.number, op_id)
 
 
 def _check_collectable(site: Site, parcel) -> None:
     check_state_for_handover(parcel)
     if parcel.locker is None:
         raise NotCollectable("this parcel is kept at the counter; please see staff", "at_counter")
-    locker = site.db.locker(parcel.locker)
+    locker = site.db.require_locker(parcel.locker)
     if locker.state in (LockerState.FAULT, LockerState.OUT_OF_SERVICE):
         raise SeeStaff(f"locker {locker.number} needs attention; please see staff")
     if locker.busy:
@@ -149,7 +144,7 @@ def record_failure(site: Site, trade: str, known: bool):
         if alarm:
             tx.emit("site_attempts_alarm", None, failures=len(previous) + 1, window_s=policy.site_window_s, at=now)
             tx.audit("kioskd", "alarm_site_attempts", None, failures=len(previous) + 1)
-    site.bus.publish("verification_failed", now, trade_number=trade if known else None)
+    site.bus.publish(EventKind.VERIFICATION_FAILED, now, trade_number=trade if known else None)
     if alarm:
-        site.bus.publish("alarm", now, alarm="site_attempts")
+        site.bus.publish(EventKind.ALARM, now, alarm="site_attempts")
     return parcel

@@ -16,6 +16,7 @@ from kiosk.config import Config
 from kiosk.devices.roles import LockBank
 from kiosk.security.tag_keys import TagKeys
 from kiosk.service.events import EventBus
+from kiosk.service.sessions import CounterDesks, CourierSessions
 from kiosk.storage.database import Database
 
 
@@ -29,11 +30,11 @@ class Site:
     # Argon2id is CPU- and memory-heavy: run it off the event loop so doors and screens
     # stay responsive while a secret is checked. Two workers: this is a 2-core box.
     hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="hasher"))
-    courier_sessions: dict[str, tuple[str, float]] = field(default_factory=dict)
+    couriers: CourierSessions = field(default_factory=CourierSessions)
     # F1/F2 tags: the store's public key and the site tag key (None: tags not set up here).
     tag_keys: TagKeys | None = None
     # Counter desks (kiosk.service.counter): what each desk has read and verified so far.
-    counter_desks: dict[str, object] = field(default_factory=dict)
+    desks: CounterDesks = field(default_factory=CounterDesks)
 
     @property
     def locker_numbers(self) -> range:

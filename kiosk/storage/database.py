@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 from kiosk.domain.lockers import Locker, LockerState, Phase
 from kiosk.domain.parcels import Parcel, ParcelState
+from kiosk.errors import InvalidTransition, UnknownParcel
 from kiosk.storage import audit, db
 
 _PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
@@ -58,6 +59,14 @@ class Reader:
         row = self.conn.execute("SELECT * FROM parcels WHERE trade_number = ?", (trade_number,)).fetchone()
         return _parcel(row) if row else None
 
+    def require_parcel(self, trade_number: str | None) -> Parcel:
+        """The parcel the books name (a locker's, an opening's). Raises UnknownParcel when
+        there is none: the books disagree with themselves, and nothing may go ahead."""
+        parcel = self.parcel(trade_number) if trade_number is not None else None
+        if parcel is None:
+            raise UnknownParcel(f"no parcel {trade_number} in the books")
+        return parcel
+
     def parcels(self, state: ParcelState | None = None) -> list[Parcel]:
         if state is None:
             rows = self.conn.execute("SELECT * FROM parcels ORDER BY trade_number")
@@ -68,6 +77,13 @@ class Reader:
     def locker(self, number: int) -> Locker | None:
         row = self.conn.execute("SELECT * FROM lockers WHERE number = ?", (number,)).fetchone()
         return _locker(row) if row else None
+
+    def require_locker(self, number: int | None) -> Locker:
+        """Locker ``number``. Raises InvalidTransition when there is no such locker."""
+        locker = self.locker(number) if number is not None else None
+        if locker is None:
+            raise InvalidTransition(f"no locker {number}")
+        return locker
 
     def lockers(self) -> list[Locker]:
         return [_locker(r) for r in self.conn.execute("SELECT * FROM lockers ORDER BY number")]
@@ -106,7 +122,7 @@ class Reader:
                 **{c: {k: v for k, v in row.items() if k not in ("channel", "cursor")} for c, row in channels.items()}}
 
     def audit_entries(self, action: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM audit", ()
+        sql, args = "SELECT * FROM audit", tuple[str, ...]()
         if action:
             sql, args = sql + " WHERE action = ?", (action,)
         return [dict(r) | {"detail": json.loads(r["detail"])} for r in self.conn.execute(sql + " ORDER BY seq", args)]

@@ -13,13 +13,15 @@ Screens post what happened (``PickupEntryScreen.DoorOpened`` ...); the handlers 
 choose the next screen. The app also owns the three things that outlive a screen: the
 service's event stream (read in one worker and handed to the screen showing), the
 inactivity timer (reset by any key or touch; each screen says how long it may sit), and
-the courier's session. It talks to the controller through ``KioskService`` only.
+the courier's session. It talks to the controller through ``LockerScreenService`` only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from textual import events, work
 from textual.app import App
@@ -29,7 +31,7 @@ from textual.theme import Theme
 from textual.timer import Timer
 from textual.widget import Widget
 
-from kiosk.service.api import KioskService, Subscription
+from kiosk.service.api import LockerScreenService, ScanRejected, Subscription
 from kiosk.ui.app_base import KioskAppMixin
 from kiosk.ui.events import EventFeed, ServiceEvent
 from kiosk.ui.explain import scan_problem
@@ -72,7 +74,7 @@ KIOSK_THEME = Theme(
 
 
 class RecipientApp(KioskAppMixin, App):
-    """The recipient kiosk for one ``KioskService`` (in-process: the ``Controller``)."""
+    """The recipient kiosk for one ``LockerScreenService`` (in-process: the ``Controller``)."""
 
     CSS_PATH = "kiosk.tcss"
     TITLE = "Parcel pickup"
@@ -82,24 +84,25 @@ class RecipientApp(KioskAppMixin, App):
     language: reactive[str] = reactive("en")
     """The language showing ("en" / "ja"); every ``Words`` follows it."""
 
-    def __init__(self, service: KioskService, *, side_panel: Callable[[], Widget] | None = None,
+    def __init__(self, service: LockerScreenService, *, side_panel: Callable[[], Widget] | None = None,
                  inactivity_s: float | None = None, done_s: float = DONE_S, allow_quit: bool = True) -> None:
         """``side_panel`` makes a widget shown beside every screen (the demo's door panel);
         it is called once per screen, as a widget can be mounted in only one place.
-        ``inactivity_s`` overrides ``config.ui_inactivity_s``. ``allow_quit=False`` turns
+        ``inactivity_s`` overrides the site's inactivity timeout. ``allow_quit=False`` turns
         off Ctrl+Q, for a screen in public where a keyboard may be reachable."""
         if side_panel is not None and not callable(side_panel):
             raise TypeError("side_panel must make a new widget when called (e.g. lambda: DoorPanel(site)): "
                             "every screen shows its own, as a widget can be mounted in only one place")
         super().__init__()
         self.service = service
-        config = service.config
-        self.languages: tuple[str, ...] = tuple(lang for lang in config.ui_languages if lang in LANGUAGES) or ("en",)
-        self.inactivity_s = config.ui_inactivity_s if inactivity_s is None else inactivity_s
+        settings = service.ui_settings()
+        self.languages: tuple[str, ...] = tuple(lang for lang in settings.languages if lang in LANGUAGES) or ("en",)
+        self.inactivity_s = settings.inactivity_s if inactivity_s is None else inactivity_s
         self.done_s = done_s
         self.allow_quit = allow_quit
         # Offer "hold the code to the camera" only where a code reader is configured.
-        self.reads_codes = bool(getattr(config, "devices", {}).get("scanner"))
+        self.reads_codes = settings.reads_codes
+        self._background: set[asyncio.Task] = set()
         self.events = EventFeed()
         self.courier_token: str | None = None
         self._side_panel = side_panel
@@ -113,7 +116,7 @@ class RecipientApp(KioskAppMixin, App):
 
     def on_mount(self) -> None:
         self._subscription = self.service.subscribe()
-        self._pump_events()
+        self._pump_events(self._subscription)
         self.screen_change_signal.subscribe(self, self._screen_changed)
         self.push_screen(IdleScreen())
 
@@ -123,8 +126,8 @@ class RecipientApp(KioskAppMixin, App):
             self._subscription.close()
 
     @work(exclusive=True, group="service-events")
-    async def _pump_events(self) -> None:
-        async for event in self._subscription:
+    async def _pump_events(self, subscription: Subscription) -> None:
+        async for event in subscription:
             message = self.events.add(event)
             self.screen.post_message(message)
             if event.kind in ("pickup_started", "scan_rejected"):
@@ -151,7 +154,8 @@ class RecipientApp(KioskAppMixin, App):
             self._end_courier_session()
             self.show(DoorOpenScreen(Opening(PICKUP, event["locker"], event["trade_number"], message.seq)))
         elif event.kind == "scan_rejected" and event.data.get("code") == "recipient":
-            phrase = scan_problem(event.data)
+            assert isinstance(event, ScanRejected)
+            phrase = scan_problem(event)
             if isinstance(self.screen, PickupEntryScreen):
                 self.screen.scan_refused(phrase)
             else:
@@ -224,8 +228,19 @@ class RecipientApp(KioskAppMixin, App):
 
     def _end_courier_session(self) -> None:
         if self.courier_token is not None:
-            self.service.courier_logout(self.courier_token)
+            self._in_background(self.service.courier_logout(self.courier_token))
             self.courier_token = None
+
+    def _in_background(self, call: Coroutine[Any, Any, Any]) -> None:
+        """Send a command whose answer nobody waits for (a logout), keeping it alive to the end."""
+        task = asyncio.get_running_loop().create_task(call)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background command failed: %s", task.exception())
 
     # --- inactivity -------------------------------------------------------------------------
 

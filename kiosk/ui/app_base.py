@@ -4,13 +4,27 @@ toggle's order and the side panel made afresh for each screen."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from textual.widget import Widget
+
+
+class SpeakingApp(Protocol):
+    """What the shared widgets and screens ask of the app they live in."""
+
+    language: str
+    languages: tuple[str, ...]
+
+    @property
+    def next_language(self) -> str: ...
+
+    def action_go_idle(self) -> None: ...
 
 
 class KioskAppMixin:
     """Mixed into a Textual App that sets ``languages``, ``language`` and ``_side_panel``."""
 
+    language: str
     languages: tuple[str, ...]
     _side_panel: Callable[[], Widget] | None
 

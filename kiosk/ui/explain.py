@@ -13,9 +13,11 @@ back to a safe "please see staff".
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from kiosk.errors import (CodeInvalid, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable,
                           SeeStaff, SlowDown, UnknownParcel)
+from kiosk.service.api import ScanRejected
 from kiosk.ui.texts import Say
 
 # NotCollectable reason -> phrase. The keys are the reasons the service reports
@@ -73,24 +75,24 @@ def pickup_problem(err: KioskError, trade_number: str) -> Say:
     return lambda t: t.unexpected
 
 
-_SCAN_REJECTED = {
-    "wrong_secret": lambda d: CodeInvalid("", d.get("attempts_left")),
-    "locked_out": lambda d: LockedOut(""),
-    "slow_down": lambda d: SlowDown(float(d.get("retry_after") or 1)),
-    "unknown_parcel": lambda d: UnknownParcel(""),
-    "not_collectable": lambda d: NotCollectable(d.get("message") or "", d.get("detail")),
-    "door_fault": lambda d: DoorFault(""),
-    "see_staff": lambda d: SeeStaff(""),
+_SCAN_REJECTED: dict[str, Callable[[ScanRejected], KioskError]] = {
+    "wrong_secret": lambda e: CodeInvalid("", e.attempts_left),
+    "locked_out": lambda e: LockedOut(""),
+    "slow_down": lambda e: SlowDown(float(e.retry_after or 1)),
+    "unknown_parcel": lambda e: UnknownParcel(""),
+    "not_collectable": lambda e: NotCollectable(e.message or "", e.detail),
+    "door_fault": lambda e: DoorFault(""),
+    "see_staff": lambda e: SeeStaff(""),
 }
 
 
-def scan_problem(data: dict) -> Say:
-    """What to tell a recipient whose phone code was refused: the data of a
-    ``scan_rejected`` event. The same words as for the typed code (``pickup_problem``)."""
-    rebuild = _SCAN_REJECTED.get(data.get("reason"))
+def scan_problem(event: ScanRejected) -> Say:
+    """What to tell a recipient whose phone code was refused (a ``scan_rejected`` event):
+    the same words as for the typed code (``pickup_problem``)."""
+    rebuild = _SCAN_REJECTED.get(event.reason)
     if rebuild is None:
         return lambda t: t.unexpected
-    return pickup_problem(rebuild(data), str(data.get("trade_number") or ""))
+    return pickup_problem(rebuild(event), event.trade_number)
 
 
 def courier_login_problem(err: KioskError) -> Say:

@@ -25,7 +25,7 @@ async def main(config_path, manifest_path, trade, secret, courier_code, mode) ->
     await controller.start()
     controller.import_manifest(manifest.load_file(manifest_path), manifest_path)
     with controller.subscribe() as events:
-        token = await controller.courier_login(courier_code)
+        token = (await controller.courier_login(courier_code)).token
         started = await controller.deposit(token, trade)
         await events.next("door_open", timeout=10)
         say("DEPOSIT_OPEN", started.locker)

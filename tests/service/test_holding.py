@@ -1,5 +1,6 @@
 """Forgotten-pickup warnings and expiry through the real controller."""
 
+from kiosk.service.dto import ReturnItem
 from kiosk.domain.parcels import ParcelState
 
 
@@ -23,10 +24,10 @@ async def test_warnings_then_expiry_then_return(site, rng):
     site.clock.advance(deadline)  # far past the deadline
     c.tick()
     assert store.parcel(parcel.trade_number).state == ParcelState.EXPIRED
-    assert c.returns() == [{"trade_number": parcel.trade_number, "locker": locker, "deadline": deadline}]
+    assert await c.returns() == (ReturnItem(parcel.trade_number, locker, deadline),)
     assert [e["kind"] for e in store.outbox()].count("parcel_expired") == 1
-    c.clerk_mark_returned("clerk-1", parcel.trade_number)
-    assert c.returns() == [] and store.parcel(parcel.trade_number).state == ParcelState.RETURNED
+    await c.clerk_mark_returned("clerk-1", parcel.trade_number)
+    assert await c.returns() == () and store.parcel(parcel.trade_number).state == ParcelState.RETURNED
 
 
 async def test_after_an_outage_one_warning_not_a_burst(site, rng):

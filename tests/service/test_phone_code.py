@@ -37,12 +37,9 @@ def test_phone_code_is_not_the_counter_code():
 
 
 async def scan(controller: Controller, data: bytes) -> None:
-    controller._on_scan(Scan(data, "qr", "test://", 0.0))
-    for _ in range(500):
-        if not controller._scan_tasks:
-            return
-        await asyncio.sleep(0.01)   # the secret is checked in the hasher's thread
-    raise AssertionError("scan still being handled")
+    assert controller.scans is not None
+    controller.scans.feed(Scan(data, "qr", "test://", 0.0))
+    await asyncio.wait_for(controller.scans.settle(), 5)   # the secret is checked in the hasher's thread
 
 
 async def test_controller_routes_scans(tmp_path, rng):
@@ -58,7 +55,8 @@ async def test_controller_routes_scans(tmp_path, rng):
             await scan(c, f"P/{parcel.trade_number}/0{parcel.secret}".encode())
             rejected = await events.next("scan_rejected", timeout=5)
             assert rejected.data == {"code": "recipient", "trade_number": parcel.trade_number,
-                                     "reason": "wrong_secret", "attempts_left": 4}
+                                     "reason": "wrong_secret", "attempts_left": 4, "retry_after": None,
+                                     "detail": None, "message": None}
             await scan(c, b"P/9999-0000/123456")
             rejected = await events.next("scan_rejected", timeout=5)
             assert rejected["reason"] == "unknown_parcel"
@@ -69,7 +67,7 @@ async def test_controller_routes_scans(tmp_path, rng):
             rejected = await events.next("scan_rejected", timeout=5)
             assert rejected["reason"] == "not_collectable" and rejected["detail"] == "door_busy"
             assert not [e for e in events.drain() if e.kind.startswith("counter_")]
-        assert dict(c.scan_counts) == {"counter": 1, "phone_code_malformed": 1, "phone_code": 4}
+        assert dict(c.scans.counts) == {"counter": 1, "phone_code_malformed": 1, "phone_code": 4}
         assert c.site.db.parcel(parcel.trade_number).failed_attempts == 1
     finally:
         await c.stop()

@@ -68,7 +68,7 @@ async def test_wrong_secret_counts_down_then_locks(site, rng):
     kinds = [e["kind"] for e in c.site.db.outbox()]
     assert kinds.count("verification_failed") == 5 and kinds.count("parcel_locked_out") == 1
     # A clerk resets it; the recipient can collect.
-    c.clerk_reset_attempts("clerk-1", parcel.trade_number)
+    await c.clerk_reset_attempts("clerk-1", parcel.trade_number)
     await collect(site, parcel)
     # The secret never reaches the audit log or the outbox.
     dump = repr(c.site.db.audit_entries()) + repr(c.site.db.outbox())
@@ -101,7 +101,7 @@ async def test_jammed_door_on_pickup(site, rng):
     assert [e["kind"] for e in c.site.db.outbox()].count("door_fault") == 1
     # Staff frees the jam, puts the locker back in service; the recipient collects.
     site.doors.jam(locker, on=False)
-    c.clerk_set_in_service("clerk-1", locker, True)
+    await c.clerk_set_in_service("clerk-1", locker, True)
     await collect(site, parcel)
 
 
@@ -159,7 +159,7 @@ async def test_deposit_skips_a_jammed_locker_on_retry(site, rng):
     c = site.controller
     site.doors.jam(1)
     from hwsim.site import COURIER_CODE
-    token = await c.courier_login(COURIER_CODE)
+    token = (await c.courier_login(COURIER_CODE)).token
     started = await c.deposit(token, parcel.trade_number)
     assert started.locker == 1
     site.clock.advance(c.config.timing.open_timeout_s + 1)
@@ -179,7 +179,7 @@ async def test_clerk_hand_over_is_audited(site, rng):
     [parcel] = await site.add_parcels(1, rng)
     locker = await site.deposit(parcel)
     c = site.controller
-    c.clerk_hand_over("clerk-7", parcel.trade_number, "recipient at counter, door jammed")
+    await c.clerk_hand_over("clerk-7", parcel.trade_number, "recipient at counter, door jammed")
     assert c.site.db.parcel(parcel.trade_number).state == ParcelState.COLLECTED
     assert c.site.db.locker(locker).state == LockerState.FREE
     notice = c.site.db.outbox()[-1]

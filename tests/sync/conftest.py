@@ -66,7 +66,7 @@ async def deliver_all(site, *, rounds: int = 40) -> None:
             return
         site.clock.advance(c.config.store.backoff_max_s + 1)
         c.tick()
-    raise AssertionError(f"{pending(c)} event(s) still pending; status {c.status()['sync']}")
+    raise AssertionError(f"{pending(c)} event(s) still pending; status {c.status()['store_link']}")
 
 
 async def wait_for(condition, timeout: float = 10.0) -> None:

@@ -72,16 +72,17 @@ async def test_status_shows_the_link_read_only_and_site_key_prints_the_registere
     store.set_fault("down")
     queue_events(c.site.db, c.clock.now(), 3)
     await c.sync.settle()
-    live = c.status()["sync"]
+    live = c.status()["store_link"]
     await c.stop()
     path = tmp_path / "site" / "kiosk.toml"
 
     assert cli.main(["status", "--config", str(path), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["outbox_pending"] == 3 and status["sync"]["pending"] == 3
-    assert status["sync"]["events"]["failures"] == 1 == live["events"]["failures"]
-    assert "StoreUnreachable" in status["sync"]["events"]["last_error"]
-    assert status["sync"]["store"] == store.url and status["sync"]["manifest"]["last_success_at"]
+    link = status["store_link"]
+    assert link["pending"] == 3 and not status["live"] and live["pending"] == 3
+    assert link["channels"]["events"]["failures"] == 1 == live["channels"]["events"]["failures"]
+    assert "StoreUnreachable" in link["channels"]["events"]["last_error"]
+    assert link["store"] == store.url and link["channels"]["manifest"]["last_success_at"]
 
     assert cli.main(["status", "--config", str(path)]) == 0
     text = capsys.readouterr().out

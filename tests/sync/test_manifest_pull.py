@@ -100,7 +100,7 @@ async def test_a_rejected_page_changes_nothing_and_is_reported(linked, fault, pa
         with pytest.raises(error):
             await c.pull_manifest()
     assert (local_parcels(c), c.site.db.sync_channel("manifest")["cursor"]) == before
-    status = c.status()["sync"]["manifest"]
+    status = c.status()["store_link"]["channels"]["manifest"]
     assert status["failures"] == 2 and error.__name__ in status["last_error"]
     rejected = c.site.db.audit_entries("store_reply_rejected")
     assert len(rejected) == 2 and rejected[0]["detail"]["signature"] == (error is BadStoreSignature)

@@ -61,7 +61,7 @@ async def test_online_match_opens_and_mismatch_counts_here_too(online):
     assert c.site.db.parcel(parcel.trade_number).failed_attempts == 1
     assert await collect(online, parcel) == "online"
     assert verify_requests(store) == 2
-    assert c.status()["sync"]["verify"]["last_success_at"] is not None
+    assert c.status()["store_link"]["channels"]["verify"]["last_success_at"] is not None
 
 
 async def test_a_secret_no_store_could_have_issued_is_wrong_without_asking(online):
@@ -70,7 +70,7 @@ async def test_a_secret_no_store_could_have_issued_is_wrong_without_asking(onlin
     for secret in ("", "9" * 65):
         with pytest.raises(CodeInvalid):
             await c.submit_code(parcel.trade_number, secret)
-    assert verify_requests(store) == 0 and c.status()["sync"]["verify"]["failures"] == 0
+    assert verify_requests(store) == 0 and c.status()["store_link"]["channels"]["verify"]["failures"] == 0
 
 
 async def test_store_down_falls_back_to_the_held_reference(online):
@@ -80,7 +80,7 @@ async def test_store_down_falls_back_to_the_held_reference(online):
     with pytest.raises(CodeInvalid):
         await c.submit_code(parcel.trade_number, wrong(parcel))
     assert await collect(online, parcel) == "local_fallback"
-    assert c.status()["sync"]["verify"]["failures"] == 2
+    assert c.status()["store_link"]["channels"]["verify"]["failures"] == 2
 
 
 async def test_no_reference_held_means_see_staff(online):

@@ -35,8 +35,9 @@ async def test_batches_are_bounded_and_in_seq_order(linked):
     delivered_once_in_order(store, SITE, ids)
     posts = [r for r in store.requests if r.path.endswith("/events")]
     assert len(posts) == 4   # 180 events in batches of at most 50
-    status = c.status()["sync"]
-    assert status["pending"] == 0 and status["events"]["failures"] == 0 and status["events"]["last_success_at"]
+    status = c.status()["store_link"]
+    events = status["channels"]["events"]
+    assert status["pending"] == 0 and events["failures"] == 0 and events["last_success_at"]
 
 
 async def test_down_for_hours_then_everything_arrives(linked):
@@ -50,16 +51,16 @@ async def test_down_for_hours_then_everything_arrives(linked):
         clock.advance(300)
         c.tick()
         await c.sync.settle()
-    status = c.status()["sync"]
+    status = c.status()["store_link"]
     assert status["pending"] == 30 and status["oldest_pending"] is not None
-    assert "StoreUnreachable" in status["events"]["last_error"]
+    assert "StoreUnreachable" in status["channels"]["events"]["last_error"]
     # The backoff is capped at 60 s < each 5-minute step: exactly one retry per step, no more.
-    assert status["events"]["failures"] == 1 + 4 * 12
+    assert status["channels"]["events"]["failures"] == 1 + 4 * 12
     assert all(row["attempts"] >= 1 and row["last_error"] for row in c.site.db.outbox(pending_only=True))
     store.clear_faults()
     await deliver_all(linked)
     delivered_once_in_order(store, SITE, ids)
-    assert c.status()["sync"]["events"]["failures"] == 0
+    assert c.status()["store_link"]["channels"]["events"]["failures"] == 0
 
 
 async def test_http_500_is_retried(linked):
@@ -176,4 +177,4 @@ async def test_pull_on_demand_reports_an_unreachable_store(linked):
     linked.store.set_fault("down")
     with pytest.raises(StoreUnreachable):
         await linked.controller.pull_manifest()
-    assert linked.controller.status()["sync"]["manifest"]["failures"] == 1
+    assert linked.controller.status()["store_link"]["channels"]["manifest"]["failures"] == 1

@@ -72,10 +72,10 @@ def outbox(d: Counter, kind: str) -> list[dict]:
 async def test_tag_hand_over(desk, method):
     p = desk.parcel(method)
     shown = await desk.show(p.tag)
-    assert shown.read == "tag" and shown.method == method and "label" in shown.missing
-    assert shown.trade_number == (p.trade_number if method == "f1_tag" else None)
+    assert shown.read == "tag" and shown.state.tag_method == method and "label" in shown.state.missing
+    assert shown.state.tag_trade_number == (p.trade_number if method == "f1_tag" else None)
     shown = await desk.show(p.trade_number)
-    assert shown.label == p.trade_number and not shown.mismatch
+    assert shown.state.label == p.trade_number and not shown.state.mismatch
     ready = await counter.verify(desk.site, p.secret)
     assert ready.trade_number == p.trade_number and ready.method == method and ready.checked == "local"
     assert counter.confirm(desk.site, "clerk-9", ready.ticket) == p.trade_number
@@ -92,7 +92,7 @@ async def test_tag_hand_over(desk, method):
 async def test_plain_secret_hand_over_and_secret_shown_as_a_code(desk):
     p = desk.parcel("secret")
     shown = await desk.show(p.trade_number, "S/" + p.secret)
-    assert shown.read == "secret" and shown.missing == ()
+    assert shown.read == "secret" and shown.state.missing == ()
     ready = await counter.verify(desk.site)          # the code shown on the phone
     counter.confirm(desk.site, "clerk-2", ready.ticket)
     assert desk.state(p).state == ParcelState.COLLECTED and desk.state(p).secret_hash is None
@@ -131,7 +131,7 @@ async def test_forged_tag_is_refused_at_once_and_reported(desk):
 async def test_swapped_tag_is_refused_even_with_its_own_secret(desk, method):
     mine, other = desk.parcel(method, 0), desk.parcel(method, 1)
     shown = await desk.show(other.tag, mine.trade_number)      # other's tag stuck on my parcel
-    assert shown.mismatch
+    assert shown.state.mismatch
     with pytest.raises(TagSwapped):
         await counter.verify(desk.site, other.secret)          # the swapper knows other's secret
     assert desk.state(mine).state == desk.state(other).state == ParcelState.ARRIVED
@@ -172,7 +172,7 @@ async def test_wrong_secrets_count_down_then_lock(desk, method):
     await desk.show(*reads)
     with pytest.raises(LockedOut):
         await counter.verify(desk.site, p.secret)             # even the right one, now
-    desk.c.clerk_reset_attempts("clerk-1", p.trade_number)
+    await desk.c.clerk_reset_attempts("clerk-1", p.trade_number)
     await desk.show(*reads)
     assert (await counter.verify(desk.site, p.secret)).trade_number == p.trade_number
 
@@ -219,7 +219,7 @@ async def test_what_is_missing_is_said(desk):
     with pytest.raises(CounterIncomplete) as err:
         await counter.verify(desk.site)
     assert err.value.missing == "secret"
-    desk.sim.clock.advance(counter.DESK_TTL_S + 1)              # the customer walked away
+    desk.sim.clock.advance(desk.site.desks.ttl_s + 1)              # the customer walked away
     with pytest.raises(CounterIncomplete) as err:
         await counter.verify(desk.site, p.secret)
     assert err.value.missing == "label"

@@ -13,6 +13,7 @@ from kiosk.clock import ManualClock
 from kiosk.domain.parcels import ParcelState
 from kiosk.security import tags
 from kiosk.service import manifest
+from kiosk.service.api import DeskState
 from kiosk.ui.counter import CounterApp, CounterScreen
 from kiosk.ui.counter.desk import DeskView
 from kiosk.ui.counter.explain import FORGED, MISMATCH
@@ -56,7 +57,7 @@ async def desk(tmp_path):
         sim.controller.import_manifest(manifest.parse({"version": 1, "parcels": entries}), "test")
         for ps in by_method.values():
             for p in ps:
-                sim.controller.counter_receive("clerk-1", p.trade_number)
+                await sim.controller.counter_receive("clerk-1", p.trade_number)
         yield Desk(sim, issuer, by_method)
     finally:
         await sim.controller.stop()
@@ -215,14 +216,17 @@ async def test_another_desk_is_not_shown(desk):
 
 def test_desk_view_rules():
     view = DeskView()
-    view.apply_read("tag", "f1_tag", "1234-5678", False)
+    view.apply_read(DeskState("counter", tag_method="f1_tag", tag_trade_number="1234-5678"))
     view.apply_verified("t", "1234-5678")
-    view.apply_read("label", "f1_tag", "1234-5678", True)
-    assert view.verified is None and view.refusal is MISMATCH and view.label is None
-    view.apply_rejection(FORGED, tag_dropped=True)
-    assert view.tag_method is None and not view.mismatch
+    view.apply_read(DeskState("counter", tag_method="f1_tag", tag_trade_number="1234-5678", label="9999-0000",
+                              mismatch=True, missing=("secret",)))
+    assert view.verified is None and view.refusal is MISMATCH and view.label == "9999-0000"
+    view.apply_rejection(FORGED, DeskState("counter", label="9999-0000"))
+    assert view.tag_method is None and not view.mismatch and view.refusal is FORGED
+    view.apply_rejection(None, DeskState("counter"))          # a typed line's refusal: words from the command
+    assert view.refusal is FORGED and not view.has_reads
     view.apply_done("1234-5678")
-    assert view.done == "1234-5678" and not view.has_reads
+    assert view.done == "1234-5678" and not view.has_reads and view.refusal is None
 
 
 @pytest.mark.parametrize("field", list(EN.__dataclass_fields__))
@@ -253,8 +257,8 @@ def in_language(language: str, steps):
 
 async def reads_then_secret(pilot) -> None:
     service = pilot.app.service
-    service.read("tag", method="f2_tag", trade_number=None)
-    service.read("label", method="f2_tag", trade_number="1234-5678")
+    service.read("tag", DeskState("counter", tag_method="f2_tag"))
+    service.read("label", DeskState("counter", tag_method="f2_tag", label="1234-5678", missing=("secret",)))
     await wait_for(pilot, lambda: "1234-5678" in words(pilot.app.screen), "the reads")
     await type_text(pilot, "424242")
     await pilot.press("enter")
@@ -279,8 +283,9 @@ def test_snapshot_hand_over(snap_compare, language):
 def test_snapshot_forged_tag(snap_compare, language):
     async def steps(pilot):
         service = pilot.app.service
-        service.read("label", method=None, trade_number="1234-5678")
-        service.publish("counter_rejected", reason="forged")
+        service.read("label", DeskState("counter", label="1234-5678", missing=("secret",)))
+        service.publish("counter_rejected", reason="forged", source="scan", tag_dropped=True,
+                        state=DeskState("counter", label="1234-5678", missing=("secret",)))
         await wait_for(pilot, lambda: pilot.app.screen.verdict.has_class("-grave"), "the refusal")
     assert snap_compare(snap_app(FakeCounterService()), terminal_size=SIZE, run_before=in_language(language, steps))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kiosk.domain.parcels import ParcelState
+from kiosk.errors import CodeInvalid
 from kiosk.ui.app import RecipientApp
 from kiosk.ui.screens import CourierDoneScreen, CourierEntryScreen, DoorOpenScreen, IdleScreen
 from hwsim.site import COURIER_CODE
@@ -62,7 +65,10 @@ async def test_courier_loads_two_parcels_then_finishes(gpio_site, rng):
         await pilot.click(".end-button:last-of-type")
         await wait_for_screen(pilot, IdleScreen)
         assert app.courier_token is None
-        assert token not in gpio_site.controller.site.courier_sessions  # logged out
+        couriers = gpio_site.controller.site.couriers
+        await wait_for(pilot, lambda: len(couriers) == 0, "the logout")
+        with pytest.raises(CodeInvalid):
+            couriers.courier_of(token, gpio_site.clock.now())
 
 
 async def test_wrong_courier_code(gpio_site):
@@ -92,7 +98,7 @@ async def test_deposit_problems_are_explained(gpio_site, rng):
 
         # Every locker taken: the courier is told to use the counter.
         for door in range(1, 7):
-            gpio_site.controller.clerk_set_in_service("clerk-1", door, False, "test")
+            await gpio_site.controller.clerk_set_in_service("clerk-1", door, False, "test")
         await type_text(pilot, parcel.trade_number)
         await pilot.press("enter")
         assert await answer(pilot, screen) == "No locker is free. Please take the parcel to the counter."

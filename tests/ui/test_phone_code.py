@@ -54,7 +54,7 @@ async def test_phone_code_opens_the_door(camera_site, rng):
         done, idle = seen[:2]
         assert isinstance(done, DoneScreen) and done.locker == locker and isinstance(idle, IdleScreen)
         assert site.controller.site.db.parcel(parcel.trade_number).state == ParcelState.COLLECTED
-        assert site.controller.scan_counts["phone_code"] == 1
+        assert site.controller.scans.counts["phone_code"] == 1
 
 
 async def test_phone_code_with_a_wrong_secret_says_so(camera_site, rng):
@@ -92,11 +92,11 @@ async def test_malformed_phone_code_is_ignored(camera_site, rng, code):
     async with app.run_test(size=SIZE) as pilot:
         with site.controller.subscribe() as events:
             camera(site).show(code, "qr")
-            await wait_for(pilot, lambda: site.controller.scan_counts["phone_code_malformed"] == 1, "the read")
+            await wait_for(pilot, lambda: site.controller.scans.counts["phone_code_malformed"] == 1, "the read")
             await pilot.pause(0.1)
             assert isinstance(app.screen, IdleScreen)
             kinds = {e.kind for e in events.drain()}
         assert not kinds & {"scan_rejected", "counter_rejected", "counter_read", "verification_failed",
                             "pickup_started"}
         assert site.controller.site.db.parcel(parcel.trade_number).failed_attempts == 0
-        assert site.controller.scan_counts["counter"] == 0
+        assert site.controller.scans.counts["counter"] == 0

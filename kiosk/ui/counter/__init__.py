@@ -4,7 +4,7 @@
 ``CounterScreen``; the words live in ``kiosk.ui.counter.texts`` (English and Japanese).
 """
 
-from kiosk.ui.counter.app import CounterApp, CounterService
+from kiosk.ui.counter.app import CounterApp
 from kiosk.ui.counter.screen import CounterScreen
 
-__all__ = ["CounterApp", "CounterScreen", "CounterService"]
+__all__ = ["CounterApp", "CounterScreen"]

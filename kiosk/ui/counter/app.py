@@ -8,12 +8,11 @@
 One screen (``CounterScreen``) for one desk. The app owns what outlives it: the service's
 event stream (read in one worker and handed to the screen), the language, and who the
 clerk is. It talks to the controller only through the counter's part of the service API
-(``CounterService`` below, which the in-process ``Controller`` implements).
+(kiosk.service.api.CounterService, which the in-process ``Controller`` implements).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
 from collections.abc import Callable
 
 from textual import work
@@ -22,31 +21,12 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from kiosk.config import Config
-from kiosk.service.counter import DEFAULT_DESK, Presented, Ready
-from kiosk.service.events import Subscription
+from kiosk.service.api import DEFAULT_DESK, CounterService, Subscription
 from kiosk.ui.app import KIOSK_THEME
 from kiosk.ui.app_base import KioskAppMixin
 from kiosk.ui.counter.screen import CounterScreen
 from kiosk.ui.counter.texts import LANGUAGES, CounterTexts, counter_texts_for
 from kiosk.ui.events import EventFeed
-
-
-class CounterService(Protocol):
-    """What the counter terminal asks of the controller (kiosk.service.controller)."""
-
-    config: Config
-
-    def subscribe(self) -> Subscription: ...
-
-    async def counter_present(self, payload: bytes, *, desk: str = ..., source: str = ...) -> Presented: ...
-
-    async def counter_verify(self, secret: str | None = None, *, trade_number: str | None = None,
-                             desk: str = ...) -> Ready: ...
-
-    def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = ...) -> str: ...
-
-    def counter_cancel(self, *, desk: str = ...) -> None: ...
 
 
 class CounterApp(KioskAppMixin, App):
@@ -74,7 +54,7 @@ class CounterApp(KioskAppMixin, App):
         self.events = EventFeed()
         self._side_panel = side_panel
         self._subscription: Subscription | None = None
-        wanted = getattr(service.config, "ui_languages", ("en",))
+        wanted = service.ui_settings().languages
         self.languages: tuple[str, ...] = tuple(lang for lang in wanted if lang in LANGUAGES) or ("en",)
         self.set_reactive(CounterApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)
@@ -86,16 +66,16 @@ class CounterApp(KioskAppMixin, App):
 
     def on_mount(self) -> None:
         self._subscription = self.service.subscribe()
-        self._pump_events()
-        self.push_screen(CounterScreen())
+        self._pump_events(self._subscription)
+        self.push_screen(CounterScreen(self.desk))
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
             self._subscription.close()
 
     @work(exclusive=True, group="service-events")
-    async def _pump_events(self) -> None:
-        async for event in self._subscription:
+    async def _pump_events(self, subscription: Subscription) -> None:
+        async for event in subscription:
             self.screen.post_message(self.events.add(event))
 
     def action_toggle_language(self) -> None:

@@ -1,21 +1,18 @@
-"""What the counter screen knows about the desk: its reads, the verdict, what to do next.
+"""What the counter screen shows about the desk: its reads, the verdict, what to do next.
 
-The controller keeps the desk itself (kiosk.service.counter); the screen keeps this view of
-it, fed from two places: the ``Presented`` a typed code returns, and the ``counter_read``
-/ ``counter_rejected`` events a scanner's reads produce. It never holds a secret, only
-whether a phone code was shown. ``DeskView`` is plain data so the rules can be tested
-without a screen:
-
-- any new read voids a verification not yet confirmed (the controller does the same), and
-  clears the last hand-over's "done" line (a new customer has started);
-- a refused tag leaves the desk without a tag (the controller drops it);
-- the next step is the first thing still missing: tag and label, label, tag, secret.
+The controller keeps the desk and decides everything about it (kiosk.service.counter):
+what a typed line is, which reads it holds, whether a refused tag was dropped. Every
+answer and every ``counter_*`` event carries the desk's state (``DeskState``); this view
+only keeps the latest one, plus this screen's own verdict — the refusal to show, the
+verification waiting for the clerk's confirmation (its ticket), or the last hand-over.
+It never holds a secret. ``DeskView`` is plain data, so it can be tested without a screen.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from kiosk.service.api import DeskState
 from kiosk.ui.counter.explain import MISMATCH, Refusal
 from kiosk.ui.counter.texts import Say
 
@@ -24,7 +21,7 @@ TAG_METHODS = {"f1_tag": lambda t: t.method_f1, "f2_tag": lambda t: t.method_f2}
 
 @dataclass
 class Verified:
-    """A hand-over waiting for the clerk's confirmation (from ``counter_verify``'s Ready)."""
+    """A hand-over waiting for the clerk's confirmation (from ``counter_verify``'s ticket)."""
 
     ticket: str
     trade_number: str
@@ -32,57 +29,40 @@ class Verified:
 
 @dataclass
 class DeskView:
-    tag_method: str | None = None      # "f1_tag" / "f2_tag" once a tag is held
-    tag_number: str | None = None      # the F1 tag's own (signed) trade number
-    label: str | None = None           # the label's trade number, once read
-    label_seen: bool = False           # a label was read (its number may be unknown: see apply_read)
-    phone_code: bool = False           # a recipient's code is held (used once by the next check)
-    mismatch: bool = False             # tag and label name different parcels
+    desk: str = "counter"
+    state: DeskState = field(default_factory=lambda: DeskState("counter"))
     verified: Verified | None = None
     refusal: Refusal | None = None
     done: str | None = None            # the trade number handed over last
 
+    def __post_init__(self) -> None:
+        if self.state.desk != self.desk:
+            self.state = DeskState(self.desk)
+
     def reset(self) -> None:
         """Next customer: everything forgotten, as the controller's desk is."""
-        self.__init__()
+        self.state, self.verified, self.refusal, self.done = DeskState(self.desk), None, None, None
 
-    def apply_read(self, read: str, method: str | None, trade_number: str | None, mismatch: bool,
-                   label: str | None = None) -> None:
-        """One accepted read (a ``counter_read`` event or a typed code's ``Presented``).
-        ``label`` is the label's number when known (``Presented`` has it; the event has
-        only the parcel's number, which is the F1 tag's once one is held)."""
-        self.verified, self.refusal, self.done = None, None, None
-        if read == "tag":
-            self.tag_method = method
-            self.tag_number = trade_number if method == "f1_tag" else None
-            if self.tag_method == "f1_tag" and self.label is None and self.label_seen and not mismatch:
-                self.label = trade_number
-        elif read == "label":
-            self.label_seen = True
-            if label is not None:
-                self.label = label
-            elif self.tag_number is None or not mismatch:
-                self.label = trade_number
-            else:
-                self.label = None      # an F1 tag is held and this label is not its parcel's
-        elif read == "secret":
-            self.phone_code = True
-        if label is not None:
-            self.label, self.label_seen = label, True
-        self.mismatch = mismatch
-        if mismatch:
+    def apply_read(self, state: DeskState) -> None:
+        """An accepted read: a new customer's first read clears the last hand-over, and any
+        read voids a verification not yet confirmed (the controller does the same)."""
+        self.state, self.verified, self.refusal, self.done = state, None, None, None
+        if state.mismatch:
             self.refusal = MISMATCH
 
-    def apply_rejection(self, refusal: Refusal, *, tag_dropped: bool) -> None:
-        """A read or a check was refused. A refused tag is no longer held."""
+    def apply_rejection(self, refusal: Refusal | None, state: DeskState | None = None) -> None:
+        """A read or a check was refused: ``refusal`` the words (None: keep what is shown),
+        ``state`` the desk after it (a refused tag is no longer held)."""
         self.verified, self.done = None, None
-        self.refusal = refusal
-        if tag_dropped:
-            self.tag_method = self.tag_number = None
-            self.mismatch = False
+        if refusal is not None:
+            self.refusal = refusal
+        if state is not None:
+            self.state = state
 
-    def apply_verified(self, ticket: str, trade_number: str) -> None:
-        self.verified, self.refusal, self.phone_code = Verified(ticket, trade_number), None, False
+    def apply_verified(self, ticket: str, trade_number: str, state: DeskState | None = None) -> None:
+        self.verified, self.refusal = Verified(ticket, trade_number), None
+        if state is not None:
+            self.state = state
 
     def apply_done(self, trade_number: str) -> None:
         self.reset()
@@ -91,32 +71,49 @@ class DeskView:
     # --- for the screen ---------------------------------------------------------------
 
     @property
+    def tag_method(self) -> str | None:
+        return self.state.tag_method
+
+    @property
+    def label(self) -> str | None:
+        return self.state.label
+
+    @property
+    def phone_code(self) -> bool:
+        return self.state.phone_code
+
+    @property
+    def mismatch(self) -> bool:
+        return self.state.mismatch
+
+    @property
     def has_reads(self) -> bool:
-        return bool(self.tag_method or self.label_seen or self.phone_code)
+        return bool(self.state.tag_method or self.state.label or self.state.phone_code)
 
     def next_step(self) -> Say:
-        if self.tag_method is None and not self.label_seen:
+        if self.state.tag_method is None and self.state.label is None:
             return lambda t: t.step_scan
-        if not self.label_seen:
+        if self.state.label is None:
             return lambda t: t.step_label
-        if self.phone_code:
+        if self.state.phone_code:
             return lambda t: t.step_check_phone
         return lambda t: t.step_secret
 
     def tag_line(self) -> Say:
-        if self.tag_method is None:
+        method = self.state.tag_method
+        if method is None:
             return lambda t: t.not_read
-        name = TAG_METHODS.get(self.tag_method, lambda t: self.tag_method or "")
-        if self.tag_number:
-            number = self.tag_number
+        name = TAG_METHODS.get(method, lambda t: method)
+        number = self.state.tag_trade_number
+        if number:
             return lambda t: t.tag_read_number.format(method=name(t), trade=number)
         return lambda t: t.tag_read.format(method=name(t))
 
     def label_line(self) -> Say:
-        if not self.label_seen:
+        label = self.state.label
+        if label is None:
             return lambda t: t.not_read
-        label = self.label or "?"
         return lambda t: t.label_read.format(trade=label)
 
     def phone_line(self) -> Say:
-        return (lambda t: t.phone_code_read) if self.phone_code else (lambda t: t.not_read)
+        return (lambda t: t.phone_code_read) if self.state.phone_code else (lambda t: t.not_read)

@@ -5,12 +5,12 @@
     │ next step / the secret field (masked) / the label typed by hand        │        │
     │ ██ Hand over parcel 1234-5678 ██  [Confirm hand-over]   or   why not   │        │
 
-Input: the desk's scanner reads arrive as ``counter_read`` / ``counter_rejected`` events.
-A keyboard-wedge scanner (or the clerk) types into whichever field has the focus; Enter
-ends a read, and a line that can only be a tag (all digits, longer than any trade
-number), or a phone code (``S/`` + secret), is presented as a typed scan whatever the
-field. Otherwise the secret field checks the secret and the label field presents a
-typed trade number. Commands run one at a time, in the order they were asked for.
+Input: the desk's scanner reads arrive as ``counter_read`` / ``counter_rejected`` events,
+each with the desk's state after it. A keyboard-wedge scanner (or the clerk) types into
+whichever field has the focus; Enter sends the line with the name of its field to
+``counter_enter``, and the controller decides what it is (a tag or a phone code whatever
+the field, else a label or the secret to check). Commands run one at a time, in the
+order they were asked for.
 
 Secrets: the secret field is emptied the moment Enter is pressed, and on leaving; its
 value is never logged or put in a message.
@@ -28,11 +28,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input
 
-from kiosk.errors import KioskError, TagForged, TagMalformed, TagNotForThisSite
-from kiosk.security import tags
-from kiosk.service.counter import SECRET_PREFIX
+from kiosk.errors import KioskError
+from kiosk.service.api import CounterField
 from kiosk.ui.counter.desk import DeskView
-from kiosk.ui.counter.explain import NEED_SECRET, counter_problem, rejected
+from kiosk.ui.counter.explain import counter_problem, rejected
+from kiosk.service.api import CounterRead, CounterRejected
 from kiosk.ui.events import ServiceEvent
 from kiosk.ui.widgets import Keypad, SayButton, TopBar, Words
 
@@ -43,19 +43,15 @@ log = logging.getLogger(__name__)
 
 SECRET_CHARS = r"[0-9A-Za-z/]*"          # a secret, or a wedge typing a tag or an S/ code
 LABEL_CHARS = r"[0-9A-Za-z -]*"
-
-
-def is_typed_scan(text: str) -> bool:
-    """A line that is a scan whatever field it was typed into: a tag or a phone code."""
-    return tags.looks_like_tag(text) or (text.startswith(SECRET_PREFIX) and len(text) > len(SECRET_PREFIX))
+MAX_LINE = 1024                          # as long as the longest tag a scanner may type
 
 
 class CounterScreen(Screen):
     AUTO_FOCUS = "#secret"
 
-    def __init__(self) -> None:
+    def __init__(self, desk: str = "counter") -> None:
         super().__init__()
-        self.view = DeskView()
+        self.view = DeskView(desk)
         self.busy = 0                    # commands under way
         self.customer = 0                # counts "next customer"s: older answers are dropped
         self._lock = asyncio.Lock()      # one command at a time, in order
@@ -77,7 +73,7 @@ class CounterScreen(Screen):
                         yield self.step
                         yield Words(lambda t: t.secret, classes="field-label -active counter-secret-label")
                         with Horizontal(classes="counter-secret-row"):
-                            self.secret_box = Input(password=True, restrict=SECRET_CHARS, max_length=tags.MAX_PAYLOAD,
+                            self.secret_box = Input(password=True, restrict=SECRET_CHARS, max_length=MAX_LINE,
                                                     select_on_focus=False, id="secret", classes="code-input")
                             yield self.secret_box
                             yield SayButton(lambda t: t.check, variant="primary", action="screen.check",
@@ -97,7 +93,7 @@ class CounterScreen(Screen):
                         self.keypad = Keypad()
                         yield self.keypad
                         yield Words(lambda t: t.label_field, classes="field-label")
-                        self.label_box = Input(restrict=LABEL_CHARS, max_length=tags.MAX_PAYLOAD,
+                        self.label_box = Input(restrict=LABEL_CHARS, max_length=MAX_LINE,
                                                select_on_focus=False, id="label", classes="code-input counter-label")
                         yield self.label_box
             panel = self.counter.make_side_panel()
@@ -125,7 +121,7 @@ class CounterScreen(Screen):
 
     def show(self) -> None:
         view = self.view
-        for key, say, have in (("tag", view.tag_line(), view.tag_method), ("label", view.label_line(), view.label_seen),
+        for key, say, have in (("tag", view.tag_line(), view.tag_method), ("label", view.label_line(), view.label),
                                ("phone", view.phone_line(), view.phone_code)):
             self.read_values[key].say(say)
             self.read_values[key].set_class(bool(have), "-read")
@@ -166,12 +162,12 @@ class CounterScreen(Screen):
         event = message.event
         if event.data.get("desk") != self.counter.desk:
             return
-        if event.kind == "counter_read":
-            self.view.apply_read(event["read"], event.data.get("method"), event.data.get("trade_number"),
-                                 bool(event.data.get("mismatch")))
-        elif event.kind == "counter_rejected":
-            reason = event["reason"]
-            self.view.apply_rejection(rejected(reason), tag_dropped=reason in ("forged", "other_site"))
+        if isinstance(event, CounterRead):
+            self.view.apply_read(event.state)
+        elif isinstance(event, CounterRejected):
+            # A typed line's refusal is also raised to the command that sent it (which
+            # has the detail: tries left, seconds to wait): here only the desk's state.
+            self.view.apply_rejection(rejected(event.reason) if event.source == "scan" else None, event.state)
         else:
             return
         self.show()
@@ -220,65 +216,60 @@ class CounterScreen(Screen):
         self.secret_box.clear()
         self.label_box.clear()
         self.customer += 1
-        try:
-            self.counter.service.counter_cancel(desk=self.counter.desk)
-        except KioskError:
-            log.exception("counter: cancel failed")
         self.view.reset()
         self.show()
+        self._cancel()
+
+    @work(group="counter-cancel")
+    async def _cancel(self) -> None:
+        try:
+            await self.counter.service.counter_cancel(desk=self.counter.desk)
+        except KioskError:
+            log.exception("counter: cancel failed")
 
     def submit(self, box: Input) -> None:
-        """Enter (or OK) in ``box``: a scan, a typed label, or the secret to check."""
+        """Enter (or OK) in ``box``: the controller decides what the line is."""
         text = box.value.strip()
         box.clear()      # at once: a secret must not stay in the field while it is checked
-        if is_typed_scan(text):
-            self._run("present", text)
-        elif box is self.label_box:
-            if text:
-                self._run("present", text)
-        elif text or self.view.phone_code:
-            self._run("verify", text or None)
-        else:
-            self.view.apply_rejection(NEED_SECRET, tag_dropped=False)
-            self.show()
+        field: CounterField = "label" if box is self.label_box else "secret"
+        if field == "label" and not text:
+            return       # an empty label field: nothing to send
+        self._run("enter", text, field)
 
     # --- commands ----------------------------------------------------------------------------
 
     @work(group="counter-commands")   # never exclusive: cancelling a sent command would lose its answer
-    async def _run(self, command: str, value: str | None) -> None:
+    async def _run(self, command: str, value: str, field: CounterField = "secret") -> None:
         self.busy += 1
         self.show()
         customer = self.customer
         try:
             async with self._lock:
                 if customer == self.customer:
-                    await self._command(command, value, customer)
+                    await self._command(command, value, field, customer)
         except KioskError as err:
             if customer != self.customer:
                 return
-            looked_like_tag = command == "present" and tags.looks_like_tag(value or "")
-            dropped = isinstance(err, (TagForged, TagNotForThisSite)) or (
-                isinstance(err, TagMalformed) and looked_like_tag)
-            self.view.apply_rejection(counter_problem(err, self.view.label), tag_dropped=dropped)
+            self.view.apply_rejection(counter_problem(err, self.view.label))
         except Exception:
             # Never the value: it may be a secret.
             log.exception("counter: %s failed", command)
-            self.view.apply_rejection(counter_problem(KioskError()), tag_dropped=False)
+            self.view.apply_rejection(counter_problem(KioskError()))
         finally:
             self.busy -= 1
             if self.is_attached:
                 self.show()
 
-    async def _command(self, command: str, value: str | None, customer: int) -> None:
+    async def _command(self, command: str, value: str, field: CounterField, customer: int) -> None:
         service, desk = self.counter.service, self.counter.desk
-        if command == "present":
-            shown = await service.counter_present(value.encode("utf-8"), desk=desk, source="typed")
-            if customer == self.customer:
-                self.view.apply_read(shown.read, shown.method, shown.trade_number, shown.mismatch, label=shown.label)
-        elif command == "verify":
-            ready = await service.counter_verify(value, desk=desk)
-            if customer == self.customer:
-                self.view.apply_verified(ready.ticket, ready.trade_number)
+        if command == "enter":
+            answer = await service.counter_enter(value, field=field, desk=desk)
+            if customer != self.customer:
+                return
+            if answer.ticket is not None:
+                self.view.apply_verified(answer.ticket.ticket, answer.ticket.trade_number, answer.state)
+            else:
+                self.view.apply_read(answer.state)
         elif command == "confirm":
-            trade = service.counter_confirm(self.counter.clerk_id, value, desk=desk)
+            trade = await service.counter_confirm(self.counter.clerk_id, value, desk=desk)
             self.view.apply_done(trade)

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
-from kiosk.service.api import KioskService
+from kiosk.service.api import LockerScreenService
 
 if TYPE_CHECKING:
     from kiosk.ui.app import RecipientApp
@@ -31,7 +31,7 @@ class KioskScreen(Screen):
         return cast("RecipientApp", self.app)
 
     @property
-    def service(self) -> KioskService:
+    def service(self) -> LockerScreenService:
         return self.kiosk.service
 
     def idle_after(self) -> float | None:

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Button
 
 from kiosk.errors import CodeInvalid, KioskError
-from kiosk.service.api import DepositStarted
+from kiosk.service.api import DoorOpening
 from kiosk.ui.explain import courier_login_problem, deposit_problem
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.entry import MIN_TRADE_NUMBER
@@ -31,7 +31,9 @@ PARCEL = Field(label=lambda t: t.trade_number, prompt=lambda t: t.parcel_prompt,
 class CourierEntryScreen(CodeFormScreen):
     """Courier code (skipped while a session is open), then the parcel's trade number."""
 
-    TITLE_PHRASE = staticmethod(lambda t: t.courier_title)
+    def title_phrase(self) -> Say:
+        return lambda t: t.courier_title
+
     FIELDS = (COURIER_CODE, PARCEL)
 
     class LoggedIn(Message):
@@ -51,7 +53,7 @@ class CourierEntryScreen(CodeFormScreen):
     class DoorOpened(Message):
         """A locker was unlocked for ``started.trade_number``; its events follow ``since``."""
 
-        def __init__(self, started: DepositStarted, since: int) -> None:
+        def __init__(self, started: DoorOpening, since: int) -> None:
             super().__init__()
             self.started = started
             self.since = since
@@ -71,7 +73,7 @@ class CourierEntryScreen(CodeFormScreen):
             self.fail(lambda t: t.courier_code_empty, 0)
             return
         try:
-            self.token = await self.service.courier_login(code)
+            self.token = (await self.service.courier_login(code)).token
         except KioskError as err:
             self.fail(courier_login_problem(err), 0)
             return
@@ -133,4 +135,4 @@ class CourierDoneScreen(KioskScreen):
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "escape":
-            self.app.action_go_idle()
+            self.kiosk.action_go_idle()

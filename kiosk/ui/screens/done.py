@@ -20,15 +20,15 @@ class _EndScreen(KioskScreen):
 
     def on_key(self, event: events.Key) -> None:
         event.stop()
-        self.app.action_go_idle()
+        self.kiosk.action_go_idle()
 
     def on_click(self, event: events.Click) -> None:
-        self.app.action_go_idle()
+        self.kiosk.action_go_idle()
 
     @on(Button.Pressed)
     def _finish(self, event: Button.Pressed) -> None:
         event.stop()
-        self.app.action_go_idle()
+        self.kiosk.action_go_idle()
 
 
 class DoneScreen(_EndScreen):

@@ -10,7 +10,7 @@ door and find the screen reset behind them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -21,7 +21,8 @@ from kiosk.ui.events import ServiceEvent
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import BigNumber, TopBar, Words
 
-PICKUP, DEPOSIT = "pickup", "deposit"
+PICKUP: Final = "pickup"
+DEPOSIT: Final = "deposit"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from kiosk.errors import CodeInvalid, KioskError, SlowDown, UnknownParcel
-from kiosk.service.api import PickupStarted
+from kiosk.service.api import DoorOpening
 from kiosk.ui.explain import pickup_problem
 from kiosk.ui.screens.form import SECRET_CHARS, CodeFormScreen, Field
 from kiosk.ui.texts import Say
@@ -26,14 +26,16 @@ MIN_TRADE_NUMBER = 4
 class PickupEntryScreen(CodeFormScreen):
     """Trade number and secret; on success the locker door is unlocked."""
 
-    TITLE_PHRASE = staticmethod(lambda t: t.pickup_title)
+    def title_phrase(self) -> Say:
+        return lambda t: t.pickup_title
+
     FIELDS = (TRADE_NUMBER, SECRET)
 
     class DoorOpened(Message):
         """The service accepted the code and unlocked ``started.locker``. Events about it
         are those numbered after ``since`` in the app's event feed."""
 
-        def __init__(self, started: PickupStarted, since: int) -> None:
+        def __init__(self, started: DoorOpening, since: int) -> None:
             super().__init__()
             self.started = started
             self.since = since

@@ -46,7 +46,9 @@ class CodeFormScreen(KioskScreen):
     """Fields filled in order; OK (or Enter) completes the field being filled."""
 
     FIELDS: ClassVar[tuple[Field, ...]] = ()
-    TITLE_PHRASE: ClassVar[Say]
+    def title_phrase(self) -> Say:
+        """The title across the top of this form."""
+        raise NotImplementedError
     BINDINGS = [Binding("escape", "app.go_idle", show=False)]
 
     def __init__(self, *, start_at: int = 0, typed: str = "", problem: Say | None = None) -> None:
@@ -60,7 +62,7 @@ class CodeFormScreen(KioskScreen):
         self._labels: list[Words] = []
 
     def compose_main(self) -> ComposeResult:
-        yield TopBar(self.TITLE_PHRASE, language=True, cancel=lambda t: t.cancel)
+        yield TopBar(self.title_phrase(), language=True, cancel=lambda t: t.cancel)
         with Horizontal(classes="form-body"):
             with Vertical(classes="form-fields"):
                 self.step = Words(classes="form-step")

@@ -20,12 +20,13 @@ from textual.containers import Grid
 from textual.message import Message
 from textual.widgets import Button
 
-from kiosk.ui.texts import Say
-from kiosk.ui.widgets.words import SayButton
+from textual.widgets.button import ButtonVariant
+
+from kiosk.ui.widgets.words import Phrase, SayButton
 
 
 class _Key(SayButton):
-    def __init__(self, key: str, label: Say, *, variant: str = "default", classes: str = "") -> None:
+    def __init__(self, key: str, label: Phrase, *, variant: ButtonVariant = "default", classes: str = "") -> None:
         super().__init__(label, variant=variant, classes=f"keypad-key {classes}".strip(), focusable=False)
         self.key = key
 
@@ -97,9 +98,13 @@ class Keypad(Grid):
         def control(self) -> "Keypad":
             return self.keypad
 
+    @staticmethod
+    def _literal(ch: str) -> Phrase:
+        return lambda _t: ch        # a digit is the same in every language
+
     def compose(self) -> ComposeResult:
         for ch in "123456789-0":
-            yield _Key(ch, lambda t, ch=ch: ch)
+            yield _Key(ch, self._literal(ch))
         yield _Key(self.BACKSPACE, lambda t: "⌫")
         yield _Key(self.CLEAR, lambda t: t.clear, variant="warning")
         yield _Key(self.OK, lambda t: t.ok, variant="success", classes="keypad-ok")
@@ -107,5 +112,7 @@ class Keypad(Grid):
     @on(Button.Pressed, ".keypad-key")
     def _key_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        key = event.button.key
+        button = event.button
+        assert isinstance(button, _Key)
+        key = button.key
         self.post_message(self.Submitted(self) if key == self.OK else self.Pressed(self, key))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from kiosk.ui.texts import Say
-from kiosk.ui.widgets.words import LanguageToggle, SayButton, Words
+from typing import cast
+
+from kiosk.ui.app_base import SpeakingApp
+from kiosk.ui.widgets.words import LanguageToggle, Phrase, SayButton, Words
 
 
 class TopBar(Horizontal):
@@ -27,7 +29,7 @@ class TopBar(Horizontal):
     TopBar > Button { margin-left: 1; min-width: 12; }
     """
 
-    def __init__(self, title: Say | None, *, language: bool = False, cancel: Say | None = None) -> None:
+    def __init__(self, title: Phrase | None, *, language: bool = False, cancel: Phrase | None = None) -> None:
         super().__init__()
         self._title = title
         self._language = language
@@ -35,7 +37,7 @@ class TopBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Words(self._title, classes="top-title")
-        if self._language and len(self.app.languages) > 1:
+        if self._language and len(cast(SpeakingApp, self.app).languages) > 1:
             yield LanguageToggle(classes="language-toggle")
         if self._cancel is not None:
             yield SayButton(self._cancel, action="app.go_idle", variant="error", classes="cancel")

@@ -1,6 +1,6 @@
 """Text and buttons that speak the app's current language.
 
-A ``Words`` or ``SayButton`` holds a ``Say`` (``Texts -> str``), not a string, and
+A ``Words`` or ``SayButton`` holds a phrase (``table -> str``), not a string, and
 re-renders whenever the app's ``language`` changes: the toggle can be pressed at any
 moment, even with an error message on the screen, and everything follows.
 
@@ -11,17 +11,30 @@ with a ``texts_for(language)`` method; the recipient's table is the default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
+from textual.dom import DOMNode
 from textual.widgets import Button, Static
+from textual.widgets.button import ButtonVariant
 
-from kiosk.ui.texts import Say, Texts, texts_for
+from kiosk.ui.app_base import SpeakingApp
+from kiosk.ui.texts import texts_for
+
+Phrase = Callable[[Any], str]
+"""A phrase for any app's table: the recipient's ``Say`` and the counter's ``Say`` both fit."""
 
 
-def _table(node):
+def _app(node: DOMNode) -> SpeakingApp:
+    return cast(SpeakingApp, node.app)
+
+
+def _table(node: DOMNode) -> Callable[[str], Any]:
     return getattr(node.app, "texts_for", texts_for)
 
 
-def _texts(node) -> Texts:
-    return _table(node)(node.app.language)
+def _texts(node: DOMNode) -> Any:
+    return _table(node)(_app(node).language)
 
 
 class Words(Static):
@@ -32,7 +45,7 @@ class Words(Static):
     Words.-empty { visibility: hidden; }
     """
 
-    def __init__(self, phrase: Say | None = None, *, classes: str | None = None) -> None:
+    def __init__(self, phrase: Phrase | None = None, *, classes: str | None = None) -> None:
         super().__init__("", classes=classes, markup=False)
         self._phrase = phrase
 
@@ -40,10 +53,10 @@ class Words(Static):
         self.watch(self.app, "language", self._show, init=True)
 
     @property
-    def phrase(self) -> Say | None:
+    def phrase(self) -> Phrase | None:
         return self._phrase
 
-    def say(self, phrase: Say | None) -> None:
+    def say(self, phrase: Phrase | None) -> None:
         """Show ``phrase`` (or nothing, keeping the space, when None)."""
         self._phrase = phrase
         if self.is_attached:
@@ -63,7 +76,7 @@ class Words(Static):
 class SayButton(Button):
     """A button whose label is a phrase in the current language."""
 
-    def __init__(self, phrase: Say, *, variant: str = "default", action: str | None = None,
+    def __init__(self, phrase: Phrase, *, variant: ButtonVariant = "default", action: str | None = None,
                  classes: str | None = None, focusable: bool = True) -> None:
         super().__init__("", variant=variant, action=action, classes=classes)
         self._phrase = phrase
@@ -72,7 +85,7 @@ class SayButton(Button):
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._show, init=True)
 
-    def say(self, phrase: Say) -> None:
+    def say(self, phrase: Phrase) -> None:
         self._phrase = phrase
         if self.is_attached:
             self._show()
@@ -93,4 +106,4 @@ class LanguageToggle(Button):
         self.watch(self.app, "language", self._show, init=True)
 
     def _show(self, _language: str | None = None) -> None:
-        self.label = _table(self)(self.app.next_language).language_name
+        self.label = _table(self)(_app(self).next_language).language_name

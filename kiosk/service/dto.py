@@ -1,0 +1,139 @@
+"""What the service API's calls return: small frozen dataclasses, never a secret, never a
+database row or a device. The socket transport sends them as plain JSON-able data
+(``dataclasses.asdict``); kiosk/service/api.py lists which call returns which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kiosk.service.events import DeskState
+
+OpeningKind = Literal["pickup", "deposit", "service"]
+
+
+@dataclass(frozen=True)
+class DoorOpening:
+    """A door is being unlocked for ``trade_number``: the opening ``op_id`` of ``kind`` at
+    ``locker``. The outcome (collected, arrived, fault) arrives as events."""
+
+    kind: OpeningKind
+    trade_number: str
+    locker: int
+    op_id: str
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    """What a screen needs to know about the site: never the config itself (which holds
+    courier code hashes and key paths)."""
+
+    site_id: str
+    languages: tuple[str, ...]          # offered in this order; the first is the default
+    inactivity_s: float                 # back to the start after this long untouched
+    reads_codes: bool                   # a code reader is configured (phone codes, tags)
+    counter_methods: tuple[str, ...] = ()   # methods a counter desk here can verify
+
+
+@dataclass(frozen=True)
+class CourierSession:
+    """A signed-in courier: the ``token`` to pass to ``deposit``; valid ``valid_s`` from
+    its last use."""
+
+    token: str
+    courier_id: str
+    valid_s: float
+
+
+@dataclass(frozen=True)
+class CounterTicket:
+    """A verified hand-over waiting for the clerk: "hand over parcel <trade_number>".
+    ``checked`` is "local", "online" or "local_fallback"."""
+
+    ticket: str
+    trade_number: str
+    method: str
+    checked: str
+    at: float
+
+
+@dataclass(frozen=True)
+class CounterAnswer:
+    """The answer to a line entered at a counter desk: the desk after it, what it was read
+    as ("tag", "label", "secret" — or None when it was a check), and the ticket when the
+    line was the secret and it matched."""
+
+    state: DeskState
+    read: str | None = None
+    ticket: CounterTicket | None = None
+
+
+@dataclass(frozen=True)
+class ManifestPullResult:
+    """What one manifest pull did: pages read, parcels added, cancellations applied."""
+
+    pages: int
+    added: int
+    cancelled: int
+
+
+@dataclass(frozen=True)
+class ReturnItem:
+    """An expired parcel waiting to go back to the store, and where it is."""
+
+    trade_number: str
+    locker: int | None
+    deadline: float | None
+
+
+@dataclass(frozen=True)
+class LockerStatus:
+    number: int
+    state: str
+    door: str
+    fault: str | None = None
+    parcel: str | None = None           # the trade number inside (staff screens only)
+    busy: bool = False                  # an opening is under way
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    """One channel of the store link (events, manifest, verify)."""
+
+    last_attempt_at: float | None = None
+    last_success_at: float | None = None
+    last_error: str | None = None
+    last_error_at: float | None = None
+    failures: int = 0
+    next_attempt_at: float | None = None
+
+
+@dataclass(frozen=True)
+class StoreLinkStatus:
+    enabled: bool
+    store: str | None
+    pending: int
+    oldest_pending: float | None
+    channels: dict[str, ChannelStatus] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    role: str
+    url: str
+    ok: bool
+    detail: str = ""                    # the device's repr, or why it is unavailable
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    """The site at a glance: the same for the controller, ``kiosk status`` and scenarios."""
+
+    site_id: str
+    lockers: tuple[LockerStatus, ...]
+    parcels: dict[str, int]             # parcel state -> how many
+    to_return: tuple[ReturnItem, ...]
+    store_link: StoreLinkStatus
+    devices: tuple[DeviceStatus, ...] = ()
+    live: bool = False                  # from the running controller (else read from its database)
