@@ -37,12 +37,12 @@ def deadline_text(now: float, hold_s: float) -> str:
 
 
 def make_parcels(count: int, rng: random.Random, params: HashParams, *, now: float,
-                 hold_s: float = 3 * 86400, method: str = "locker") -> list[DemoParcel]:
+                 hold_s: float = 3 * 86400, method: str = "locker", amount_due: int = 0) -> list[DemoParcel]:
     made, seen = [], set()
     while len(made) < count:
         trade, secret = invent(rng, seen)
         entry = {"trade_number": trade, "method": method, "secret_hash": hash_secret(secret, params),
-                 "amount_due": 0, "hold_deadline": deadline_text(now, hold_s)}
+                 "amount_due": amount_due, "hold_deadline": deadline_text(now, hold_s)}
         made.append(DemoParcel(trade, secret, entry))
     return made
 

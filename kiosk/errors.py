@@ -161,11 +161,20 @@ class SlowDown(DomainError):
 
 class NotCollectable(DomainError):
     """The parcel exists but cannot be collected now. ``reason`` says which case, for screens:
-    not_arrived, collected, expired, at_counter, in_locker, door_busy (None: another)."""
+    not_arrived, collected, expired, at_counter, in_locker, door_busy, payment_due (None: another)."""
 
     def __init__(self, message: str = "cannot be collected now", reason: str | None = None):
         super().__init__(message)
         self.reason = reason
+
+
+class PaymentDue(NotCollectable):
+    """The parcel has money due (``amount_due``, minor units) and no payment has been taken:
+    no hand-over path may release it (a clerk may, confirming the payment was taken)."""
+
+    def __init__(self, message: str = "payment is due before hand-over", amount_due: int = 0):
+        super().__init__(message, "payment_due")
+        self.amount_due = amount_due
 
 
 class NoLockerFree(DomainError):

@@ -16,7 +16,7 @@ import enum
 import re
 from dataclasses import dataclass, replace
 
-from kiosk.errors import InvalidTransition, LockedOut, NotCollectable
+from kiosk.errors import InvalidTransition, LockedOut, NotCollectable, PaymentDue
 
 
 class ParcelState(str, enum.Enum):
@@ -81,8 +81,8 @@ LOCKED_OUT_MESSAGE = "too many wrong attempts: this parcel is locked; please see
 
 def check_state_for_handover(parcel: Parcel) -> None:
     """Refuse a parcel that cannot be handed over whatever the place (locker or counter):
-    locked out, not arrived, already collected, past its holding period.
-    Raises LockedOut, NotCollectable (with its ``reason``)."""
+    locked out, not arrived, already collected, past its holding period, money due.
+    Raises LockedOut, NotCollectable (with its ``reason``), PaymentDue."""
     if parcel.locked_out:
         raise LockedOut(LOCKED_OUT_MESSAGE)
     if parcel.state == ParcelState.EXPECTED:
@@ -91,3 +91,13 @@ def check_state_for_handover(parcel: Parcel) -> None:
         raise NotCollectable("this parcel has already been collected", "collected")
     if parcel.state in (ParcelState.EXPIRED, ParcelState.RETURNED):
         raise NotCollectable("the holding period for this parcel has ended; please see staff", "expired")
+    check_paid(parcel)
+
+
+def check_paid(parcel: Parcel) -> None:
+    """Money due means no release: until payment at pickup exists, a parcel with an
+    ``amount_due`` is handed over only by a clerk who confirms the payment was taken.
+    Raises PaymentDue."""
+    if parcel.amount_due > 0:
+        raise PaymentDue(f"{parcel.amount_due} (minor units) is due for this parcel: please pay at the counter",
+                         parcel.amount_due)

@@ -12,7 +12,7 @@ once, when it connects, and reads its event stream from a local queue).
 
 Errors: commands raise the domain errors of ``kiosk.errors`` — CodeInvalid (with
 ``attempts_left``), LockedOut, SlowDown (with ``retry_after``), UnknownParcel,
-NotCollectable (with ``reason``), SeeStaff, DoorFault, NoLockerFree, CounterIncomplete,
+NotCollectable (with ``reason``; PaymentDue with ``amount_due``), SeeStaff, DoorFault, NoLockerFree, CounterIncomplete,
 TagMalformed, TagForged, TagNotForThisSite, TagSwapped, InvalidTransition; a screen maps
 each to words for the person in front of it. Returns: the DTOs of kiosk.service.dto.
 Events: the typed events of kiosk.service.events (docs/service-api.md lists them).
@@ -115,9 +115,11 @@ class ClerkService(Protocol):
     async def clerk_reset_attempts(self, clerk_id: str, trade_number: str) -> None:
         """Unlock a locked-out parcel. Raises UnknownParcel."""
 
-    async def clerk_hand_over(self, clerk_id: str, trade_number: str, reason: str) -> None:
-        """Hand a parcel over in person (after checking the recipient's proof). Raises
-        UnknownParcel, InvalidTransition."""
+    async def clerk_hand_over(self, clerk_id: str, trade_number: str, reason: str, *,
+                              payment_taken: bool = False) -> None:
+        """Hand a parcel over in person (after checking the recipient's proof). A parcel with
+        money due needs ``payment_taken`` (the clerk confirms the money was taken; audited).
+        Raises UnknownParcel, InvalidTransition, PaymentDue."""
 
     async def clerk_set_in_service(self, clerk_id: str, number: int, in_service: bool, reason: str = "") -> None:
         """Put a locker back in service, or take it out. Raises InvalidTransition."""

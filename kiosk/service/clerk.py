@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kiosk.domain import attempts as A
 from kiosk.domain import lockers as L
-from kiosk.domain.parcels import ParcelState, normalise_trade_number
+from kiosk.domain.parcels import ParcelState, check_paid, normalise_trade_number
 from kiosk.errors import InvalidTransition, UnknownParcel
 from kiosk.service import unlock
 from kiosk.service.site import Site
@@ -38,23 +38,29 @@ def reset_attempts(site: Site, clerk: str, trade_number: str) -> None:
 
 
 def hand_over(site: Site, clerk: str, trade_number: str, reason: str, *, method: str = "clerk",
-              evidence: dict | None = None) -> None:
+              evidence: dict | None = None, payment_taken: bool = False) -> None:
     """A clerk hands the parcel over in person (after checking the recipient's proof).
 
     ``method`` and ``evidence`` say how the recipient was verified when the machine did
-    it (the counter: f1_tag, f2_tag, secret); they travel in the receipt notice.
-    Raises UnknownParcel, InvalidTransition."""
+    it (the counter: f1_tag, f2_tag, secret); they travel in the receipt notice. A parcel
+    with money due is handed over only with ``payment_taken`` (the clerk confirms the
+    money was taken; audited, and said in the receipt notice).
+    Raises UnknownParcel, InvalidTransition, PaymentDue."""
     parcel = _parcel(site, trade_number)
     if not reason.strip():
         raise InvalidTransition("a clerk hand-over needs a reason")
+    if not payment_taken:
+        check_paid(parcel)
     now = site.now()
     with site.db.transaction(now) as tx:
         if parcel.locker is not None:
             tx.save_locker(L.remove_parcel(tx.require_locker(parcel.locker)))
         tx.save_parcel(parcel.to(ParcelState.COLLECTED))
         evidence = {"clerk": clerk, "reason": reason, **(evidence or {})}
-        tx.emit(EventKind.PARCEL_COLLECTED, parcel.trade_number, locker=parcel.locker, method=method, at=now, evidence=evidence)
-        tx.audit(f"clerk:{clerk}", EventKind.PARCEL_COLLECTED, parcel.trade_number, locker=parcel.locker, **evidence)
+        if parcel.amount_due > 0:
+            evidence["payment"] = {"amount_due": parcel.amount_due, "taken_by": f"clerk:{clerk}"}
+        tx.emit("parcel_collected", parcel.trade_number, locker=parcel.locker, method=method, at=now, evidence=evidence)
+        tx.audit(f"clerk:{clerk}", "parcel_collected", parcel.trade_number, locker=parcel.locker, **evidence)
     site.bus.publish(EventKind.PARCEL_COLLECTED, now, trade_number=parcel.trade_number, locker=parcel.locker, by="clerk")
 
 

@@ -312,8 +312,9 @@ class Controller:
     async def clerk_reset_attempts(self, clerk_id: str, trade_number: str) -> None:
         clerk.reset_attempts(self.site, clerk_id, trade_number)
 
-    async def clerk_hand_over(self, clerk_id: str, trade_number: str, reason: str) -> None:
-        clerk.hand_over(self.site, clerk_id, trade_number, reason)
+    async def clerk_hand_over(self, clerk_id: str, trade_number: str, reason: str, *,
+                              payment_taken: bool = False) -> None:
+        clerk.hand_over(self.site, clerk_id, trade_number, reason, payment_taken=payment_taken)
 
     async def clerk_set_in_service(self, clerk_id: str, number: int, in_service: bool, reason: str = "") -> None:
         clerk.set_in_service(self.site, clerk_id, number, in_service, reason)

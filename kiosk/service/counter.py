@@ -198,14 +198,14 @@ async def _verify(site: Site, held: Desk, secret: str | None, trade_number: str 
 
     reads = held.reads
     local = verify_secret if tag is None else _tag_check(tag, _keys(site), trade)
-    check = await verification.check_secret(site, parcel, secret, online, local=local)
-
-    # The world may have moved while we checked (another desk, the expiry sweep): look again.
-    parcel = site.db.require_parcel(trade)
-    _check_at_counter(parcel)
-    if not check.matches:
-        parcel = record_failure(site, trade, known=True)
-        _raise_wrong(parcel, policy, "the secret does not match")
+    with site.gate.admit(recent_failures(site), site.now(), policy, trade):
+        check = await verification.check_secret(site, parcel, secret, online, local=local)
+        # The world may have moved while we checked (another desk, the expiry sweep): look again.
+        parcel = site.db.require_parcel(trade)
+        _check_at_counter(parcel)
+        if not check.matches:   # charged before the check leaves the gate
+            parcel = record_failure(site, trade, known=True)
+            _raise_wrong(parcel, policy, "the secret does not match")
     ready = CounterTicket(site.new_id(), trade, parcel.method, check.how, site.now())
     with site.db.transaction(site.now()) as tx:
         tx.audit("recipient", "recipient_verified", trade, method=parcel.method, checked=check.how, desk=held.name)

@@ -1,8 +1,10 @@
 """Courier drop-off: courier code → trade number → a locker opens → courier closes it → arrived.
 
-A courier session (kiosk.service.sessions) lasts a few minutes from its last use. A wrong courier code
-counts against the site like a wrong recipient secret (the same keypad, the same guessing
-machine). The locker is the manifest's hint when that one is free and closed, else the
+A courier session (kiosk.service.sessions) lasts a few minutes from its last use. A wrong
+courier code counts against the site like a wrong recipient secret (the same keypad, the
+same guessing machine), and against courier sign-in itself: enough wrong codes close it
+for a while and raise an alarm; each courier's code signs in only so often an hour
+(kiosk.domain.attempts). The check goes through the attempt gate like every other. The locker is the manifest's hint when that one is free and closed, else the
 lowest-numbered free one; a jammed door ends in fault and the courier simply asks again
 (another locker is chosen).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from kiosk.domain import attempts as A
 from kiosk.domain import lockers as L
 from kiosk.domain.parcels import ParcelState, normalise_trade_number
-from kiosk.errors import CodeInvalid, NoLockerFree, NotCollectable, SeeStaff, UnknownParcel
+from kiosk.errors import CodeInvalid, NoLockerFree, NotCollectable, SeeStaff, SlowDown, UnknownParcel
 from kiosk.security.secrets import verify_secret
 from kiosk.service import unlock
 from kiosk.service.dto import CourierSession, DoorOpening
@@ -22,16 +24,58 @@ from kiosk.service.site import Site
 
 
 async def courier_login(site: Site, code: str) -> CourierSession:
-    """Check a courier code; returns the session. Raises SlowDown, CodeInvalid."""
-    A.check_site(recent_failures(site), site.now(), site.config.attempts)
-    for courier in site.config.couriers:
-        if await site.off_loop(verify_secret, code, courier.code_hash):
-            session = site.couriers.open(courier.id, site.now())
-            with site.db.transaction(site.now()) as tx:
-                tx.audit(f"courier:{courier.id}", "courier_login")
-            return session
-    record_failure(site, "", known=False)
+    """Check a courier code; returns the session. Raises SlowDown (the site is slowed
+    down, courier sign-in is closed after wrong codes, or this courier signed in too often
+    this hour — ``retry_after`` says how long), CodeInvalid."""
+    policy = site.config.attempts
+    A.check_site(recent_failures(site), site.now(), policy)
+    closed = A.courier_lockout_wait(_courier_failures(site), site.now(), policy)
+    if closed > 0:
+        raise SlowDown(closed)
+    with site.gate.admit(recent_failures(site), site.now(), policy):
+        for courier in site.config.couriers:
+            if await site.off_loop(verify_secret, code, courier.code_hash):
+                return _signed_in(site, courier.id)
+        _wrong_courier_code(site)
     raise CodeInvalid("courier code not recognised")
+
+
+def _courier_failures(site: Site) -> list[float]:
+    policy = site.config.attempts
+    return site.db.courier_failures_since(site.now() - policy.courier_window_s - policy.courier_lockout_s)
+
+
+def _signed_in(site: Site, courier_id: str) -> CourierSession:
+    now, policy = site.now(), site.config.attempts
+    wait = A.courier_logins_wait(site.db.courier_logins_since(courier_id, now - 3600.0), now, policy)
+    if wait > 0:
+        with site.db.transaction(now) as tx:
+            tx.audit(f"courier:{courier_id}", "courier_login_refused", None, reason="too many sign-ins this hour")
+        raise SlowDown(wait)
+    with site.db.transaction(now) as tx:
+        tx.record_courier_login(courier_id, prune_before=now - 3600.0)
+        tx.audit(f"courier:{courier_id}", "courier_login")
+    return site.couriers.open(courier_id, now)
+
+
+def _wrong_courier_code(site: Site) -> None:
+    """One wrong courier code: charged to the site and to courier sign-in; the one that
+    closes courier sign-in raises an alarm (to the store and on the screens)."""
+    now, policy = site.now(), site.config.attempts
+    record_failure(site, "", known=False)
+    was_open = A.courier_lockout_wait(_courier_failures(site), now, policy) == 0
+    with site.db.transaction(now) as tx:
+        tx.record_courier_failure(prune_before=now - policy.courier_window_s - policy.courier_lockout_s)
+        tx.audit("courier", "courier_code_wrong", None)
+        closes = was_open and A.courier_lockout_wait(tx.courier_failures_since(
+            now - policy.courier_window_s - policy.courier_lockout_s), now, policy) > 0
+        if closes:
+            # v1 of the store protocol knows site_attempts_alarm; ``scope`` says which sign-in closed.
+            tx.emit("site_attempts_alarm", None, scope="courier_sign_in", failures=policy.courier_max_failures,
+                    window_s=policy.courier_window_s, closed_for_s=policy.courier_lockout_s, at=now)
+            tx.audit("kioskd", "alarm_courier_attempts", None, closed_for_s=policy.courier_lockout_s)
+    if closes:
+        site.bus.publish(EventKind.ALARM, now, alarm="courier_attempts")
 
 
 def courier_logout(site: Site, token: str) -> None:

@@ -193,7 +193,8 @@ class LockerState(Event):
 @dataclass(frozen=True)
 class Alarm(Event):
     """An alarm for staff: ``alarm`` is "left_open", "tamper" (a door opened with no
-    command) or "site_attempts" (a burst of wrong codes at this site)."""
+    command), "site_attempts" (a burst of wrong codes at this site) or "courier_attempts"
+    (courier sign-in closed after wrong courier codes)."""
 
     alarm: str
     locker: int | None = None
@@ -212,8 +213,8 @@ class VerificationFailed(Event):
 class ScanRejected(Event):
     """A recipient's phone code held to the camera was refused (there is no caller to
     raise it to). ``reason``: wrong_secret (``attempts_left``), locked_out, slow_down
-    (``retry_after`` s), unknown_parcel, not_collectable (``detail``, ``message``),
-    door_fault, see_staff, unexpected."""
+    (``retry_after`` s), unknown_parcel, not_collectable (``detail``, ``message``; with
+    ``amount_due`` when the detail is payment_due), door_fault, see_staff, unexpected."""
 
     trade_number: str
     reason: str
@@ -222,6 +223,7 @@ class ScanRejected(Event):
     retry_after: float | None = None
     detail: str | None = None
     message: str | None = None
+    amount_due: int | None = None
 
 
 @_kind(EventKind.MANIFEST_IMPORTED)

@@ -89,16 +89,16 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
         raise UnknownParcel("no parcel with that number is waiting here")
     _check_collectable(site, parcel)
 
-    check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
-
-    # The world may have moved while we checked (another screen, a door): look again.
-    parcel = site.db.require_parcel(trade)
-    _check_collectable(site, parcel)
-    if not check.matches:
-        parcel = record_failure(site, trade, known=True)
-        if parcel.locked_out:
-            raise LockedOut(LOCKED_OUT_MESSAGE)
-        raise CodeInvalid("the secret does not match", A.attempts_left(parcel, policy))
+    with site.gate.admit(recent_failures(site), site.now(), policy, trade):
+        check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
+        # The world may have moved while we checked (another screen, a door): look again.
+        parcel = site.db.require_parcel(trade)
+        _check_collectable(site, parcel)
+        if not check.matches:   # charged before the check leaves the gate: no gap to slip through
+            parcel = record_failure(site, trade, known=True)
+            if parcel.locked_out:
+                raise LockedOut(LOCKED_OUT_MESSAGE)
+            raise CodeInvalid("the secret does not match", A.attempts_left(parcel, policy))
 
     locker = site.db.require_locker(parcel.locker)
     op_id = site.new_id()

@@ -19,8 +19,8 @@ from collections import Counter
 from collections.abc import Callable
 
 from kiosk.devices.roles import Scan
-from kiosk.errors import (CodeInvalid, DoorFault, KioskError, LockedOut, NotCollectable, SeeStaff, SlowDown,
-                          UnknownParcel)
+from kiosk.errors import (CodeInvalid, DoorFault, KioskError, LockedOut, NotCollectable, PaymentDue, SeeStaff,
+                          SlowDown, UnknownParcel)
 from kiosk.service import counter, pickup
 from kiosk.service.events import EventKind
 from kiosk.service.site import Site
@@ -43,6 +43,9 @@ def scan_rejection(err: KioskError) -> dict:
             return {"reason": "slow_down", "retry_after": err.retry_after}
         case UnknownParcel():
             return {"reason": "unknown_parcel"}
+        case PaymentDue():
+            return {"reason": "not_collectable", "detail": err.reason, "message": str(err),
+                    "amount_due": err.amount_due}
         case NotCollectable():
             return {"reason": "not_collectable", "detail": err.reason, "message": str(err)}
         case DoorFault():

@@ -16,6 +16,7 @@ from kiosk.config import Config
 from kiosk.devices.roles import LockBank
 from kiosk.security.tag_keys import TagKeys
 from kiosk.service.events import EventBus
+from kiosk.service.gate import AttemptGate
 from kiosk.service.sessions import CounterDesks, CourierSessions
 from kiosk.storage.database import Database
 
@@ -31,6 +32,8 @@ class Site:
     # stay responsive while a secret is checked. Two workers: this is a 2-core box.
     hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="hasher"))
     couriers: CourierSessions = field(default_factory=CourierSessions)
+    # Secret checks in flight (kiosk.service.gate): attempt limits that hold under concurrency.
+    gate: AttemptGate = field(default_factory=AttemptGate)
     # F1/F2 tags: the store's public key and the site tag key (None: tags not set up here).
     tag_keys: TagKeys | None = None
     # Counter desks (kiosk.service.counter): what each desk has read and verified so far.

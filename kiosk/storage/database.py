@@ -91,6 +91,13 @@ class Reader:
     def site_failures_since(self, since: float) -> list[float]:
         return [r[0] for r in self.conn.execute("SELECT at FROM site_failures WHERE at >= ? ORDER BY at", (since,))]
 
+    def courier_failures_since(self, since: float) -> list[float]:
+        return [r[0] for r in self.conn.execute("SELECT at FROM courier_failures WHERE at >= ? ORDER BY at", (since,))]
+
+    def courier_logins_since(self, courier_id: str, since: float) -> list[float]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT at FROM courier_logins WHERE courier_id = ? AND at >= ? ORDER BY at", (courier_id, since))]
+
     def outbox(self, pending_only: bool = False) -> list[dict]:
         sql = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if pending_only else "") + " ORDER BY seq"
         return [dict(r) | {"payload": json.loads(r["payload"])} for r in self.conn.execute(sql)]
@@ -205,6 +212,14 @@ class Transaction(Reader):
 
     def prune_site_failures(self, before: float) -> None:
         self.conn.execute("DELETE FROM site_failures WHERE at < ?", (before,))
+
+    def record_courier_failure(self, prune_before: float) -> None:
+        self.conn.execute("INSERT INTO courier_failures(at) VALUES (?)", (self.now,))
+        self.conn.execute("DELETE FROM courier_failures WHERE at < ?", (prune_before,))
+
+    def record_courier_login(self, courier_id: str, prune_before: float) -> None:
+        self.conn.execute("INSERT INTO courier_logins(courier_id, at) VALUES (?, ?)", (courier_id, self.now))
+        self.conn.execute("DELETE FROM courier_logins WHERE at < ?", (prune_before,))
 
 
 class Database(Reader):

@@ -4,12 +4,19 @@ One writer (the controller). WAL lets readers (``kiosk status``, ``kiosk audit v
 look while it writes; synchronous=FULL makes every committed transaction survive a power
 cut. Migrations are the files ``migrations/NNN_name.sql``, applied in order, each in its
 own transaction, the number kept in ``PRAGMA user_version``.
+
+The database holds secret hashes and the audit log: its folder is 0700 and the database
+and its -wal and -shm files 0600 whoever starts the controller and whatever the umask
+(SQLite gives -wal and -shm the database file's mode). A folder or file already open to
+other users is refused, as the site key is, with the command that fixes it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import stat
 from importlib import resources
 from pathlib import Path
 
@@ -37,11 +44,12 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
 
     Raises StorageError when the file is not a database, is newer than this program, or
     a migration fails."""
+    if not readonly:
+        _prepare_private(Path(path))
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, isolation_level=None)
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
@@ -55,6 +63,32 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     if not readonly:
         migrate(conn, str(path))
     return conn
+
+
+def _prepare_private(path: Path) -> None:
+    """Make the folder (0700) and the empty database file (0600) if they are missing;
+    refuse either, or a -wal / -shm file, when other users may read it. Raises StorageError."""
+    folder = path.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True)
+            os.chmod(folder, 0o700)     # mkdir's mode is cut by the umask; this is exact
+        _refuse_open_to_others(folder, "700")
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            os.chmod(path, 0o600)
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if file.exists():
+                _refuse_open_to_others(file, "600")
+    except OSError as err:
+        raise StorageError(f"{path}: cannot prepare the database: {err.strerror or err}") from err
+
+
+def _refuse_open_to_others(path: Path, mode: str) -> None:
+    current = stat.S_IMODE(path.stat().st_mode)
+    if current & 0o077:
+        raise StorageError(f"{path} is open to other users (mode {current:o}); it holds secret hashes and "
+                           f"the audit log: chmod {mode} {path}")
 
 
 def migrate(conn: sqlite3.Connection, where: str = "database") -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from kiosk.errors import (CodeInvalid, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable,
+from kiosk.errors import (CodeInvalid, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable, PaymentDue,
                           SeeStaff, SlowDown, UnknownParcel)
 from kiosk.service.api import ScanRejected
 from kiosk.ui.texts import Say
@@ -31,7 +31,15 @@ _NOT_COLLECTABLE: dict[str, tuple[tuple[str, ...], Say]] = {
 }
 
 
+def money(amount: int) -> str:
+    """An amount due, in minor units (yen until the manifest names its currency)."""
+    return f"¥{amount:,}"
+
+
 def _not_collectable(err: NotCollectable) -> Say:
+    if isinstance(err, PaymentDue):
+        amount = money(err.amount_due)
+        return lambda t: t.payment_due.format(amount=amount)
     reason = getattr(err, "reason", None)
     if reason in _NOT_COLLECTABLE:
         return _NOT_COLLECTABLE[reason][1]
@@ -80,7 +88,8 @@ _SCAN_REJECTED: dict[str, Callable[[ScanRejected], KioskError]] = {
     "locked_out": lambda e: LockedOut(""),
     "slow_down": lambda e: SlowDown(float(e.retry_after or 1)),
     "unknown_parcel": lambda e: UnknownParcel(""),
-    "not_collectable": lambda e: NotCollectable(e.message or "", e.detail),
+    "not_collectable": lambda e: (PaymentDue(e.message or "", e.amount_due or 0) if e.detail == "payment_due"
+                                  else NotCollectable(e.message or "", e.detail)),
     "door_fault": lambda e: DoorFault(""),
     "see_staff": lambda e: SeeStaff(""),
 }

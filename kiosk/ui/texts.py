@@ -55,6 +55,7 @@ class Texts:
     slow_down: str               # {s} seconds
     unknown_parcel: str          # {trade}
     not_arrived: str
+    payment_due: str
     already_collected: str
     expired: str
     at_counter: str
@@ -125,6 +126,7 @@ EN = Texts(
     slow_down="Too many wrong tries at this machine. Please wait {s} seconds, then try again.",
     unknown_parcel="No parcel with the number {trade} is waiting here. Please check the number.",
     not_arrived="This parcel has not arrived yet. Please come back later.",
+    payment_due="There is {amount} to pay for this parcel. Please pay at the counter, where staff will hand it over.",
     already_collected="This parcel has already been collected.",
     expired="This parcel was kept for as long as allowed. Please see staff.",
     at_counter="This parcel is kept at the counter. Please see staff.",
@@ -189,6 +191,7 @@ JA = Texts(
     slow_down="この機械で誤りが続いています。{s}秒待ってから、もう一度お試しください。",
     unknown_parcel="取引番号 {trade} の荷物はここにはありません。番号をご確認ください。",
     not_arrived="この荷物はまだ届いていません。後ほどお越しください。",
+    payment_due="この荷物は{amount}のお支払いが必要です。カウンターでお支払いのうえ、お受け取りください。",
     already_collected="この荷物はすでに受け取り済みです。",
     expired="この荷物は保管期限を過ぎました。係員にお声がけください。",
     at_counter="この荷物はカウンターでお渡しします。係員にお声がけください。",

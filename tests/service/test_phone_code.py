@@ -56,7 +56,7 @@ async def test_controller_routes_scans(tmp_path, rng):
             rejected = await events.next("scan_rejected", timeout=5)
             assert rejected.data == {"code": "recipient", "trade_number": parcel.trade_number,
                                      "reason": "wrong_secret", "attempts_left": 4, "retry_after": None,
-                                     "detail": None, "message": None}
+                                     "detail": None, "message": None, "amount_due": None}
             await scan(c, b"P/9999-0000/123456")
             rejected = await events.next("scan_rejected", timeout=5)
             assert rejected["reason"] == "unknown_parcel"

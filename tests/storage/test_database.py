@@ -45,6 +45,7 @@ def test_newer_schema_is_refused(tmp_path):
 def test_garbage_file_is_a_clear_error(tmp_path):
     path = tmp_path / "k.db"
     path.write_bytes(b"this is not a database" * 100)
+    path.chmod(0o600)
     with pytest.raises(StorageError, match="cannot open|not a database"):
         Database(path)
 

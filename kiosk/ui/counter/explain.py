@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kiosk.errors import (CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, SeeStaff,
+from kiosk.errors import (CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, PaymentDue, SeeStaff,
                           SlowDown, TagForged, TagMalformed, TagNotForThisSite, TagSwapped, UnknownParcel)
 from kiosk.ui.counter.texts import Say
+from kiosk.ui.explain import money
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ def counter_problem(err: KioskError, trade_number: str | None = None) -> Refusal
         case UnknownParcel():
             trade = trade_number or "?"
             return Refusal(lambda t: t.unknown_parcel.format(trade=trade), grave=True)
+        case PaymentDue():
+            amount = money(err.amount_due)
+            return Refusal(lambda t: t.payment_due.format(amount=amount), grave=True)
         case NotCollectable():
             message = str(err).lower()
             for phrase, say in _NOT_COLLECTABLE:

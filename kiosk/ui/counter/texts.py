@@ -74,6 +74,7 @@ class CounterTexts:
     slow_down: str               # {s}
     unknown_parcel: str          # {trade}
     not_arrived: str
+    payment_due: str
     already_collected: str
     expired: str
     in_locker: str
@@ -131,6 +132,7 @@ EN = CounterTexts(
     slow_down="Too many failures at this counter. Wait {s} seconds, then try again.",
     unknown_parcel="No parcel {trade} is waiting here. Check the label.",
     not_arrived="This parcel has not arrived here yet (receive it first).",
+    payment_due="{amount} is due for this parcel. Take the payment, then hand it over as a clerk (payment confirmed).",
     already_collected="This parcel has already been collected.",
     expired="The holding period for this parcel has ended.",
     in_locker="This parcel is in a locker: the recipient collects it there.",
@@ -188,6 +190,7 @@ JA = CounterTexts(
     slow_down="このカウンターで誤りが続いています。{s}秒待ってから、もう一度お試しください。",
     unknown_parcel="取引番号 {trade} の荷物はここにはありません。伝票をご確認ください。",
     not_arrived="この荷物はまだ到着していません（先に受け入れをしてください）。",
+    payment_due="この荷物は{amount}のお支払いが必要です。代金を受け取ってから、係員の引き渡し（支払い確認）で渡してください。",
     already_collected="この荷物はすでに引き渡し済みです。",
     expired="この荷物は保管期限を過ぎています。",
     in_locker="この荷物はロッカーに入っています。お客様にロッカーで受け取っていただいてください。",
