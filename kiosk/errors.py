@@ -189,6 +189,11 @@ class SeeStaff(DomainError):
     """The request cannot be completed by the machine; a person must help."""
 
 
+class OutOfService(SeeStaff):
+    """The pickup point cannot record what it would do (its storage is failing): it
+    refuses new hand-overs and drop-offs until it can."""
+
+
 # --- parcel tags (F1, F2) ----------------------------------------------------------------
 
 class TagError(DomainError):

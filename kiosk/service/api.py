@@ -11,7 +11,7 @@ runs against both. Every command is a coroutine (a call may cross a socket); onl
 once, when it connects, and reads its event stream from a local queue).
 
 Errors: commands raise the domain errors of ``kiosk.errors`` — CodeInvalid (with
-``attempts_left``), LockedOut, SlowDown (with ``retry_after``), UnknownParcel,
+``attempts_left``), LockedOut, SlowDown (with ``retry_after``), OutOfService, UnknownParcel,
 NotCollectable (with ``reason``; PaymentDue with ``amount_due``), SeeStaff, DoorFault, NoLockerFree, CounterIncomplete,
 TagMalformed, TagForged, TagNotForThisSite, TagSwapped, InvalidTransition; a screen maps
 each to words for the person in front of it. Returns: the DTOs of kiosk.service.dto.

@@ -1,4 +1,5 @@
-"""Clerk and store actions: each one audited under the clerk's id, each its own transaction.
+"""Clerk and store actions: each one audited under the clerk's id, each its own transaction
+(refused with OutOfService while the database cannot be written).
 
 These are the ways out of the machine's safe refusals: a locked-out parcel reset, a
 parcel handed over by a person (the only way to "collected" without door evidence,
@@ -18,6 +19,7 @@ from kiosk.service.events import EventKind
 
 
 def _parcel(site: Site, trade_number: str):
+    site.require_storage()
     trade = normalise_trade_number(trade_number)
     parcel = site.db.parcel(trade)
     if parcel is None:
@@ -26,6 +28,7 @@ def _parcel(site: Site, trade_number: str):
 
 
 def _locker(site: Site, number: int) -> L.Locker:
+    site.require_storage()
     return site.db.require_locker(number)
 
 

@@ -24,6 +24,8 @@ import logging
 import random
 import time
 
+from collections.abc import Callable
+
 import httpx
 
 from kiosk.clock import Clock, SystemClock
@@ -38,7 +40,10 @@ from kiosk.security.tag_keys import load_tag_keys
 from kiosk.service import clerk, counter, deposit, doors, holding, manifest, pickup, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
-                               ManifestPullResult, ReturnItem, SiteStatus, UiSettings)
+                               ManifestPullResult, ReturnItem, SiteStatus, StorageStatus, TaskStatus, UiSettings)
+from kiosk.service.evidence import EvidenceQueue
+from kiosk.service.storage_health import StorageHealth
+from kiosk.service.supervisor import Supervisor
 from kiosk.service.events import DeskState, EventBus, EventKind, Subscription
 from kiosk.service.scans import ScanRouter
 from kiosk.service.site import Site
@@ -68,8 +73,10 @@ class Controller:
         self._locks = locks
         self._tick_s = tick_s
         self._device_context = device_context or {}
-        self._tasks: list[asyncio.Task] = []
-        self._changes: asyncio.Queue[DoorChange] = asyncio.Queue()
+        self.tasks: Supervisor | None = None
+        self.evidence: EvidenceQueue       # from start(): door readings on their way to the books
+        self.storage: StorageHealth        # from start(): is the database writable, is there room
+        self._on_change: Callable[[tuple[DoorChange, float]], None]
         self._notifier = Notifier()
         self._rng = rng
         self._store_transport = store_transport
@@ -96,11 +103,11 @@ class Controller:
         loop = asyncio.get_running_loop()
         db = Database(self.config.database)
         locks = self._locks or registry.create("locks", self.config.devices["locks"], **self._device_context)
-        self._changes = asyncio.Queue()
-        changes = self._changes
+        early: list[tuple[DoorChange, float]] = []     # readings before the site is up
+        self._on_change = early.append
 
-        def on_change(change: DoorChange) -> None:   # a driver thread
-            loop.call_soon_threadsafe(changes.put_nowait, change)
+        def on_change(change: DoorChange) -> None:   # a driver thread: stamp it, hop to the loop
+            loop.call_soon_threadsafe(self._on_change, (change, self.clock.now()))
         locks.subscribe(on_change)
         try:
             await asyncio.to_thread(locks.open)
@@ -114,8 +121,15 @@ class Controller:
             raise ConfigError([("lockers.count", f"is {count} but {locks!r} has only {locks.door_count} doors")],
                               str(self.config.path))
         site = self._site = Site(self.config, db, locks, self.clock, self.bus)
+        self.evidence = EvidenceQueue(site, rng=self._rng)
+        self.storage = StorageHealth(site)
         self._ensure_lockers(site)
         self._reconcile(site)
+        # Readings queued while we reconciled describe what we just read; duplicates are
+        # harmless: door_reading() ignores a reading equal to the stored one.
+        self._on_change = lambda item: self.evidence.put(*item)
+        for item in early:
+            self.evidence.put(*item)
         try:
             if self.config.manifest:
                 manifest.import_parcels(site, manifest.load_file(self.config.manifest), str(self.config.manifest))
@@ -129,9 +143,10 @@ class Controller:
             await self._close_site()
             raise
         self.scans = ScanRouter(site, self._online)
-        self._tasks = [asyncio.create_task(self._apply_changes(), name="door-changes"),
-                       asyncio.create_task(self._ticker(), name="timers"),
-                       asyncio.create_task(self.scans.run(), name="scans")]
+        self.tasks = Supervisor(self.clock, rng=self._rng)
+        self.tasks.start("door-evidence", self.evidence.run)
+        self.tasks.start("timers", self._ticker)
+        self.tasks.start("scans", self.scans.run)
         if self.sync:
             self.sync.start()
         await self._open_scanner(loop, site)
@@ -143,10 +158,8 @@ class Controller:
 
     async def stop(self) -> None:
         self._notifier.notify("STOPPING=1")
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        if self.tasks is not None:
+            await self.tasks.stop()
         await self._close_site()
 
     async def _open_scanner(self, loop: asyncio.AbstractEventLoop, site: Site) -> None:
@@ -209,16 +222,6 @@ class Controller:
             outcome = doors.on_restart(site, n, states[n].value)
             if outcome.value != "nothing":
                 log.warning("locker %s at start-up: %s", n, outcome.value)
-        # Changes queued while we reconciled describe what we just read; duplicates are
-        # harmless: door_reading() ignores a reading equal to the stored one.
-
-    async def _apply_changes(self) -> None:
-        while True:
-            change = await self._changes.get()
-            try:
-                doors.on_reading(self.site, change.door, change.state.value)
-            except Exception:
-                log.exception("could not record %s", change)
 
     async def _ticker(self) -> None:
         while True:
@@ -231,18 +234,22 @@ class Controller:
     # --- in-process hooks (tests, scenarios, benchmarks; not the service API) ------------
 
     def tick(self) -> None:
-        """Run the timers now (the ticker does this every TICK_S; scenarios call it directly)."""
+        """Run the timers now (the ticker does this every TICK_S; scenarios call it directly).
+        While door readings wait to be written, or the database refuses writes, the door
+        and holding timers hold off: a door whose opening is not yet in the books would look
+        jammed, and nothing they would record could be written anyway."""
         site = self.site
-        doors.on_tick(site)
-        holding.sweep(site)
+        self.storage.check()
+        if not self.evidence.pending and site.db.failing is None:
+            doors.on_tick(site)
+            holding.sweep(site)
         if self.sync:
             self.sync.poke()  # the clock has moved: a retry or a pull may be due
         self._notifier.notify("WATCHDOG=1")
 
     async def settle(self) -> None:
         """Wait until every door change and scan reported so far has been applied."""
-        while not self._changes.empty():   # noqa: ASYNC110 - a queue has no "became empty" event
-            await asyncio.sleep(0.001)
+        await self.evidence.settle()
         if self.scans is not None:
             await self.scans.settle()
         await asyncio.sleep(0)
@@ -338,7 +345,12 @@ class Controller:
             ok = self.scanner is not None
             devices.append(DeviceStatus("scanner", scanner_url, ok,
                                         repr(self.scanner) if ok else (self.scanner_error or "not open")))
-        return status.site_status(site.db, self.config, devices=tuple(devices), live=True)
+        storage = StorageStatus(site.db.failing is None, site.db.failing, site.db.failing_since,
+                                self.storage.free_bytes, self.evidence.pending)
+        tasks = tuple(TaskStatus(h.name, h.running, h.restarts, h.last_error, h.last_error_at)
+                      for h in (self.tasks.health.values() if self.tasks else ()))
+        return status.site_status(site.db, self.config, devices=tuple(devices), live=True, storage=storage,
+                                  tasks=tasks)
 
     async def pull_manifest(self) -> ManifestPullResult:
         if not self.sync:

@@ -175,6 +175,7 @@ async def verify(site: Site, secret: str | None = None, *, trade_number: str | N
 
 async def _verify(site: Site, held: Desk, secret: str | None, trade_number: str | None,
                   online: OnlineVerifier | None) -> CounterTicket:
+    site.require_storage()
     secret, held.secret = (held.secret if secret is None else secret), None   # used once, then gone
     policy = site.config.attempts
     A.check_site(recent_failures(site), site.now(), policy)
@@ -222,6 +223,7 @@ def confirm(site: Site, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK)
 
     Raises CounterIncomplete (nothing verified waiting, or it went stale), LockedOut,
     NotCollectable, UnknownParcel."""
+    site.require_storage()
     held = _held(site, desk)
     ready = held.ready
     if ready is None or ready.ticket != ticket or site.now() - ready.at > READY_TTL_S:
@@ -241,6 +243,7 @@ def confirm(site: Site, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK)
 def receive(site: Site, clerk_id: str, trade_number: str) -> None:
     """A parcel for hand-over at the counter has come in from the courier: it is now
     arrived, with its notice to the store. Raises UnknownParcel, NotCollectable, SeeStaff."""
+    site.require_storage()
     trade = normalise_trade_number(trade_number)
     parcel = site.db.parcel(trade)
     if parcel is None:

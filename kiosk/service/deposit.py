@@ -27,6 +27,7 @@ async def courier_login(site: Site, code: str) -> CourierSession:
     """Check a courier code; returns the session. Raises SlowDown (the site is slowed
     down, courier sign-in is closed after wrong codes, or this courier signed in too often
     this hour — ``retry_after`` says how long), CodeInvalid."""
+    site.require_storage()
     policy = site.config.attempts
     A.check_site(recent_failures(site), site.now(), policy)
     closed = A.courier_lockout_wait(_courier_failures(site), site.now(), policy)
@@ -96,6 +97,7 @@ def choose_locker(site: Site, hint: int | None) -> L.Locker:
 async def deposit(site: Site, token: str, trade_number: str) -> DoorOpening:
     """Open a free locker for an expected parcel. Raises CodeInvalid (session), UnknownParcel,
     NotCollectable (not expected any more), NoLockerFree, SeeStaff, DoorFault."""
+    site.require_storage()
     courier = site.couriers.courier_of(token, site.now())
     trade = normalise_trade_number(trade_number)
     parcel = site.db.parcel(trade)

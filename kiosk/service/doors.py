@@ -23,13 +23,16 @@ FAULTS = (Outcome.JAMMED, Outcome.INTERRUPTED, Outcome.UNLOCK_FAILED)
 DOOR_EVENTS = {L.OPEN: EventKind.DOOR_OPEN, L.CLOSED: EventKind.DOOR_CLOSED}   # a door gone unknown is no news
 
 
-def on_reading(site: Site, number: int, reading: str, source: str = "sensor") -> Outcome:
-    """A door sensor said ``reading`` for locker ``number``."""
+def on_reading(site: Site, number: int, reading: str, source: str = "sensor", *, at: float | None = None) -> Outcome:
+    """A door sensor said ``reading`` for locker ``number`` at ``at`` (default: now; a
+    reading that could not be written when it came is applied later with its own time).
+    Raises StorageError when it cannot be written (the caller keeps it and tries again)."""
     locker = site.db.locker(number)
     if locker is None:
         return Outcome.NOTHING  # a door beyond the configured lockers
-    new, outcome = L.door_reading(locker, reading, site.now())
-    record(site, locker, new, outcome, source)
+    when = site.now() if at is None else at
+    new, outcome = L.door_reading(locker, reading, when)
+    record(site, locker, new, outcome, source, at=when)
     return outcome
 
 
@@ -52,10 +55,10 @@ def on_restart(site: Site, number: int, reading: str) -> Outcome:
     return outcome
 
 
-def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str) -> None:
+def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str, *, at: float | None = None) -> None:
     if new == old and outcome == Outcome.NOTHING:
         return
-    now = site.now()
+    now = site.now() if at is None else at
     n = old.number
     trade = old.parcel
     with site.db.transaction(now) as tx:
@@ -85,11 +88,11 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str) 
             tx.audit("kioskd", "alarm_tamper", f"locker:{n}", parcel=trade)
         elif outcome == Outcome.SERVICE_DONE:
             tx.audit("kioskd", "service_opening_done", f"locker:{n}", op_id=old.op_id)
-    publish(site, old, new, outcome)
+    publish(site, old, new, outcome, now)
 
 
-def publish(site: Site, old: Locker, new: Locker, outcome: Outcome) -> None:
-    now, n, trade = site.now(), old.number, old.parcel
+def publish(site: Site, old: Locker, new: Locker, outcome: Outcome, now: float) -> None:
+    n, trade = old.number, old.parcel
     if new.door != old.door and new.door in DOOR_EVENTS:
         site.bus.publish(DOOR_EVENTS[new.door], now, locker=n, op=old.op_kind)
     if outcome == Outcome.DEPOSIT_DONE:

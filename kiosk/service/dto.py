@@ -127,6 +127,28 @@ class DeviceStatus:
 
 
 @dataclass(frozen=True)
+class StorageStatus:
+    """The database: writable or not (and since when), free space, door readings waiting."""
+
+    writable: bool = True
+    failing: str | None = None
+    failing_since: float | None = None
+    free_bytes: int | None = None
+    evidence_waiting: int = 0
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    """One of the controller's background tasks: restarted after every failure."""
+
+    name: str
+    running: bool
+    restarts: int = 0
+    last_error: str | None = None
+    last_error_at: float | None = None
+
+
+@dataclass(frozen=True)
 class SiteStatus:
     """The site at a glance: the same for the controller, ``kiosk status`` and scenarios."""
 
@@ -137,3 +159,5 @@ class SiteStatus:
     store_link: StoreLinkStatus
     devices: tuple[DeviceStatus, ...] = ()
     live: bool = False                  # from the running controller (else read from its database)
+    storage: StorageStatus = field(default_factory=StorageStatus)
+    tasks: tuple[TaskStatus, ...] = ()

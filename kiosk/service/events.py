@@ -40,6 +40,7 @@ class EventKind(enum.StrEnum):
     MANIFEST_CANCELLED = "manifest_cancelled"
     CANCELLATION_NEEDS_STAFF = "cancellation_needs_staff"
     SYNC_STATUS = "sync_status"
+    SERVICE_STATE = "service_state"
     COUNTER_READ = "counter_read"
     COUNTER_REJECTED = "counter_rejected"
     COUNTER_READY = "counter_ready"
@@ -193,8 +194,9 @@ class LockerState(Event):
 @dataclass(frozen=True)
 class Alarm(Event):
     """An alarm for staff: ``alarm`` is "left_open", "tamper" (a door opened with no
-    command), "site_attempts" (a burst of wrong codes at this site) or "courier_attempts"
-    (courier sign-in closed after wrong courier codes)."""
+    command), "site_attempts" (a burst of wrong codes at this site), "courier_attempts"
+    (courier sign-in closed after wrong courier codes) or "storage_low" (the disk is
+    nearly full)."""
 
     alarm: str
     locker: int | None = None
@@ -259,6 +261,16 @@ class SyncStatus(Event):
     ok: bool
     error: str | None = None
     rejected: bool = False
+
+
+@_kind(EventKind.SERVICE_STATE)
+@dataclass(frozen=True)
+class ServiceState(Event):
+    """The pickup point went out of service (``in_service`` False: its storage cannot be
+    written, so it refuses new hand-overs and drop-offs; ``reason`` says why) or came back."""
+
+    in_service: bool
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,9 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
     ``source`` ("typed" or "scan": a phone code) goes into the audit entry and the
     ``pickup_started`` event, so a screen can tell a door it did not ask for.
 
-    Raises SlowDown, UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid, DoorFault."""
+    Raises OutOfService, SlowDown, UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid,
+    DoorFault."""
+    site.require_storage()
     policy = site.config.attempts
     A.check_site(recent_failures(site), site.now(), policy)
     trade = normalise_trade_number(trade_number)

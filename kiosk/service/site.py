@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.devices.roles import LockBank
+from kiosk.errors import OutOfService
 from kiosk.security.tag_keys import TagKeys
 from kiosk.service.events import EventBus
 from kiosk.service.gate import AttemptGate
@@ -46,6 +47,12 @@ class Site:
 
     def now(self) -> float:
         return self.clock.now()
+
+    def require_storage(self) -> None:
+        """Refuse to start what could not be recorded. Raises OutOfService while the
+        database refuses writes (kiosk.service.storage_health watches it come back)."""
+        if self.db.failing is not None:
+            raise OutOfService("this pickup point is out of service for a moment; please see staff")
 
     async def off_loop(self, func, *args):
         """Run a CPU-bound function (hash check) in the hasher pool."""

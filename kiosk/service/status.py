@@ -13,8 +13,8 @@ import sqlite3
 
 from kiosk.config import Config
 from kiosk.domain.parcels import ParcelState
-from kiosk.service.dto import (ChannelStatus, DeviceStatus, LockerStatus, ReturnItem, SiteStatus,
-                               StoreLinkStatus)
+from kiosk.service.dto import (ChannelStatus, DeviceStatus, LockerStatus, ReturnItem, SiteStatus, StorageStatus,
+                               StoreLinkStatus, TaskStatus)
 from kiosk.storage.database import SYNC_CHANNELS, Reader
 
 
@@ -37,10 +37,12 @@ def store_link(reader: Reader, config: Config) -> StoreLinkStatus:
 
 
 def site_status(reader: Reader, config: Config, *, devices: tuple[DeviceStatus, ...] = (),
-                live: bool = False) -> SiteStatus:
+                live: bool = False, storage: StorageStatus | None = None,
+                tasks: tuple[TaskStatus, ...] = ()) -> SiteStatus:
     parcels: dict[str, int] = {}
     for parcel in reader.parcels():
         parcels[parcel.state.value] = parcels.get(parcel.state.value, 0) + 1
     lockers = tuple(LockerStatus(lk.number, lk.state.value, lk.door, lk.fault, lk.parcel, lk.busy)
                     for lk in reader.lockers())
-    return SiteStatus(config.site_id, lockers, parcels, returns(reader), store_link(reader, config), devices, live)
+    return SiteStatus(config.site_id, lockers, parcels, returns(reader), store_link(reader, config), devices, live,
+                      storage or StorageStatus(), tasks)

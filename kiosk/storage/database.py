@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 
 from kiosk.domain.lockers import Locker, LockerState, Phase
 from kiosk.domain.parcels import Parcel, ParcelState
-from kiosk.errors import InvalidTransition, UnknownParcel
+from kiosk.errors import InvalidTransition, StorageError, UnknownParcel
 from kiosk.storage import audit, db
 
 _PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
@@ -213,6 +213,11 @@ class Transaction(Reader):
     def prune_site_failures(self, before: float) -> None:
         self.conn.execute("DELETE FROM site_failures WHERE at < ?", (before,))
 
+    def probe_storage(self) -> None:
+        """Write and remove one row: succeeds only when the database can be written."""
+        self.conn.execute("INSERT INTO storage_probe(at) VALUES (?)", (self.now,))
+        self.conn.execute("DELETE FROM storage_probe")
+
     def record_courier_failure(self, prune_before: float) -> None:
         self.conn.execute("INSERT INTO courier_failures(at) VALUES (?)", (self.now,))
         self.conn.execute("DELETE FROM courier_failures WHERE at < ?", (prune_before,))
@@ -223,12 +228,18 @@ class Transaction(Reader):
 
 
 class Database(Reader):
-    """The controller's handle on its database (the only writer)."""
+    """The controller's handle on its database (the only writer).
+
+    A write the database refuses (disk full, I/O error, a read-only file system) rolls
+    back whole and raises StorageError; until a later transaction commits, ``failing``
+    says why, so the service can stop starting things it could not record."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
         super().__init__(db.connect(path))
         self._on_emit: list[Callable[[], None]] = []
+        self.failing: str | None = None
+        self.failing_since: float | None = None
 
     def on_emit(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each committed transaction that queued outbox events
@@ -237,17 +248,37 @@ class Database(Reader):
 
     @contextmanager
     def transaction(self, now: float) -> Iterator[Transaction]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One all-or-nothing change. Raises StorageError when the database refuses it."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            raise self._failed(err, now) from err
         tx = Transaction(self.conn, now)
         try:
             yield tx
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as err:
+            self._rollback()
+            if isinstance(err, sqlite3.OperationalError):   # disk full, I/O error, read-only: not a bug
+                raise self._failed(err, now) from err
             raise
-        self.conn.execute("COMMIT")
+        self.failing = self.failing_since = None
         if tx.emitted:
             for listener in self._on_emit:
                 listener()
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass   # SQLite rolls back by itself when it cannot: nothing half-written stays
+
+    def _failed(self, err: sqlite3.OperationalError, now: float) -> StorageError:
+        if self.failing is None:
+            self.failing_since = now
+        self.failing = str(err)
+        return StorageError(f"the database refused a write: {err}")
 
     def verify_audit(self) -> audit.ChainReport:
         return audit.verify(self.conn)

@@ -10,3 +10,9 @@ CREATE TABLE courier_logins (
     at         REAL NOT NULL
 );
 CREATE INDEX courier_logins_id_at ON courier_logins(courier_id, at);
+
+-- A write the controller can try while its storage is failing, to learn when it works again
+-- (an empty transaction writes nothing, so it would succeed on a full disk).
+CREATE TABLE storage_probe (
+    at REAL NOT NULL
+);
