@@ -12,10 +12,13 @@ error that names it instead of being ignored.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit, unquote
 
 from kiosk.errors import DeviceURLError
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -29,9 +32,17 @@ class DeviceURL:
 
     @classmethod
     def parse(cls, url: str) -> "DeviceURL":
+        """Split ``url`` into scheme, host, path and parameters (percent-escapes decoded).
+
+        Raises DeviceURLError for anything that is not a device URL: no ``://``, no
+        scheme, a host urllib refuses (an unclosed or invalid ``[IPv6]``), a parameter
+        given twice, or a control character (a NUL in a port name), escaped or not."""
         if not isinstance(url, str) or "://" not in url:
             raise DeviceURLError(f"{url!r} is not a device URL (expected scheme://...)")
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as err:   # e.g. "Invalid IPv6 URL"
+            raise DeviceURLError(f"{url!r} is not a device URL: {err}") from None
         if not parts.scheme:
             raise DeviceURLError(f"{url!r} has no scheme")
         params: dict[str, str] = {}
@@ -39,7 +50,12 @@ class DeviceURL:
             if key in params:
                 raise DeviceURLError(f"{url!r}: parameter {key!r} given twice")
             params[key] = value
-        return cls(url, parts.scheme.lower(), parts.netloc, unquote(parts.path), params)
+        path = unquote(parts.path)
+        for text in (url, path, *params, *params.values()):
+            bad = _CONTROL.search(text)
+            if bad:
+                raise DeviceURLError(f"{url!r} contains a control character (U+{ord(bad.group()):04X})")
+        return cls(url, parts.scheme.lower(), parts.netloc, path, params)
 
     # --- typed getters ------------------------------------------------------------------
 
