@@ -19,7 +19,7 @@ import math
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, Field, dataclass
+from dataclasses import MISSING, dataclass
 from typing import Any, TypeVar
 
 Check = Callable[[Any], "str | None"]   # a value (already of the right type) -> why it is wrong, or None
@@ -78,7 +78,7 @@ def read(section: type[S], given: Any, where: str, problems: Problems) -> S:
     if quiet:
         problems.add(where, f"must be a table, not {describe(given)}")
         given = {}
-    keys = _keys(section)
+    keys = _keys(typing.cast(type, section))   # (mypy doubts a type[S] is hashable)
     for name in given:
         if name not in keys:
             what = "key" if where else "section"
@@ -117,7 +117,7 @@ class _Key:
 
 
 @functools.cache
-def _keys(section: type) -> dict[str, _Key]:
+def _keys(section: Any) -> dict[str, _Key]:
     """How to read each key of ``section`` (worked out once per section class)."""
     hints = typing.get_type_hints(section)
     keys = {}
@@ -130,12 +130,16 @@ def _keys(section: type) -> dict[str, _Key]:
             default = f.default_factory
         else:
             default = functools.partial(_placeholder, hint)
-        keys[f.name] = _Key(hint, f.metadata.get("rule", Rule()), required, dataclasses.is_dataclass(hint), default)
+        keys[f.name] = _Key(hint, f.metadata.get("rule", Rule()), required, _is_section(hint), default)
     return keys
 
 
 def _same(value: Any) -> Any:
     return value   # defaults are immutable (frozen sections, tuples), so one object serves all
+
+
+def _is_section(hint: Any) -> bool:
+    return isinstance(hint, type) and dataclasses.is_dataclass(hint)
 
 
 def _join(where: str, name: str) -> str:
@@ -145,8 +149,8 @@ def _join(where: str, name: str) -> str:
 def _placeholder(hint: Any) -> Any:
     """A stand-in of the right type for a required key that is missing or wrong (the file
     has problems then, so the stand-in never reaches a Config)."""
-    if dataclasses.is_dataclass(hint):
-        return read(hint, {}, "", Problems())  # type: ignore[type-var]
+    if _is_section(hint):
+        return read(hint, {}, "", Problems())
     return () if typing.get_origin(hint) is tuple else hint()
 
 
@@ -157,19 +161,18 @@ def _unoptional(hint: Any) -> Any:
 
 
 def _convert(hint: Any, value: Any, key: str, rule: Rule, problems: Problems) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if _is_section(hint):
         if not isinstance(value, dict):
             raise _Wrong(f"must be a table ([{key}]), not {describe(value)}")
-        return read(hint, value, key, problems)  # type: ignore[type-var]
+        return read(hint, value, key, problems)
     if typing.get_origin(hint) is tuple:
         item = typing.get_args(hint)[0]
-        if dataclasses.is_dataclass(item):
+        if _is_section(item):
             if not isinstance(value, list):
                 raise _Wrong(f"must be an array of tables ([[{key}]]), not {describe(value)}")
             # Every entry keeps its place (a bad one as a stand-in), so "couriers[2]" in a
             # later check is the third entry in the file.
-            return tuple(read(item, entry, f"{key}[{i}]", problems)  # type: ignore[type-var]
-                         for i, entry in enumerate(value))
+            return tuple(read(item, entry, f"{key}[{i}]", problems) for i, entry in enumerate(value))
         if not isinstance(value, list):
             raise _Wrong(f"must be {_wanted(hint)}, not {describe(value)}")
         out = []

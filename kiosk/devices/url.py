@@ -12,6 +12,7 @@ error that names it instead of being ignored.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit, unquote
@@ -58,6 +59,7 @@ class DeviceURL:
         return cls(url, parts.scheme.lower(), parts.netloc, path, params)
 
     # --- typed getters ------------------------------------------------------------------
+    # Named after the types they return, so below them the signatures say builtins.int.
 
     def _get(self, key: str) -> str | None:
         self._used.add(key)
@@ -67,7 +69,8 @@ class DeviceURL:
         value = self._get(key)
         return default if value is None else value
 
-    def int(self, key: str, default: int | None = None, *, lo: int | None = None, hi: int | None = None) -> int | None:
+    def int(self, key: builtins.str, default: builtins.int | None = None, *,
+            lo: builtins.int | None = None, hi: builtins.int | None = None) -> builtins.int | None:
         value = self._get(key)
         if value is None:
             return default
@@ -78,7 +81,8 @@ class DeviceURL:
         self._check_range(key, number, lo, hi)
         return number
 
-    def float(self, key: str, default: float | None = None, *, lo: float | None = None, hi: float | None = None) -> float | None:
+    def float(self, key: builtins.str, default: builtins.float | None = None, *,
+              lo: builtins.float | None = None, hi: builtins.float | None = None) -> builtins.float | None:
         value = self._get(key)
         if value is None:
             return default
@@ -89,7 +93,7 @@ class DeviceURL:
         self._check_range(key, number, lo, hi)
         return number
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def bool(self, key: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self._get(key)
         if value is None:
             return default
@@ -100,7 +104,7 @@ class DeviceURL:
             return False
         raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not a boolean")
 
-    def ints(self, key: str, default: list[int] | None = None) -> list[int] | None:
+    def ints(self, key: builtins.str, default: list[builtins.int] | None = None) -> list[builtins.int] | None:
         value = self._get(key)
         if value is None:
             return default
@@ -109,7 +113,7 @@ class DeviceURL:
         except ValueError:
             raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not a comma-separated list of integers") from None
 
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(self, key: builtins.str, choices: tuple[builtins.str, ...], default: builtins.str) -> builtins.str:
         value = self._get(key)
         if value is None:
             return default

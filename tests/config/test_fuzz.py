@@ -48,7 +48,7 @@ def test_mutated_configs_give_problems_not_tracebacks(tmp_path, monkeypatch):
         except ConfigError as err:
             assert err.problems and all(isinstance(k, str) and isinstance(r, str) and r for k, r in err.problems), where
             loaded = False
-        except Exception as err:  # noqa: BLE001 - the point of the test
+        except Exception as err:  # the point of the test
             raise AssertionError(f"config.load raised {type(err).__name__}: {err}\n{where}") from err
         outcomes["ok" if loaded else "problems"] += 1
         if number % 10:
@@ -58,7 +58,7 @@ def test_mutated_configs_give_problems_not_tracebacks(tmp_path, monkeypatch):
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(errors):
                 code = cli.main(["check-config", str(path)])
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             raise AssertionError(f"check-config raised {type(err).__name__}: {err}\n{where}") from err
         assert code in (0, 2), f"exit {code}: {errors.getvalue()}\n{where}"
         assert code == (0 if loaded else 2), f"check-config and config.load disagree\n{where}"
