@@ -23,7 +23,8 @@ located as ``ui.languages.0``; worse, a model validator (two keys together, e.g.
 and its error carries no key, so "every problem at once, each under its key" would
 have been lost. Files and drivers would still be checked by hand. msgspec stops at the
 first error. Neither is a runtime dependency today (pydantic only arrives with the test
-tools). The checker in ``fields.py`` is about 200 lines and reads the same dataclasses.
+tools). The checker in ``fields.py`` is about 250 lines with its comments and reads the same
+dataclasses.
 """
 
 from kiosk.config.load import load

@@ -12,8 +12,8 @@ values of the right type; ``Problems.ok(key)`` tells them whether a key was soun
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import json
 import math
 import types
