@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import stat
 from dataclasses import fields
 from pathlib import Path
 
@@ -102,11 +103,27 @@ def _database(file: File, base: Path, problems: Problems, writable: bool) -> Non
     if not problems.ok("site.database"):
         return
     try:
-        reason = _file_problem(resolve(base, file.site.database), writable)
+        path = resolve(base, file.site.database)
+        reason = _file_problem(path, writable) or (_private_problem(path) if writable else None)
     except PathProblem as err:
         reason = str(err)
     if reason:
         problems.add("site.database", reason)
+
+
+def _private_problem(path: Path) -> str | None:
+    """The database holds secret hashes and the audit log: ``kiosk run`` refuses a folder
+    or a database (-wal, -shm) file that others may read (kiosk/storage/db.py). Say so now."""
+    try:
+        for where, mode in ((path.parent, "700"), (path, "600"), (path.with_name(path.name + "-wal"), "600"),
+                            (path.with_name(path.name + "-shm"), "600")):
+            if where.exists() and stat.S_IMODE(where.stat().st_mode) & 0o077:
+                current = stat.S_IMODE(where.stat().st_mode)
+                return f"{where} is open to other users (mode {current:o}) and the controller will refuse it: " \
+                       f"chmod {mode} {where}"
+    except (OSError, ValueError) as err:
+        return _os_reason(err)
+    return None
 
 
 def _file_problem(path: Path, writable: bool) -> str | None:

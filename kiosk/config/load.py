@@ -23,8 +23,9 @@ def load(path: str | Path, *, check_writable: bool = False) -> Config:
     """Read and check the config at ``path``.
 
     ``check_writable``: also check that this user could create and write the database
-    (and the site key): what ``kiosk check-config`` asks. Off by default, so that a
-    read-only user can still run ``kiosk status`` on a site's config.
+    (and the site key), and that the controller would not refuse the database's folder
+    or files as open to other users: what ``kiosk check-config`` asks. Off by default, so
+    that a read-only user can still run ``kiosk status`` on a site's config.
 
     Raises ConfigError listing every problem as (key, reason) pairs."""
     path = Path(path)

@@ -94,7 +94,22 @@ def test_kiosk_run_on_an_uncreatable_database_says_so_in_one_line(tmp_path, caps
     path = write(tmp_path, with_database('"afile/sub/kiosk.db"').replace(LOCKS, 'locks = "sim+gpio://?doors=2"'))
     assert cli.main(["run", "--config", str(path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"kiosk: cannot create the database's folder for {tmp_path}/afile/sub/kiosk.db: Not a directory"]
+    assert err == [f"kiosk: {tmp_path}/afile/sub/kiosk.db: cannot prepare the database: Not a directory"]
+
+
+def test_a_database_folder_open_to_others_is_refused_before_kiosk_run_refuses_it(tmp_path, capsys):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    path = write(tmp_path, with_database('"shared/kiosk.db"'))
+    assert cli.main(["check-config", str(path)]) == 2
+    assert f"site.database: {shared} is open to other users (mode 755) and the controller will refuse it: " \
+           f"chmod 700 {shared}" in capsys.readouterr().err
+    shared.chmod(0o700)
+    (shared / "kiosk.db").write_bytes(b"")
+    (shared / "kiosk.db").chmod(0o644)
+    assert f"chmod 600 {shared}/kiosk.db" in problems(tmp_path, with_database('"shared/kiosk.db"'),
+                                                      check_writable=True)["site.database"]
 
 
 # --- paths a file system cannot take -------------------------------------------------------
