@@ -98,7 +98,9 @@ def _print_config_error(err: ConfigError) -> None:
 
 
 def cmd_check_config(args) -> int:
-    cfg = config_mod.load(args.path)
+    # Also whether this user could create and write the database: `kiosk run` would
+    # otherwise be the first to find out.
+    cfg = config_mod.load(args.path, check_writable=True)
     print(f"{args.path}: ok (site {cfg.site_id}, locks {cfg.devices['locks']}, {len(cfg.couriers)} courier(s))")
     return 0
 
@@ -181,6 +183,8 @@ def cmd_hash_secret(args) -> int:
 
 
 def cmd_run(args) -> int:
+    """Raises ConfigError (exit 2) for a bad config, StorageError (exit 1, one line) when
+    the database cannot be created or opened (main() reports both without a traceback)."""
     from kiosk.service.controller import Controller
 
     cfg = config_mod.load(args.config)

@@ -12,10 +12,14 @@ error that names it instead of being ignored.
 
 from __future__ import annotations
 
+import builtins
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit, unquote
 
 from kiosk.errors import DeviceURLError
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -29,9 +33,17 @@ class DeviceURL:
 
     @classmethod
     def parse(cls, url: str) -> "DeviceURL":
+        """Split ``url`` into scheme, host, path and parameters (percent-escapes decoded).
+
+        Raises DeviceURLError for anything that is not a device URL: no ``://``, no
+        scheme, a host urllib refuses (an unclosed or invalid ``[IPv6]``), a parameter
+        given twice, or a control character (a NUL in a port name), escaped or not."""
         if not isinstance(url, str) or "://" not in url:
             raise DeviceURLError(f"{url!r} is not a device URL (expected scheme://...)")
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as err:   # e.g. "Invalid IPv6 URL"
+            raise DeviceURLError(f"{url!r} is not a device URL: {err}") from None
         if not parts.scheme:
             raise DeviceURLError(f"{url!r} has no scheme")
         params: dict[str, str] = {}
@@ -39,9 +51,15 @@ class DeviceURL:
             if key in params:
                 raise DeviceURLError(f"{url!r}: parameter {key!r} given twice")
             params[key] = value
-        return cls(url, parts.scheme.lower(), parts.netloc, unquote(parts.path), params)
+        path = unquote(parts.path)
+        for text in (url, path, *params, *params.values()):
+            bad = _CONTROL.search(text)
+            if bad:
+                raise DeviceURLError(f"{url!r} contains a control character (U+{ord(bad.group()):04X})")
+        return cls(url, parts.scheme.lower(), parts.netloc, path, params)
 
     # --- typed getters ------------------------------------------------------------------
+    # Named after the types they return, so below them the signatures say builtins.int.
 
     def _get(self, key: str) -> str | None:
         self._used.add(key)
@@ -51,7 +69,8 @@ class DeviceURL:
         value = self._get(key)
         return default if value is None else value
 
-    def int(self, key: str, default: int | None = None, *, lo: int | None = None, hi: int | None = None) -> int | None:
+    def int(self, key: builtins.str, default: builtins.int | None = None, *,
+            lo: builtins.int | None = None, hi: builtins.int | None = None) -> builtins.int | None:
         value = self._get(key)
         if value is None:
             return default
@@ -62,7 +81,8 @@ class DeviceURL:
         self._check_range(key, number, lo, hi)
         return number
 
-    def float(self, key: str, default: float | None = None, *, lo: float | None = None, hi: float | None = None) -> float | None:
+    def float(self, key: builtins.str, default: builtins.float | None = None, *,
+              lo: builtins.float | None = None, hi: builtins.float | None = None) -> builtins.float | None:
         value = self._get(key)
         if value is None:
             return default
@@ -73,7 +93,7 @@ class DeviceURL:
         self._check_range(key, number, lo, hi)
         return number
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def bool(self, key: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self._get(key)
         if value is None:
             return default
@@ -84,7 +104,7 @@ class DeviceURL:
             return False
         raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not a boolean")
 
-    def ints(self, key: str, default: list[int] | None = None) -> list[int] | None:
+    def ints(self, key: builtins.str, default: list[builtins.int] | None = None) -> list[builtins.int] | None:
         value = self._get(key)
         if value is None:
             return default
@@ -93,7 +113,7 @@ class DeviceURL:
         except ValueError:
             raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not a comma-separated list of integers") from None
 
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(self, key: builtins.str, choices: tuple[builtins.str, ...], default: builtins.str) -> builtins.str:
         value = self._get(key)
         if value is None:
             return default

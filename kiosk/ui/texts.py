@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from collections.abc import Callable
 
+from kiosk.languages import every_language
+
 
 @dataclass(frozen=True)
 class Texts:
@@ -227,7 +229,7 @@ JA = Texts(
     next_parcel="次の荷物",
 )
 
-LANGUAGES: dict[str, Texts] = {"en": EN, "ja": JA}
+LANGUAGES: dict[str, Texts] = every_language({"en": EN, "ja": JA}, __name__)
 
 Say = Callable[[Texts], str]
 """A phrase not yet put into a language: ``lambda t: t.door_is_open.format(n=3)``."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from collections.abc import Callable
 
+from kiosk.languages import every_language
+
 
 @dataclass(frozen=True)
 class CounterTexts:
@@ -203,7 +205,7 @@ JA = CounterTexts(
     unexpected="エラーが発生しました。もう一度お試しいただくか、責任者を呼んでください。",
 )
 
-LANGUAGES: dict[str, CounterTexts] = {"en": EN, "ja": JA}
+LANGUAGES: dict[str, CounterTexts] = every_language({"en": EN, "ja": JA}, __name__)
 
 Say = Callable[[CounterTexts], str]
 

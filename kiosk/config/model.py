@@ -1,0 +1,87 @@
+"""``Config``: the checked file as the program uses it, and ``build`` that makes one.
+
+``build`` only assembles: it runs on a file that ``fields.read`` and ``checks.check``
+found no problem in, so every value already has its type and range. Seconds stay
+seconds, hours and days become seconds, paths become absolute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from kiosk.config.checks import resolve
+from kiosk.config.schema import Courier, File
+from kiosk.domain.attempts import AttemptPolicy
+from kiosk.domain.holding import HoldPolicy
+from kiosk.domain.lockers import Timing
+from kiosk.domain.parcels import METHODS
+from kiosk.languages import CODES
+from kiosk.security.secrets import HashParams
+from kiosk.sync.settings import SITE_KEY_FILE, StoreSettings, VerificationSettings
+
+__all__ = ["Config", "Courier", "build"]
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    site_id: str
+    database: Path
+    devices: dict[str, str]
+    timing: Timing
+    locker_count: int | None
+    hash_params: HashParams
+    attempts: AttemptPolicy
+    couriers: tuple[Courier, ...]
+    manifest: Path | None
+    ui_inactivity_s: float
+    ui_languages: tuple[str, ...] = CODES
+    store: StoreSettings = field(default_factory=StoreSettings)
+    verification: VerificationSettings = field(default_factory=VerificationSettings)
+    holding: HoldPolicy = field(default_factory=HoldPolicy)
+    tags_key_file: Path | None = None            # the site tag key shared with the store (F1/F2)
+    tags_store_public_key: str | None = None     # who signs tags; defaults to [store] public_key
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def site_key_path(self) -> Path:
+        """The site's private key: ``[store] site_key``, else next to the database."""
+        return self.store.site_key or self.database.parent / SITE_KEY_FILE
+
+
+def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
+    """The Config of ``file``, read from ``path``. Raises PathProblem or ValueError only
+    if the checks let through what they should not have (the caller reports it)."""
+    base = path.parent
+
+    def absolute(text: str | None) -> Path | None:
+        return resolve(base, text) if text is not None else None
+
+    sec, store, ver, hold, lk = file.security, file.store, file.verification, file.holding, file.lockers
+    devices = {f.name: getattr(file.devices, f.name) for f in fields(file.devices)}
+    methods = {method: getattr(ver, method) for method in METHODS}
+    return Config(
+        path=path, site_id=file.site.id, database=resolve(base, file.site.database),
+        devices={role: url for role, url in devices.items() if url is not None},
+        timing=Timing(lk.open_timeout_s, lk.left_open_alarm_s),
+        locker_count=lk.count,
+        hash_params=HashParams(sec.argon2_memory_kib, sec.argon2_iterations, sec.argon2_lanes),
+        attempts=AttemptPolicy(sec.max_attempts_per_parcel, sec.site_failure_window_s,
+                               sec.site_failure_threshold, sec.site_slowdown_s),
+        couriers=file.couriers, manifest=absolute(file.manifest.file),
+        ui_inactivity_s=file.ui.inactivity_timeout_s, ui_languages=file.ui.languages,
+        store=StoreSettings(url=store.url.rstrip("/") if store.url else None, public_key=store.public_key,
+                            ca_file=absolute(store.ca_file), site_key=absolute(store.site_key),
+                            batch_size=store.batch_size, timeout_s=store.timeout_s,
+                            manifest_interval_s=store.manifest_interval_s,
+                            backoff_initial_s=store.backoff_initial_s, backoff_max_s=store.backoff_max_s),
+        verification=VerificationSettings(methods=methods, fallback=ver.fallback,
+                                          online_rate_per_minute=ver.online_rate_per_minute,
+                                          online_burst=ver.online_burst, online_timeout_s=ver.online_timeout_s),
+        holding=HoldPolicy(hold.hold_days * 86400,
+                           tuple(sorted((h * 3600 for h in hold.reminder_hours), reverse=True))),
+        tags_key_file=absolute(file.tags.key_file),
+        tags_store_public_key=file.tags.store_public_key or store.public_key,
+        raw=raw)
