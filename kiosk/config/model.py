@@ -37,6 +37,7 @@ class Config:
     couriers: tuple[Courier, ...]
     manifest: Path | None
     ui_inactivity_s: float
+    low_disk_bytes: int = 64 * 1024 * 1024      # free space below which staff are alarmed
     ui_languages: tuple[str, ...] = CODES
     store: StoreSettings = field(default_factory=StoreSettings)
     verification: VerificationSettings = field(default_factory=VerificationSettings)
@@ -69,7 +70,10 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         locker_count=lk.count,
         hash_params=HashParams(sec.argon2_memory_kib, sec.argon2_iterations, sec.argon2_lanes),
         attempts=AttemptPolicy(sec.max_attempts_per_parcel, sec.site_failure_window_s,
-                               sec.site_failure_threshold, sec.site_slowdown_s),
+                               sec.site_failure_threshold, sec.site_slowdown_s, sec.max_checks_in_flight,
+                               sec.courier_max_failures, sec.courier_failure_window_s, sec.courier_lockout_s,
+                               sec.courier_logins_per_hour),
+        low_disk_bytes=file.site.low_disk_mib * 1024 * 1024,
         couriers=file.couriers, manifest=absolute(file.manifest.file),
         ui_inactivity_s=file.ui.inactivity_timeout_s, ui_languages=file.ui.languages,
         store=StoreSettings(url=store.url.rstrip("/") if store.url else None, public_key=store.public_key,

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from kiosk.config.fields import setting
+from kiosk.domain.attempts import AttemptPolicy
 from kiosk.domain.holding import HoldPolicy
 from kiosk.languages import CODES
 from kiosk.security.secrets import (DEFAULT_ITERATIONS, DEFAULT_LANES, DEFAULT_MEMORY_KIB, MAX_ITERATIONS, MAX_LANES,
@@ -82,6 +83,7 @@ def _courier_hash(value: str) -> str | None:
 class Site:
     id: str = setting(check=_site_id)
     database: str = setting(check=path_text)
+    low_disk_mib: int = setting(64, lo=1, hi=1024 * 1024)   # below this much free space: one alarm
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,11 @@ class Security:
     site_failure_window_s: float = setting(300.0, above=0)
     site_failure_threshold: int = setting(20, lo=2, hi=10000)
     site_slowdown_s: float = setting(10.0, lo=0, hi=3600)
+    max_checks_in_flight: int = setting(AttemptPolicy.max_checks_in_flight, lo=1, hi=16)
+    courier_max_failures: int = setting(AttemptPolicy.courier_max_failures, lo=1, hi=100)
+    courier_failure_window_s: float = setting(AttemptPolicy.courier_window_s, lo=10, hi=86400)
+    courier_lockout_s: float = setting(AttemptPolicy.courier_lockout_s, lo=0, hi=86400)
+    courier_logins_per_hour: int = setting(AttemptPolicy.courier_logins_per_hour, lo=1, hi=3600)
 
 
 @dataclass(frozen=True)

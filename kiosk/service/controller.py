@@ -122,7 +122,7 @@ class Controller:
                               str(self.config.path))
         site = self._site = Site(self.config, db, locks, self.clock, self.bus)
         self.evidence = EvidenceQueue(site, rng=self._rng)
-        self.storage = StorageHealth(site)
+        self.storage = StorageHealth(site, low_free_bytes=self.config.low_disk_bytes)
         self._ensure_lockers(site)
         self._reconcile(site)
         # Readings queued while we reconciled describe what we just read; duplicates are
