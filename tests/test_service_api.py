@@ -61,9 +61,13 @@ def test_the_checker_catches_a_wrong_implementation():
     class Wrong:
         def subscribe(self): ...
         def ui_settings(self): ...
+        async def check_trade_number(self, number): ...           # misnamed parameter
         def submit_code(self, trade_number, secret): ...          # not a coroutine
 
     assert mismatches(Wrong, api.RecipientService) == [
+        "check_trade_number: parameters [('self', <_ParameterKind.POSITIONAL_OR_KEYWORD: 1>), "
+        "('number', <_ParameterKind.POSITIONAL_OR_KEYWORD: 1>)] differ from the Protocol's "
+        "[('self', <_ParameterKind.POSITIONAL_OR_KEYWORD: 1>), ('trade_number', <_ParameterKind.POSITIONAL_OR_KEYWORD: 1>)]",
         "submit_code: a coroutine in the Protocol, not in the implementation"]
 
 

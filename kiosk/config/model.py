@@ -38,6 +38,7 @@ class Config:
     manifest: Path | None
     ui_inactivity_s: float
     low_disk_bytes: int = 64 * 1024 * 1024      # free space below which staff are alarmed
+    staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where to find staff
     ui_languages: tuple[str, ...] = CODES
     store: StoreSettings = field(default_factory=StoreSettings)
     verification: VerificationSettings = field(default_factory=VerificationSettings)
@@ -76,6 +77,8 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         low_disk_bytes=file.site.low_disk_mib * 1024 * 1024,
         couriers=file.couriers, manifest=absolute(file.manifest.file),
         ui_inactivity_s=file.ui.inactivity_timeout_s, ui_languages=file.ui.languages,
+        staff_contact={f.name: getattr(file.ui.staff, f.name) for f in fields(file.ui.staff)
+                       if getattr(file.ui.staff, f.name)},
         store=StoreSettings(url=store.url.rstrip("/") if store.url else None, public_key=store.public_key,
                             ca_file=absolute(store.ca_file), site_key=absolute(store.site_key),
                             batch_size=store.batch_size, timeout_s=store.timeout_s,

@@ -168,9 +168,18 @@ class Tags:
 
 
 @dataclass(frozen=True)
+class StaffContact:
+    """Where and how the people at this pickup point reach staff, one line per language the
+    screens offer (``[ui.staff]``): every "please see staff" on a screen names it."""
+    en: str | None = setting(None, check=_printable)
+    ja: str | None = setting(None, check=_printable)
+
+
+@dataclass(frozen=True)
 class Ui:
     inactivity_timeout_s: float = setting(45.0, lo=5, hi=3600)
     languages: tuple[str, ...] = setting(CODES, check=_languages)
+    staff: StaffContact = StaffContact()
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,11 @@ class EventSource(Protocol):
 class RecipientService(EventSource, Protocol):
     """The recipient at a locker bank (F6): trade number + secret, a door opens."""
 
+    async def check_trade_number(self, trade_number: str) -> None:
+        """Before the secret is asked: can this parcel be collected here now? An unknown
+        number counts as a failed attempt, as a typed code would. Raises OutOfService,
+        SlowDown, UnknownParcel, LockedOut, NotCollectable (PaymentDue), SeeStaff."""
+
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         """Check the code; on success the parcel's locker is unlocked (its outcome arrives
         as events: door_open, parcel_collected or locker_fault). Raises SlowDown,

@@ -274,9 +274,12 @@ class Controller:
         config = self.config
         return UiSettings(site_id=config.site_id, languages=config.ui_languages,
                           inactivity_s=config.ui_inactivity_s, reads_codes=bool(config.devices.get("scanner")),
-                          counter_methods=counter.COUNTER_METHODS)
+                          counter_methods=counter.COUNTER_METHODS, staff_contact=dict(config.staff_contact))
 
     # --- recipient and courier -------------------------------------------------------------
+
+    async def check_trade_number(self, trade_number: str) -> None:
+        pickup.check_trade_number(self.site, trade_number)
 
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         return await pickup.submit_code(self.site, trade_number, secret, online=self._online())

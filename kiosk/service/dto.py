@@ -34,6 +34,7 @@ class UiSettings:
     inactivity_s: float                 # back to the start after this long untouched
     reads_codes: bool                   # a code reader is configured (phone codes, tags)
     counter_methods: tuple[str, ...] = ()   # methods a counter desk here can verify
+    staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where and how to reach staff
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,24 @@ def recent_failures(site: Site) -> list[float]:
     return site.db.site_failures_since(site.now() - site.config.attempts.site_window_s)
 
 
+def check_trade_number(site: Site, trade_number: str):
+    """What ``submit_code`` checks before the secret, so a screen can say "locked out" or
+    "pay at the counter" before anyone types a secret. An unknown number counts as a
+    failed attempt for the site, exactly as a typed code with that number would (so this
+    is no cheaper way to look for parcels). Returns the parcel.
+
+    Raises OutOfService, SlowDown, UnknownParcel, LockedOut, NotCollectable (PaymentDue), SeeStaff."""
+    site.require_storage()
+    A.check_site(recent_failures(site), site.now(), site.config.attempts)
+    trade = normalise_trade_number(trade_number)
+    parcel = site.db.parcel(trade)
+    if parcel is None:
+        record_failure(site, trade, known=False)
+        raise UnknownParcel("no parcel with that number is waiting here")
+    _check_collectable(site, parcel)
+    return parcel
+
+
 async def submit_code(site: Site, trade_number: str, secret: str, *,
                       online: OnlineVerifier | None = None, source: str = "typed") -> DoorOpening:
     """Check a recipient's trade number and secret; on success the locker door is unlocked.
@@ -81,16 +99,8 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
 
     Raises OutOfService, SlowDown, UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid,
     DoorFault."""
-    site.require_storage()
-    policy = site.config.attempts
-    A.check_site(recent_failures(site), site.now(), policy)
-    trade = normalise_trade_number(trade_number)
-    parcel = site.db.parcel(trade)
-    if parcel is None:
-        record_failure(site, trade, known=False)
-        raise UnknownParcel("no parcel with that number is waiting here")
-    _check_collectable(site, parcel)
-
+    parcel = check_trade_number(site, trade_number)
+    trade, policy = parcel.trade_number, site.config.attempts
     with site.gate.admit(recent_failures(site), site.now(), policy, trade):
         check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
         # The world may have moved while we checked (another screen, a door): look again.

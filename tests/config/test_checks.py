@@ -236,6 +236,7 @@ def test_ui_languages_come_from_the_one_list(tmp_path):
 
 def test_devices_section_names_every_role():
     assert {f for f in schema.Devices.__dataclass_fields__} == set(ROLES)
+    assert tuple(schema.StaffContact.__dataclass_fields__) == CODES
 
 
 def test_verification_section_names_every_method():

@@ -213,3 +213,23 @@ async def wait_for(condition, timeout=10.0):
     while not condition():
         assert loop.time() < deadline, "condition never held"
         await asyncio.sleep(0.01)
+
+
+async def test_the_trade_number_alone_says_what_a_code_would_be_refused_for(site, rng):
+    """Issue 9 §2: a lockout (or any refusal before the secret) is said before anyone types
+    a secret; an unknown number costs the site a failed attempt, as a typed code would."""
+    c = site.controller
+    [parcel] = await site.add_parcels(1, rng)
+    with pytest.raises(NotCollectable, match="not arrived"):
+        await c.check_trade_number(parcel.trade_number)
+    await site.deposit(parcel)
+    assert await c.check_trade_number(parcel.trade_number.lower()) is None
+    for _ in range(c.config.attempts.per_parcel_max):
+        with pytest.raises((CodeInvalid, LockedOut)):
+            await c.submit_code(parcel.trade_number, "000000" if parcel.secret != "000000" else "111111")
+    with pytest.raises(LockedOut):
+        await c.check_trade_number(parcel.trade_number)
+    before = len(c.site.db.site_failures_since(0))
+    with pytest.raises(UnknownParcel):
+        await c.check_trade_number("9999-0000")
+    assert len(c.site.db.site_failures_since(0)) == before + 1

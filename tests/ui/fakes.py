@@ -46,6 +46,12 @@ class FakeService:
     def ui_settings(self) -> UiSettings:
         return self.settings
 
+    async def check_trade_number(self, trade_number: str) -> None:
+        self.calls.append(("check_trade_number", trade_number))
+        answer = self.answers.get("check_trade_number")
+        if isinstance(answer, BaseException):
+            raise answer
+
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         self.calls.append(("submit_code", trade_number))  # never the secret
         return await self._answer("submit_code")
