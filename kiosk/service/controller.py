@@ -124,6 +124,7 @@ class Controller:
         self.evidence = EvidenceQueue(site, rng=self._rng)
         self.storage = StorageHealth(site, low_free_bytes=self.config.low_disk_bytes)
         self._ensure_lockers(site)
+        manifest.drop_unneeded_hashes(site)
         self._reconcile(site)
         # Readings queued while we reconciled describe what we just read; duplicates are
         # harmless: door_reading() ignores a reading equal to the stored one.

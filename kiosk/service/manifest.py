@@ -14,6 +14,7 @@ here is the truth), so importing the same file twice changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from kiosk.errors import ConfigError
 from kiosk.security.secrets import is_valid_hash
 from kiosk.service.site import Site
 from kiosk.service.events import EventKind
+from kiosk.sync.settings import FALLBACK_LOCAL, ONLINE, VerificationSettings
 
 _KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint"}
 
@@ -101,14 +103,50 @@ def load_file(path: str | Path) -> list[Parcel]:
     return parse(data, str(path))
 
 
+TAG_METHODS = ("f1_tag", "f2_tag")
+
+
+def keeps_plain_hash(settings: VerificationSettings, method: str) -> bool:
+    """Does this site need a parcel's plain ``secret_hash``?
+
+    Always for the plain-secret methods. For tag methods (F1/F2) only where the method is
+    checked online with a local fallback: anywhere else the tag is the one protection of
+    the secret, and a plain Argon2id hash beside it would be a cheaper target needing no
+    site tag key (docs/tags.md, threat model)."""
+    if method not in TAG_METHODS:
+        return True
+    return settings.mode(method) == ONLINE and settings.fallback == FALLBACK_LOCAL
+
+
+def _as_kept(settings: VerificationSettings, parcel: Parcel) -> Parcel:
+    if parcel.secret_hash is None or keeps_plain_hash(settings, parcel.method):
+        return parcel
+    return dataclasses.replace(parcel, secret_hash=None)
+
+
+def drop_unneeded_hashes(site: Site) -> int:
+    """Forget the plain hashes of tag parcels that this site's settings no longer need
+    (e.g. online checking was switched off). Returns how many were dropped."""
+    settings = site.config.verification
+    methods = [m for m in TAG_METHODS if not keeps_plain_hash(settings, m)]
+    if not methods:
+        return 0
+    with site.db.transaction(site.now()) as tx:
+        dropped = tx.drop_secret_hashes(methods)
+        if dropped:
+            tx.audit("controller", "secret_hashes_dropped", None, count=dropped, methods=",".join(methods))
+    return dropped
+
+
 def import_parcels(site: Site, parcels: list[Parcel], source: str) -> int:
     """Add the parcels not yet known, in one transaction. Returns how many were new."""
     now = site.now()
     added = 0
+    settings = site.config.verification
     with site.db.transaction(now) as tx:
         for parcel in parcels:
             if tx.parcel(parcel.trade_number) is None:
-                tx.save_parcel(parcel)
+                tx.save_parcel(_as_kept(settings, parcel))
                 tx.audit("store", "parcel_expected", parcel.trade_number, method=parcel.method, source=source)
                 added += 1
     if added:

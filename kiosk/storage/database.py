@@ -154,6 +154,13 @@ class Transaction(Reader):
             + ", ".join(f"{c}=excluded.{c}" for c in _PARCEL_COLS[1:]) + ", updated_at=excluded.updated_at",
             (*values, self.now, self.now))
 
+    def drop_secret_hashes(self, methods: list[str]) -> int:
+        """Forget the plain secret hashes of every parcel verified by one of ``methods``."""
+        marks = ", ".join("?" * len(methods))
+        cur = self.conn.execute(f"UPDATE parcels SET secret_hash = NULL, updated_at = ? "
+                                f"WHERE secret_hash IS NOT NULL AND method IN ({marks})", (self.now, *methods))
+        return cur.rowcount
+
     def save_locker(self, locker: Locker) -> None:
         values = [getattr(locker, c) for c in _LOCKER_COLS]
         values[1] = locker.state.value
