@@ -34,8 +34,9 @@ LOCK_URLS = {
 
 def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_params: HashParams = FAST_HASH,
                  extra: str = "", open_timeout_s: float = 15, left_open_alarm_s: float = 120,
-                 scanner: str | None = None) -> Path:
-    """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``)."""
+                 scanner: str | None = None, desk_scanners: tuple[str, ...] = ()) -> Path:
+    """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``);
+    ``desk_scanners``: the counter desk's own scanners (``[counter] scanners``)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)   # the database lives here: private whatever the umask (kiosk.storage.db)
     url = LOCK_URLS[locks].format(doors=doors) if locks in LOCK_URLS else locks
@@ -49,6 +50,9 @@ database = "kiosk.db"
 [devices]
 locks = "{url}"
 {scanner_line}
+
+[counter]
+scanners = [{", ".join(_toml(u) for u in desk_scanners)}]
 
 [lockers]
 open_timeout_s = {open_timeout_s}

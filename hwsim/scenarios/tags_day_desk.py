@@ -43,9 +43,7 @@ HARD = ("clean", "perspective", "rotation", "blur", "glare", "lowcon", "noise")
 async def start_site(folder: Path, *, locks: str, doors: int) -> SimSite:
     """hwsim.site.start_site with the serial scanner in the site's config and the clock
     handed to the drivers."""
-    path = write_config(folder, locks=locks, doors=doors)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("[devices]\n", f'[devices]\nscanner = "{SERIAL_URL}"\n', 1), encoding="utf-8")
+    path = write_config(folder, locks=locks, doors=doors, scanner=SERIAL_URL, desk_scanners=(SERIAL_URL,))
     clock = ManualClock()
     controller = Controller(load(path), clock=clock, device_context={"monotonic": clock.now})
     await controller.start()

@@ -60,10 +60,19 @@ def _devices(file: File, problems: Problems) -> None:
         key = f"devices.{f.name}"
         if url is None or not problems.ok(key):
             continue
-        try:
-            registry.check(f.name, url)
-        except (DeviceError, ValueError) as err:   # ValueError: a driver's check_url that let one through
-            problems.add(key, str(err))
+        _device_url(f.name, url, key, problems)
+    if problems.ok("counter.scanners"):
+        for i, url in enumerate(file.counter.scanners):
+            _device_url("scanner", url, f"counter.scanners[{i}]", problems)
+        if len(set(file.counter.scanners)) != len(file.counter.scanners):
+            problems.add("counter.scanners", "names one scanner twice")
+
+
+def _device_url(role: str, url: str, key: str, problems: Problems) -> None:
+    try:
+        registry.check(role, url)
+    except (DeviceError, ValueError) as err:   # ValueError: a driver's check_url that let one through
+        problems.add(key, str(err))
 
 
 def _security(file: File, problems: Problems) -> None:

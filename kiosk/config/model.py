@@ -30,6 +30,7 @@ class Config:
     site_id: str
     database: Path
     devices: dict[str, str]
+    desk_scanners: tuple[str, ...]   # the counter desk's own scanners (URLs)
     timing: Timing
     locker_count: int | None
     hash_params: HashParams
@@ -67,6 +68,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
     return Config(
         path=path, site_id=file.site.id, database=resolve(base, file.site.database),
         devices={role: url for role, url in devices.items() if url is not None},
+        desk_scanners=file.counter.scanners,
         timing=Timing(lk.open_timeout_s, lk.left_open_alarm_s),
         locker_count=lk.count,
         hash_params=HashParams(sec.argon2_memory_kib, sec.argon2_iterations, sec.argon2_lanes),

@@ -98,6 +98,14 @@ class Devices:
 
 
 @dataclass(frozen=True)
+class Counter:
+    """The counter desk. ``scanners``: URLs of the desk's own scanners — the only devices
+    whose labels and tags the desk accepts (the site's ``devices.scanner``, facing
+    recipients at the lockers, brings phone codes only unless it is listed here too)."""
+    scanners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Lockers:
     count: int | None = setting(None, lo=1, hi=512)
     open_timeout_s: float = setting(15.0, lo=1, hi=600)
@@ -195,6 +203,7 @@ class File:
     site: Site = setting()
     devices: Devices = setting()
     lockers: Lockers = Lockers()
+    counter: Counter = Counter()
     security: Security = Security()
     holding: Holding = Holding()
     manifest: Manifest = Manifest()

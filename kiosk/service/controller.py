@@ -83,7 +83,8 @@ class Controller:
         self._site: Site | None = None
         self.sync: Sync | None = None
         self.scanner: Scanner | None = None
-        self.scanner_error: str | None = None
+        self.desk_scanners: dict[str, Scanner] = {}   # the counter desk's own scanners, by URL
+        self.scanner_errors: dict[str, str] = {}
         self.scans: ScanRouter | None = None
         self.started_at: float | None = None
         self.ready_s: float | None = None
@@ -150,7 +151,7 @@ class Controller:
         self.tasks.start("scans", self.scans.run)
         if self.sync:
             self.sync.start()
-        await self._open_scanner(loop, site)
+        await self._open_scanners(loop, site)
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0
         self._notifier.notify("READY=1", f"STATUS=ready: {len(site.locker_numbers)} lockers")
@@ -163,30 +164,49 @@ class Controller:
             await self.tasks.stop()
         await self._close_site()
 
-    async def _open_scanner(self, loop: asyncio.AbstractEventLoop, site: Site) -> None:
-        """The site's scanner, when configured. A scanner that cannot be opened does not
-        stop the lockers: it is logged, reported to the store and shown in status."""
-        url = self.config.devices.get("scanner")
-        if not url or self.scans is None:
-            return
+    async def _open_scanners(self, loop: asyncio.AbstractEventLoop, site: Site) -> None:
+        """The site's scanner (recipients at the lockers: phone codes) and the counter desk's
+        own scanners (labels and tags; issue 8 §7: the desk accepts them from no other
+        device). A scanner that cannot be opened does not stop the lockers: it is logged,
+        reported to the store and shown in status."""
+        kiosk_url = self.config.devices.get("scanner")
+        desk_urls = self.config.desk_scanners
+        if kiosk_url:
+            self.scanner = await self._open_one_scanner(loop, site, kiosk_url,
+                                                        desk=DEFAULT_DESK if kiosk_url in desk_urls else None)
+        for url in desk_urls:
+            scanner = self.scanner if url == kiosk_url else \
+                await self._open_one_scanner(loop, site, url, desk=DEFAULT_DESK)
+            if scanner is not None:
+                self.desk_scanners[url] = scanner
+
+    async def _open_one_scanner(self, loop: asyncio.AbstractEventLoop, site: Site, url: str, *,
+                                desk: str | None) -> Scanner | None:
         router = self.scans
+        assert router is not None
         try:
             scanner = registry.create("scanner", url, **self._device_context)
-            scanner.subscribe(lambda scan: loop.call_soon_threadsafe(router.feed, scan))
+            scanner.subscribe(lambda scan: loop.call_soon_threadsafe(router.feed, scan, desk))
             await asyncio.to_thread(scanner.open)
         except DeviceError as err:
             log.error("scanner %s unavailable: %s", url, err)
             with site.db.transaction(self.clock.now()) as tx:
                 tx.emit("device_health", None, component="scanner", problem=str(err), at=self.clock.now())
                 tx.audit("kioskd", "device_unavailable", "scanner", reason=str(err))
-            self.scanner_error = str(err)
-            return
-        self.scanner = scanner
+            self.scanner_errors[url] = str(err)
+            return None
+        return scanner
+
+    @property
+    def scanner_error(self) -> str | None:
+        """Why the site's scanner (``devices.scanner``) did not open, if it did not."""
+        url = self.config.devices.get("scanner")
+        return self.scanner_errors.get(url) if url else None
 
     async def _close_site(self) -> None:
-        if self.scanner is not None:
-            await asyncio.to_thread(self.scanner.close)
-            self.scanner = None
+        for scanner in {id(s): s for s in [self.scanner, *self.desk_scanners.values()] if s is not None}.values():
+            await asyncio.to_thread(scanner.close)
+        self.scanner, self.desk_scanners = None, {}
         if self.sync:
             await self.sync.stop()
             self.sync = None
@@ -259,7 +279,8 @@ class Controller:
         return manifest.import_parcels(self.site, parcels, source)
 
     async def counter_present(self, payload: bytes, *, desk: str = DEFAULT_DESK, source: str = "scan") -> DeskState:
-        """One read from a desk's scanner (the simulator's panels feed this too)."""
+        """One read as if from the desk's own scanner: the simulator's panels and tests use
+        it in process. Not part of the service API: no screen can present a read."""
         return (await counter.present(self.site, payload, desk=desk, source=source)).state
 
     def status(self) -> dict:
@@ -345,10 +366,11 @@ class Controller:
         site = self.site
         devices = [DeviceStatus("locks", site.locks.url, True, repr(site.locks))]
         scanner_url = self.config.devices.get("scanner")
-        if scanner_url:
-            ok = self.scanner is not None
-            devices.append(DeviceStatus("scanner", scanner_url, ok,
-                                        repr(self.scanner) if ok else (self.scanner_error or "not open")))
+        for role, url, scanner in ([("scanner", scanner_url, self.scanner)] if scanner_url else []) + \
+                [("desk scanner", url, self.desk_scanners.get(url)) for url in self.config.desk_scanners
+                 if url != scanner_url]:
+            devices.append(DeviceStatus(role, url, scanner is not None,
+                                        repr(scanner) if scanner else self.scanner_errors.get(url, "not open")))
         storage = StorageStatus(site.db.failing is None, site.db.failing, site.db.failing_since,
                                 self.storage.free_bytes, self.evidence.pending)
         tasks = tuple(TaskStatus(h.name, h.running, h.restarts, h.last_error, h.last_error_at)

@@ -7,8 +7,10 @@ code (``P/<trade>/<secret>``, kiosk.service.pickup) opens the locker exactly as 
 one that claims to be a phone code but is malformed is counted and ignored (never
 logged: it may hold a secret); the same code read again while it waits or is checked is
 dropped. A refusal is published as ``scan_rejected`` for the screen, as there is no
-caller to raise it to. Counter reads go to ``counter.present`` (which reports its own
-rejections).
+caller to raise it to. Reads from the counter desk's own scanners (``[counter] scanners``)
+go to ``counter.present`` (which reports its own rejections); a label or tag read by any
+other scanner — the recipients' camera at the lockers — is counted and dropped, so nobody
+at the lockers can feed the desk's hand-over (issue 8 §7).
 """
 
 from __future__ import annotations
@@ -62,11 +64,12 @@ class ScanRouter:
         self.site = site
         self._online = online
         self._pickups: asyncio.Queue[pickup.PhoneCode] = asyncio.Queue(QUEUE_MAX)
-        self._counter: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_MAX)
+        self._counter: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue(QUEUE_MAX)
         self._waiting: set[str] = set()      # trade numbers of phone codes queued or being checked
         self.counts: Counter[str] = Counter()   # reads by route: counter, phone_code, phone_code_malformed, ...
 
-    def feed(self, scan: Scan) -> None:
+    def feed(self, scan: Scan, desk: str | None = None) -> None:
+        """One read; ``desk``: the desk whose own scanner read it (None: not a desk's)."""
         try:
             text: str | None = bytes(scan.data).strip().decode("utf-8")
         except (UnicodeDecodeError, TypeError, ValueError):
@@ -81,7 +84,11 @@ class ScanRouter:
             elif self._put(self._pickups, code, "phone_code"):
                 self._waiting.add(code.trade_number)
             return
-        self._put(self._counter, bytes(scan.data), "counter")
+        if desk is None:
+            self.counts["not_a_desk_scanner"] += 1
+            log.info("scan ignored: %s is not a counter desk's scanner", scan.source)
+            return
+        self._put(self._counter, (bytes(scan.data), desk), "counter")
 
     def _put(self, queue: asyncio.Queue, item, route: str) -> bool:
         try:
@@ -107,9 +114,9 @@ class ScanRouter:
 
     async def _run_counter(self) -> None:
         while True:
-            payload = await self._counter.get()
+            payload, desk = await self._counter.get()
             try:
-                await counter.present(self.site, payload, source="scan")
+                await counter.present(self.site, payload, desk=desk, source="scan")
             except KioskError as err:
                 log.info("scan not accepted: %s", err)
             except Exception:
