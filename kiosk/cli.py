@@ -5,6 +5,7 @@
                                      recipient screen in this terminal
     kiosk demo --screen counter      the clerk's counter screen with a simulated scanner
     kiosk check-config PATH          validate a config; exit 2 listing every problem
+                    [--probe]        ... and talk to every device, read-only (exit 1 if one fails)
     kiosk audit verify --config PATH check the audit log's hash chain
     kiosk status --config PATH       lockers, parcels, outbox and the store link, read-only
     kiosk site-key --config PATH     print the site's public key (to register with the store);
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from kiosk import config as config_mod
 from kiosk.clock import iso
+from kiosk.devices.probe import probe_devices
 from kiosk.errors import ConfigError, KioskError, StorageError
 from kiosk.security.secrets import HashParams, hash_secret
 from kiosk.storage import audit, db
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("check-config", help="validate a configuration file")
     p.add_argument("path", type=Path)
+    p.add_argument("--probe", action="store_true",
+                   help="also talk to every configured device, read-only (stop kioskd first)")
 
     p = sub.add_parser("audit", help="audit log tools")
     p.add_argument("action", choices=("verify",))
@@ -102,7 +106,12 @@ def cmd_check_config(args) -> int:
     # otherwise be the first to find out.
     cfg = config_mod.load(args.path, check_writable=True)
     print(f"{args.path}: ok (site {cfg.site_id}, locks {cfg.devices['locks']}, {len(cfg.couriers)} courier(s))")
-    return 0
+    if not args.probe:
+        return 0
+    results = probe_devices(cfg.devices, cfg.desk_scanners)
+    for r in results:
+        print(f"  {'ok ' if r.ok else 'BAD'} {r.key} ({r.url}): {r.detail}")
+    return 0 if all(r.ok for r in results) else 1
 
 
 def _database_of(args) -> Path:

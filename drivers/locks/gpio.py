@@ -73,9 +73,10 @@ def _load_backend(name: str) -> type:
         module = importlib.import_module(module_name)
     except ImportError as err:
         missing = package or getattr(err, "name", None) or str(err)
+        how = "pip install 'pickup-kiosk[pi]'" if name == "lgpio" else "install it"
         raise DeviceUnavailable(
             f"gpio factory={name} cannot load: the Python package {missing!r} is missing "
-            f"(install it, or pick another factory=)") from err
+            f"({how}, or pick another factory=)") from err
     return getattr(module, class_name)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from typing import TypeGuard
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidKey
@@ -66,7 +67,7 @@ def hash_secret(secret: str, params: HashParams = HashParams()) -> str:
     return kdf.derive_phc_encoded(normalise(secret))
 
 
-def is_valid_hash(encoded: str) -> bool:
+def is_valid_hash(encoded: object) -> TypeGuard[str]:
     """True when ``encoded`` is an Argon2id PHC string whose cost is within our bounds."""
     if not isinstance(encoded, str):
         return False
