@@ -86,7 +86,7 @@ def frame_set(width: int, height: int, with_code: bool, n: int, seed: int) -> li
 
 def time_decoder(decode, frame_list: list[tuple], reps: int) -> dict:
     per_frame, read = [], 0
-    for frame, payload, symbology in frame_list:
+    for frame, payload, _symbology in frame_list:
         runs = []
         for _ in range(reps):
             t = time.perf_counter()

@@ -92,7 +92,7 @@ async def measure(driver: str, pickups: int, doors: int = 8) -> dict:
                     with c.subscribe() as events:
                         t_submit = time.monotonic()
                         started = await c.submit_code(parcel.trade_number, parcel.secret)
-                        await events.next("door_open", where=lambda e: e["locker"] == started.locker)
+                        await events.next("door_open", where=lambda e, at=started.locker: e["locker"] == at)
                         t_driven = driven_at(site, driver, started.locker, t_submit)
                         total_ms = (t_driven - t_submit) * 1000
                         totals.append(total_ms)
@@ -100,7 +100,7 @@ async def measure(driver: str, pickups: int, doors: int = 8) -> dict:
                         owns.append(total_ms - timer.last_ms)
                         site.doors.take(started.locker)
                         site.doors.close(started.locker)
-                        await events.next("parcel_collected", where=lambda e: e["locker"] == started.locker)
+                        await events.next("parcel_collected", where=lambda e, at=started.locker: e["locker"] == at)
         finally:
             timer.remove()
             await c.stop()

@@ -33,14 +33,14 @@ KEY_LEFTALT, KEY_RIGHTALT = 56, 100
 KEYPAD_DIGITS = {82: 0, 79: 1, 80: 2, 81: 3, 75: 4, 76: 5, 77: 6, 71: 7, 72: 8, 73: 9}
 _KEYPAD = {55: "*", 74: "-", 78: "+", 83: ".", 98: "/", **{k: str(v) for k, v in KEYPAD_DIGITS.items()}}
 _LETTERS = dict(zip((16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 30, 31, 32, 33, 34, 35, 36, 37, 38,
-                     44, 45, 46, 47, 48, 49, 50), "qwertyuiopasdfghjklzxcvbnm"))
+                     44, 45, 46, 47, 48, 49, 50), "qwertyuiopasdfghjklzxcvbnm", strict=True))
 # Ctrl + these keys (US positions) give C0 control bytes: GS1's GS is Ctrl+]
 _CTRL_PUNCT = {26: 0x1B, 43: 0x1C, 27: 0x1D}
 
 
 def _us() -> dict[int, tuple]:
     table = {code: (ch, ch.upper()) for code, ch in _LETTERS.items()}
-    for code, pair in zip(range(2, 14), zip("1234567890-=", "!@#$%^&*()_+")):
+    for code, pair in zip(range(2, 14), zip("1234567890-=", "!@#$%^&*()_+", strict=True), strict=True):
         table[code] = pair
     table.update({26: ("[", "{"), 27: ("]", "}"), 39: (";", ":"), 40: ("'", '"'), 41: ("`", "~"),
                   43: ("\\", "|"), 51: (",", "<"), 52: (".", ">"), 53: ("/", "?"), 57: (" ", " ")})
@@ -50,7 +50,7 @@ def _us() -> dict[int, tuple]:
 def _de() -> dict[int, tuple]:
     table = {code: (ch, ch.upper()) for code, ch in _LETTERS.items()}
     table[21], table[44] = ("z", "Z"), ("y", "Y")  # QWERTZ
-    for code, pair in zip(range(2, 13), zip("1234567890ß", '!"§$%&/()=?')):
+    for code, pair in zip(range(2, 13), zip("1234567890ß", '!"§$%&/()=?', strict=True), strict=True):
         table[code] = pair
     table.update({26: ("ü", "Ü"), 27: ("+", "*"), 39: ("ö", "Ö"), 40: ("ä", "Ä"), 43: ("#", "'"),
                   51: (",", ";"), 52: (".", ":"), 53: ("-", "_"), 57: (" ", " "), 86: ("<", ">")})

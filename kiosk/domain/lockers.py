@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from kiosk.errors import InvalidTransition
 
 
-class LockerState(str, enum.Enum):
+class LockerState(enum.StrEnum):
     FREE = "free"
     LOADING = "loading"          # a courier deposit is under way
     OCCUPIED = "occupied"
@@ -30,12 +30,12 @@ class LockerState(str, enum.Enum):
     OUT_OF_SERVICE = "out_of_service"
 
 
-class Phase(str, enum.Enum):
+class Phase(enum.StrEnum):
     COMMANDED = "commanded"      # the unlock pulse was asked for; no evidence yet
     OPENED = "opened"            # the sensor showed the door open after the command
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     NOTHING = "nothing"
     EVIDENCE = "evidence"              # door opened after a command: worth recording
     DEPOSIT_DONE = "deposit_done"      # door opened then closed: parcel is in

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from kiosk.errors import InvalidTransition, LockedOut, NotCollectable, PaymentDue
 
 
-class ParcelState(str, enum.Enum):
+class ParcelState(enum.StrEnum):
     EXPECTED = "expected"
     ARRIVED = "arrived"
     COLLECTED = "collected"

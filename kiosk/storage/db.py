@@ -117,8 +117,12 @@ def _statements(sql: str):
         buffer += line
         if sqlite3.complete_statement(buffer):
             statement = buffer.strip()
-            if statement and not all(l.strip().startswith("--") or not l.strip() for l in statement.splitlines()):
+            if statement and not _only_comments(statement):
                 yield statement
             buffer = ""
-    if buffer.strip() and not all(l.strip().startswith("--") or not l.strip() for l in buffer.splitlines()):
+    if buffer.strip() and not _only_comments(buffer):
         raise StorageError("migration ends with an incomplete statement")
+
+
+def _only_comments(text: str) -> bool:
+    return all(line.strip().startswith("--") or not line.strip() for line in text.splitlines())

@@ -141,7 +141,7 @@ def test_real_videocapture_on_photographs(tmp_path):
         cv2.imwrite(str(tmp_path / f"frame_{len(expected):03d}.png"), frame)
         expected.append(png.with_suffix(".txt").read_bytes())
     assert all(p in [d.data for d in pipeline.decode(cv2.imread(str(f)))] for p, f in
-               zip(expected, sorted(tmp_path.glob("frame_*.png"))))
+               zip(expected, sorted(tmp_path.glob("frame_*.png")), strict=True))
     scanner = registry.create("scanner", f"camera://{tmp_path}/frame_%2503d.png?backend=images&fps=100&dedupe_ms=0")
     rec = Recorder()
     scanner.subscribe(rec)

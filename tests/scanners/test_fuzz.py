@@ -156,7 +156,7 @@ def test_the_serial_driver_survives_a_hostile_line(make_scanner, rng):
 def test_the_hid_driver_survives_a_hostile_stream(make_scanner, rng):
     scanner, rec = make_scanner("sim+hid://?dedupe_ms=0&max_len=64")
     sim = scanner.sim
-    for i in range(150):
+    for _ in range(150):
         wire = mutate_events(rng, valid_event_stream(rng, sim))
         sim._send(wire + b"\x00" * (-len(wire) % ie.SIZE), "fuzz")  # realigned, as a kernel would keep it
     sim.scan("X")  # an Enter: ends whatever the fuzz left open (or a drop left pending)
