@@ -209,13 +209,14 @@ def _tags(file: File, base: Path, problems: Problems) -> None:
 
 
 def _couriers(file: File, problems: Problems) -> None:
-    seen: set[str] = set()
-    for i, courier in enumerate(file.couriers):
-        if not problems.ok(f"couriers[{i}]"):
-            continue
-        if courier.id in seen:
-            problems.add(f"couriers[{i}].id", f"{courier.id!r} is used twice")
-        seen.add(courier.id)
+    for table, entries in (("couriers", file.couriers), ("staff", file.staff)):
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            if not problems.ok(f"{table}[{i}]"):
+                continue
+            if entry.id in seen:
+                problems.add(f"{table}[{i}].id", f"{entry.id!r} is used twice")
+            seen.add(entry.id)
 
 
 def _who() -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config.checks import resolve
-from kiosk.config.schema import Courier, File
+from kiosk.config.schema import Courier, File, Staff
 from kiosk.domain.attempts import AttemptPolicy
 from kiosk.domain.holding import HoldPolicy
 from kiosk.domain.lockers import Timing
@@ -21,7 +21,7 @@ from kiosk.languages import CODES
 from kiosk.security.secrets import HashParams
 from kiosk.sync.settings import SITE_KEY_FILE, StoreSettings, VerificationSettings
 
-__all__ = ["Config", "Courier", "build"]
+__all__ = ["Config", "Courier", "Staff", "build"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class Config:
     couriers: tuple[Courier, ...]
     manifest: Path | None
     ui_inactivity_s: float
+    staff: tuple[Staff, ...] = ()                 # clerks and technicians who sign in to screens
+    service_socket: Path | None = None            # where screens connect (None: in-process only)
+    staff_idle_s: float = 300.0
     low_disk_bytes: int = 64 * 1024 * 1024      # free space below which staff are alarmed
     staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where to find staff
     ui_languages: tuple[str, ...] = CODES
@@ -78,6 +81,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
                                sec.courier_logins_per_hour),
         low_disk_bytes=file.site.low_disk_mib * 1024 * 1024,
         couriers=file.couriers, manifest=absolute(file.manifest.file),
+        staff=file.staff, service_socket=absolute(file.service.socket), staff_idle_s=file.service.staff_idle_s,
         ui_inactivity_s=file.ui.inactivity_timeout_s, ui_languages=file.ui.languages,
         staff_contact={f.name: getattr(file.ui.staff, f.name) for f in fields(file.ui.staff)
                        if getattr(file.ui.staff, f.name)},

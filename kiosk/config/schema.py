@@ -197,6 +197,28 @@ class Courier:
     code_hash: str = setting(check=_courier_hash)
 
 
+STAFF_ROLES = ("clerk", "technician")
+
+
+def _staff_role(value: str) -> str | None:
+    return None if value in STAFF_ROLES else f"must be one of {', '.join(STAFF_ROLES)}"
+
+
+@dataclass(frozen=True)
+class Staff:
+    """One ``[[staff]]`` entry: a clerk or technician who signs in to a screen with a code."""
+    id: str = setting(check=_printable)
+    role: str = setting(check=_staff_role)
+    code_hash: str = setting(check=_courier_hash)
+
+
+@dataclass(frozen=True)
+class Service:
+    """The service socket that screens connect to (docs/service-socket.md)."""
+    socket: str | None = setting(None, check=path_text)   # e.g. /run/kiosk/service.sock
+    staff_idle_s: float = setting(300.0, lo=10, hi=86400)  # a signed-in screen untouched this long signs out
+
+
 @dataclass(frozen=True)
 class File:
     """The whole file: its sections, in the order they are documented."""
@@ -211,4 +233,6 @@ class File:
     verification: Verification = Verification()
     tags: Tags = Tags()
     ui: Ui = Ui()
+    service: Service = Service()
     couriers: tuple[Courier, ...] = ()
+    staff: tuple[Staff, ...] = ()

@@ -20,7 +20,7 @@ Events: the typed events of kiosk.service.events (docs/service-api.md lists them
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Generic, Literal, Protocol, runtime_checkable
 
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
                                ReturnItem, SiteStatus, UiSettings)
@@ -158,6 +158,18 @@ class KioskService(RecipientService, CourierService, CounterService, ClerkServic
     """Every role's calls: what the controller offers (in process, or over the socket)."""
 
 
+def calls(protocol: type) -> dict[str, Any]:
+    """Every call ``protocol`` declares, its bases' included (name -> the declared function)."""
+    members: dict[str, Any] = {}
+    for klass in reversed(protocol.__mro__):
+        if klass in (object, Protocol, Generic) or not getattr(klass, "_is_protocol", False):
+            continue
+        for name, value in vars(klass).items():
+            if callable(value) and not name.startswith("_"):
+                members[name] = value
+    return members
+
+
 ROLE_PROTOCOLS: dict[str, type] = {
     "recipient": RecipientService,
     "courier": CourierService,
@@ -166,7 +178,7 @@ ROLE_PROTOCOLS: dict[str, type] = {
     "technician": TechnicianService,
 }
 
-__all__ = ["Alarm", "CancellationNeedsStaff", "ClerkService", "CounterAnswer", "CounterField", "CounterRead",
+__all__ = ["calls", "Alarm", "CancellationNeedsStaff", "ClerkService", "CounterAnswer", "CounterField", "CounterRead",
            "CounterReady", "CounterRejected", "CounterService", "CounterTicket", "CourierService", "CourierSession",
            "DEFAULT_DESK", "DepositStarted", "DeskState", "DoorClosed", "DoorOpen", "DoorOpening", "Event",
            "EventKind", "EventSource", "ForgottenPickup", "KioskService", "LockerFault", "LockerScreenService",

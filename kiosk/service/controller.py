@@ -47,6 +47,7 @@ from kiosk.service.supervisor import Supervisor
 from kiosk.service.events import DeskState, EventBus, EventKind, Subscription
 from kiosk.service.scans import ScanRouter
 from kiosk.service.site import Site
+from kiosk.service.socket_server import ServiceServer
 from kiosk.service.syncing import Sync
 from kiosk.service.systemd import Notifier
 from kiosk.service.verification import OnlineVerifier
@@ -83,6 +84,7 @@ class Controller:
         self._site: Site | None = None
         self.sync: Sync | None = None
         self.scanner: Scanner | None = None
+        self.socket: ServiceServer | None = None      # screens in their own processes connect here
         self.desk_scanners: dict[str, Scanner] = {}   # the counter desk's own scanners, by URL
         self.scanner_errors: dict[str, str] = {}
         self.scans: ScanRouter | None = None
@@ -152,6 +154,9 @@ class Controller:
         if self.sync:
             self.sync.start()
         await self._open_scanners(loop, site)
+        if self.config.service_socket is not None:
+            self.socket = ServiceServer(self, self.config.service_socket)
+            await self.socket.start()
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0
         self._notifier.notify("READY=1", f"STATUS=ready: {len(site.locker_numbers)} lockers")
@@ -204,6 +209,9 @@ class Controller:
         return self.scanner_errors.get(url) if url else None
 
     async def _close_site(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+            self.socket = None
         for scanner in {id(s): s for s in [self.scanner, *self.desk_scanners.values()] if s is not None}.values():
             await asyncio.to_thread(scanner.close)
         self.scanner, self.desk_scanners = None, {}

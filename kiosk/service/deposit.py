@@ -11,6 +11,9 @@ lowest-numbered free one; a jammed door ends in fault and the courier simply ask
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from kiosk.domain import attempts as A
 from kiosk.domain import lockers as L
 from kiosk.domain.parcels import ParcelState, normalise_trade_number
@@ -22,11 +25,23 @@ from kiosk.service.events import EventKind
 from kiosk.service.pickup import record_failure, recent_failures
 from kiosk.service.site import Site
 
+T = TypeVar("T")
+
 
 async def courier_login(site: Site, code: str) -> CourierSession:
     """Check a courier code; returns the session. Raises SlowDown (the site is slowed
     down, courier sign-in is closed after wrong codes, or this courier signed in too often
     this hour — ``retry_after`` says how long), CodeInvalid."""
+    courier = await check_sign_in_code(site, code, site.config.couriers)
+    if courier is None:
+        raise CodeInvalid("courier code not recognised")
+    return _signed_in(site, courier.id)
+
+
+async def check_sign_in_code(site: Site, code: str, entries: Sequence[T]) -> T | None:
+    """The entry of ``entries`` (couriers, staff: each with a ``code_hash``) whose code
+    ``code`` is, or None — a wrong code charged to the site and to sign-in. Raises SlowDown
+    while the site is slowed down or sign-in is closed after wrong codes."""
     site.require_storage()
     policy = site.config.attempts
     A.check_site(recent_failures(site), site.now(), policy)
@@ -34,11 +49,11 @@ async def courier_login(site: Site, code: str) -> CourierSession:
     if closed > 0:
         raise SlowDown(closed)
     with site.gate.admit(recent_failures(site), site.now(), policy):
-        for courier in site.config.couriers:
-            if await site.off_loop(verify_secret, code, courier.code_hash):
-                return _signed_in(site, courier.id)
+        for entry in entries:
+            if await site.off_loop(verify_secret, code, entry.code_hash):   # type: ignore[attr-defined]
+                return entry
         _wrong_courier_code(site)
-    raise CodeInvalid("courier code not recognised")
+    return None
 
 
 def _courier_failures(site: Site) -> list[float]:

@@ -370,7 +370,10 @@ class EventBus:
     def publish(self, kind: EventKind | str, at: float, **fields: Any) -> Event:
         """Build the event of ``kind`` from ``fields`` and give it to every subscriber.
         Raises ValueError for an unknown kind, TypeError for a missing or unknown field."""
-        event = EVENT_TYPES[EventKind(kind)](at=at, **fields)
+        return self.deliver(EVENT_TYPES[EventKind(kind)](at=at, **fields))
+
+    def deliver(self, event: Event) -> Event:
+        """Give an event already built (e.g. received over the service socket) to every subscriber."""
         self.published += 1
         for queue in list(self._queues):
             if queue.full():
