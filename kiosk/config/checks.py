@@ -16,7 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from kiosk.config.fields import Problems
-from kiosk.config.schema import File
+from kiosk.config.schema import Courier, File, Staff
 from kiosk.devices import registry
 from kiosk.domain.holding import HoldPolicy
 from kiosk.errors import DeviceError
@@ -209,7 +209,9 @@ def _tags(file: File, base: Path, problems: Problems) -> None:
 
 
 def _couriers(file: File, problems: Problems) -> None:
-    for table, entries in (("couriers", file.couriers), ("staff", file.staff)):
+    tables: list[tuple[str, tuple[Courier, ...] | tuple[Staff, ...]]] = [("couriers", file.couriers),
+                                                                         ("staff", file.staff)]
+    for table, entries in tables:
         seen: set[str] = set()
         for i, entry in enumerate(entries):
             if not problems.ok(f"{table}[{i}]"):

@@ -231,7 +231,7 @@ class _Connection:
             result = await self._dispatch(message)
         except KioskError as err:
             await self.send({"id": ident, "error": encode_error(err)})
-        except Exception as err:    # noqa: BLE001 — a bug in one call must not drop the screen
+        except Exception as err:
             log.exception("service call %s failed", message.get("call"))
             await self.send({"id": ident, "error": encode_error(KioskError(f"internal error: {type(err).__name__}"))})
         else:
