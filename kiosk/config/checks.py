@@ -16,7 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from kiosk.config.fields import Problems
-from kiosk.config.schema import Courier, File, Staff
+from kiosk.config.schema import File
 from kiosk.devices import registry
 from kiosk.domain.holding import HoldPolicy
 from kiosk.errors import DeviceError
@@ -209,16 +209,14 @@ def _tags(file: File, base: Path, problems: Problems) -> None:
 
 
 def _couriers(file: File, problems: Problems) -> None:
-    tables: list[tuple[str, tuple[Courier, ...] | tuple[Staff, ...]]] = [("couriers", file.couriers),
-                                                                         ("staff", file.staff)]
-    for table, entries in tables:
+    for table, ids in (("couriers", [c.id for c in file.couriers]), ("staff", [s.id for s in file.staff])):
         seen: set[str] = set()
-        for i, entry in enumerate(entries):
+        for i, ident in enumerate(ids):
             if not problems.ok(f"{table}[{i}]"):
                 continue
-            if entry.id in seen:
-                problems.add(f"{table}[{i}].id", f"{entry.id!r} is used twice")
-            seen.add(entry.id)
+            if ident in seen:
+                problems.add(f"{table}[{i}].id", f"{ident!r} is used twice")
+            seen.add(ident)
 
 
 def _who() -> str:
