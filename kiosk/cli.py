@@ -11,6 +11,8 @@
     kiosk site-key --config PATH     print the site's public key (to register with the store);
                                      creates the key pair on first use
     kiosk hash-secret                print the Argon2id hash of a code read from stdin
+    kiosk screen recipient|counter   a screen in its own process, on kioskd's service socket
+                    --config PATH | --socket PATH
     kiosk label --help               render a parcel label (trade number + 2-D tag) as PNG/SVG/PDF
 
 Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad configuration.
@@ -70,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("status", help="lockers, parcels and outbox (read-only)")
     p.add_argument("--config", required=True, type=Path)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("screen", help="show a screen connected to kioskd's service socket")
+    p.add_argument("role", choices=("recipient", "counter"))
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--config", type=Path, help="read [service] socket from this config")
+    where.add_argument("--socket", type=Path)
 
     p = sub.add_parser("site-key", help="print the site's public key for the store (created on first use)")
     p.add_argument("--config", required=True, type=Path)
@@ -223,7 +231,32 @@ def cmd_demo(args) -> int:
     return run_demo(args.locks, args.state_dir, args.seed)
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "check-config": cmd_check_config, "audit": cmd_audit,
+def cmd_screen(args) -> int:
+    """A screen in its own process, connected to kioskd's service socket."""
+    from kiosk.service.socket_client import ServiceClient
+
+    socket = args.socket or config_mod.load(args.config).service_socket
+    if socket is None:
+        raise ConfigError([("service.socket", "is not set: kioskd serves no screens")], str(args.config))
+
+    async def show() -> None:
+        client = await ServiceClient.connect(socket)
+        try:
+            if args.role == "counter":
+                from kiosk.ui.counter.app import CounterApp
+                await client.sign_in(getpass.getpass("staff code: "))
+                await CounterApp(client, client.staff_id or "").run_async()
+            else:
+                from kiosk.ui.app import RecipientApp
+                await RecipientApp(client).run_async()
+        finally:
+            await client.close()
+
+    asyncio.run(show())
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "screen": cmd_screen, "check-config": cmd_check_config, "audit": cmd_audit,
             "status": cmd_status, "site-key": cmd_site_key, "hash-secret": cmd_hash_secret}
 
 if __name__ == "__main__":

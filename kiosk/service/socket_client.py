@@ -52,6 +52,7 @@ class ServiceClient:
         self._closing = False
         self._session: str | None = None
         self.role = "recipient"
+        self.staff_id: str | None = None
         self.reconnects = 0
 
     def __repr__(self) -> str:
@@ -187,12 +188,12 @@ class ServiceClient:
         """Sign this screen in with a staff code; returns the role (clerk, technician).
         Raises CodeInvalid, SlowDown."""
         answer = await self.request("sign_in", code=code)
-        self._session, self.role = answer["session"], answer["role"]
+        self._session, self.role, self.staff_id = answer["session"], answer["role"], answer["staff_id"]
         return self.role
 
     async def sign_out(self) -> None:
         await self.request("sign_out")
-        self._session, self.role = None, "recipient"
+        self._session, self.role, self.staff_id = None, "recipient", None
 
 
 def _remote(name: str, declared: Any):
