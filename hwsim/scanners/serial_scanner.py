@@ -1,10 +1,7 @@
 """An emulated serial barcode scanner behind a pty.
 
-The real driver (``drivers.scanners.serial_scanner``) opens ``sim.path``, a symlink to the
-pty as ``/dev/serial/by-id/...`` is a symlink to ``/dev/ttyACM0``. That indirection is how
-an unplug is emulated: ``disconnect()`` closes the pty and removes the link (the driver's
-next read fails, its reopen finds nothing), ``reconnect()`` makes a new pty and points the
-same path at it, exactly what udev does when a scanner comes back.
+The real driver (``drivers.scanners.serial_scanner``) opens ``sim.path``: a stable path to
+the pty that ``disconnect()``/``reconnect()`` unplug and plug back (hwsim.plugged_pty).
 
 Control API: ``scan(data, symbology="qr")`` sends ``[prefix][AIM id][data]suffix`` as the
 scanner would. Faults: ``garbage()`` (line noise), ``partial()`` (a frame cut off),
@@ -21,12 +18,7 @@ real driver on its path::
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import tempfile
-import threading
-import tty
 
 from drivers.scanners import aim as aim_ids
 from drivers.scanners.framing import SUFFIXES
@@ -34,59 +26,26 @@ from drivers.scanners.base import base_options
 from drivers.scanners.serial_scanner import ScannerSerial
 from hwsim.history import History
 from hwsim.owned import OwnsEmulator
+from hwsim.plugged_pty import PluggedPty
 from kiosk.devices.url import DeviceURL
 
 SOURCE = "serial-scanner"
 
 
-class SerialScannerSim:
+class SerialScannerSim(PluggedPty):
     """A scanner that sends codes on a pty reached through a stable path."""
+
+    source = SOURCE
+    link_name = "usb-HWSIM_Barcode_Scanner-if00"
 
     def __init__(self, *, suffix: str = "crlf", aim: bool = True, prefix: bytes = b"", chunk: int = 0,
                  history: History | None = None, seed: int = 0):
         """Raises ValueError for an unknown suffix."""
         if suffix not in SUFFIXES:
             raise ValueError(f"suffix {suffix!r} is not one of {', '.join(SUFFIXES)}")
-        self.suffix, self.aim, self.prefix, self.chunk = SUFFIXES[suffix], aim, prefix, chunk
-        self.history = history or History()
+        super().__init__(chunk=chunk, history=history)
+        self.suffix, self.aim, self.prefix = SUFFIXES[suffix], aim, prefix
         self.rng = random.Random(seed)
-        self._dir: str | None = None
-        self.path: str | None = None   # the stable name the driver opens
-        self._fds: tuple[int, int] | None = None
-        self._lock = threading.Lock()
-
-    # --- lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> "SerialScannerSim":
-        """Create the path and plug the scanner in. Idempotent."""
-        with self._lock:
-            if self._dir is None:
-                self._dir = tempfile.mkdtemp(prefix="hwsim-scanner-")
-                self.path = os.path.join(self._dir, "usb-HWSIM_Barcode_Scanner-if00")
-            if self._fds is None:
-                self._plug()
-        return self
-
-    def stop(self) -> None:
-        """Unplug and remove the path. Idempotent."""
-        with self._lock:
-            self._unplug()
-            if self._dir is not None:
-                shutil.rmtree(self._dir, ignore_errors=True)
-                self._dir = None
-
-    def __enter__(self) -> "SerialScannerSim":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def plugged(self) -> bool:
-        return self._fds is not None
-
-    def __repr__(self) -> str:
-        return f"<SerialScannerSim {self.path!r} {'plugged' if self.plugged else 'unplugged'}>"
 
     # --- what a scanner sends ---------------------------------------------------------------------
 
@@ -139,57 +98,6 @@ class SerialScannerSim:
         data = bytes(self.rng.randrange(0x21, 0x7F) for _ in range(n)) + self.suffix
         self._write(data, "overlong", size=len(data))
         return data
-
-    def send(self, data: bytes) -> None:
-        """Raw bytes on the line. Raises RuntimeError when unplugged."""
-        self._write(bytes(data), "raw", size=len(data))
-
-    # --- faults -------------------------------------------------------------------------------------
-
-    def disconnect(self) -> None:
-        """Pull the cable: the pty and the path go away."""
-        with self._lock:
-            self._unplug()
-
-    def reconnect(self) -> None:
-        """Plug it back in: a new pty behind the same path. Raises RuntimeError if stopped."""
-        with self._lock:
-            if self._dir is None:
-                raise RuntimeError(f"{self!r} is stopped")
-            if self._fds is None:
-                self._plug()
-
-    # --- the line ----------------------------------------------------------------------------------
-
-    def _plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no line discipline: bytes pass as they are
-        self._fds = (master, slave)
-        tmp = self.path + ".new"
-        os.symlink(os.ttyname(slave), tmp)
-        os.replace(tmp, self.path)  # atomic: the driver never sees a half-made link
-        self.history.record(SOURCE, "plugged", port=os.ttyname(slave), path=self.path)
-
-    def _unplug(self) -> None:
-        if self._fds is None:
-            return
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
-        for fd in self._fds:
-            os.close(fd)
-        self._fds = None
-        self.history.record(SOURCE, "unplugged", path=self.path)
-
-    def _write(self, data: bytes, kind: str, **detail) -> None:
-        with self._lock:
-            if self._fds is None:
-                raise RuntimeError(f"{self!r}: cannot send, the scanner is unplugged")
-            self.history.record(SOURCE, kind, frame=data[:64].hex(), **detail)
-            step = self.chunk or len(data) or 1
-            for i in range(0, len(data), step):
-                os.write(self._fds[0], data[i:i + step])
 
 
 def serial_scanner_sim(url: DeviceURL, **context) -> ScannerSerial:

@@ -32,7 +32,10 @@ REGISTRY: dict[str, dict[str, str]] = {
         "sim+camera": "hwsim.scanners.camera:camera_sim",
     },
     "card": {},
-    "token": {},
+    "token": {
+        "rdm6300": "drivers.tokens.rdm6300:TokenReaderRdm6300",
+        "sim+rdm6300": "hwsim.tokens.rdm6300:rdm6300_sim",
+    },
     "biometric": {},
     "cash": {},
 }

@@ -96,5 +96,8 @@ class Scanner(Device, Protocol):
     def health(self) -> dict: ...
 
 
+# A token reader (125 kHz RFID, NFC) delivers each tag's id as a Scan: the Scanner role.
+TokenReader = Scanner
+
 # Roles the later issues fill in; named here so the registry and config know them.
 ROLES = ("scanner", "card", "token", "biometric", "locks", "cash")
