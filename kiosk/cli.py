@@ -11,6 +11,8 @@
     kiosk site-key --config PATH     print the site's public key (to register with the store);
                                      creates the key pair on first use
     kiosk hash-secret                print the Argon2id hash of a code read from stdin
+    kiosk doctor --config PATH       check the site read-only: config, disk, database, audit,
+                    [--json]         store link, devices, doors against the books, versions
     kiosk screen recipient|counter   a screen in its own process, on kioskd's service socket
                     --config PATH | --socket PATH
     kiosk label --help               render a parcel label (trade number + 2-D tag) as PNG/SVG/PDF
@@ -72,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("status", help="lockers, parcels and outbox (read-only)")
     p.add_argument("--config", required=True, type=Path)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("doctor", help="check the whole site read-only (exit 0 ok, 1 warnings, 2 failures)")
+    p.add_argument("--config", required=True, type=Path)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-probe", action="store_true", help="do not open the devices")
 
     p = sub.add_parser("screen", help="show a screen connected to kioskd's service socket")
     p.add_argument("role", choices=("recipient", "counter"))
@@ -231,6 +238,27 @@ def cmd_demo(args) -> int:
     return run_demo(args.locks, args.state_dir, args.seed)
 
 
+def cmd_doctor(args) -> int:
+    """Check the site read-only; exit 0 ok, 1 warnings, 2 failures."""
+    import time
+
+    from kiosk.service import doctor
+
+    cfg = config_mod.load(args.config)
+    running = doctor.socket_answers(cfg.service_socket)
+    findings = doctor.examine(cfg, now=time.time(), kioskd_running=running, probe=not args.no_probe)
+    if args.json:
+        print(json.dumps(doctor.as_dicts(findings), indent=2))
+        return doctor.exit_status(findings)
+    colour = sys.stdout.isatty()
+    marks = {"ok": ("ok  ", "32"), "warn": ("WARN", "33"), "fail": ("FAIL", "31")}
+    for f in findings:
+        mark, code = marks[f.level]
+        shown = f"\033[{code}m{mark}\033[0m" if colour else mark
+        print(f"{shown} {f.check:<16} {f.seen}" + (f"\n     {'':<16} fix: {f.fix}" if f.fix and f.level != "ok" else ""))
+    return doctor.exit_status(findings)
+
+
 def cmd_screen(args) -> int:
     """A screen in its own process, connected to kioskd's service socket."""
     from kiosk.service.socket_client import ServiceClient
@@ -245,10 +273,10 @@ def cmd_screen(args) -> int:
             if args.role == "counter":
                 from kiosk.ui.counter.app import CounterApp
                 await client.sign_in(getpass.getpass("staff code: "))
-                await CounterApp(client, client.staff_id or "").run_async()
+                await CounterApp(client.as_service(), client.staff_id or "").run_async()
             else:
                 from kiosk.ui.app import RecipientApp
-                await RecipientApp(client).run_async()
+                await RecipientApp(client.as_service()).run_async()
         finally:
             await client.close()
 
@@ -256,7 +284,7 @@ def cmd_screen(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "screen": cmd_screen, "check-config": cmd_check_config, "audit": cmd_audit,
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "screen": cmd_screen, "doctor": cmd_doctor, "check-config": cmd_check_config, "audit": cmd_audit,
             "status": cmd_status, "site-key": cmd_site_key, "hash-secret": cmd_hash_secret}
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ serial ports are opened exclusively (a busy port is reported as such).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,15 +27,18 @@ class Probe:
     detail: str     # what it said, or why it did not answer
 
 
-def probe_devices(devices: dict[str, str], desk_scanners: tuple[str, ...] = (), **context: Any) -> list[Probe]:
-    """Probe every device of ``devices`` (role -> URL) and the desk's scanners."""
+def probe_devices(devices: dict[str, str], desk_scanners: tuple[str, ...] = (), *,
+                  while_open: Callable[[str, Any], None] | None = None, **context: Any) -> list[Probe]:
+    """Probe every device of ``devices`` (role -> URL) and the desk's scanners;
+    ``while_open(role, device)`` may read more from each device that opened."""
     targets = [(f"devices.{role}", role, url) for role, url in devices.items()]
     targets += [(f"counter.scanners[{i}]", "scanner", url) for i, url in enumerate(desk_scanners)
                 if url != devices.get("scanner")]
-    return [probe_one(key, role, url, **context) for key, role, url in targets]
+    return [probe_one(key, role, url, while_open=while_open, **context) for key, role, url in targets]
 
 
-def probe_one(key: str, role: str, url: str, **context: Any) -> Probe:
+def probe_one(key: str, role: str, url: str, *, while_open: Callable[[str, Any], None] | None = None,
+              **context: Any) -> Probe:
     reader = _READERS.get(role)
     if reader is None:
         return Probe(key, url, True, f"no probe for the {role} role yet (URL checked only)")
@@ -44,7 +48,10 @@ def probe_one(key: str, role: str, url: str, **context: Any) -> Probe:
         return Probe(key, url, False, str(err))
     try:
         device.open()
-        return Probe(key, url, True, reader(device))
+        result = Probe(key, url, True, reader(device))
+        if while_open is not None:
+            while_open(role, device)
+        return result
     except (DeviceError, OSError) as err:
         return Probe(key, url, False, str(err))
     finally:

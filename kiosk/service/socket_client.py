@@ -22,7 +22,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kiosk.errors import KioskError
 from kiosk.service import api
@@ -174,6 +174,12 @@ class ServiceClient:
             except OSError:
                 pass        # re-sent after the reconnect
         return await future
+
+    def as_service(self) -> api.KioskService:
+        """This client, typed as the service it implements: its methods are made from the
+        Protocols at import (below), which a type checker cannot see; the conformance test
+        (tests/service/test_service_socket.py) checks them call for call."""
+        return cast(api.KioskService, self)
 
     # --- every screen -----------------------------------------------------------------------
 
