@@ -36,7 +36,10 @@ REGISTRY: dict[str, dict[str, str]] = {
         "rdm6300": "drivers.tokens.rdm6300:TokenReaderRdm6300",
         "sim+rdm6300": "hwsim.tokens.rdm6300:rdm6300_sim",
     },
-    "biometric": {},
+    "biometric": {
+        "r30x": "drivers.biometrics.r30x:FingerprintR30x",
+        "sim+r30x": "hwsim.biometrics.r30x_sim:r30x_sim",
+    },
     "cash": {},
 }
 

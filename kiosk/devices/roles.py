@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from collections.abc import Callable
 
 
@@ -94,6 +94,23 @@ class Scanner(Device, Protocol):
     def subscribe(self, callback: Callable[[Scan], None]) -> None: ...
 
     def health(self) -> dict: ...
+
+
+@runtime_checkable
+class BiometricMatcher(Device, Protocol):
+    """A fingerprint module (F5). Blocking calls: the service runs them in a thread.
+
+    ``verify(reference)`` matches the finger on the sensor against the store's reference
+    template and returns a result with ``matched``, ``outcome`` (matched, no_match,
+    no_finger, poor_image) and ``score``; ``capture()`` gives a finger's template for the
+    store to match (or the result saying why there is none). Both leave no template in the
+    module."""
+
+    def verify(self, reference: bytes, *, timeout_s: float = 10.0) -> Any: ...
+
+    def capture(self, *, timeout_s: float = 10.0) -> Any: ...
+
+    def wipe(self) -> None: ...
 
 
 # A token reader (125 kHz RFID, NFC) delivers each tag's id as a Scan: the Scanner role.
