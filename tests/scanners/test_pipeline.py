@@ -129,3 +129,29 @@ def test_photo_set_is_what_the_readme_says():
         assert len(payload) > 0
     assert "Apache" in readme and (PHOTOS / "LICENSE-zxing.txt").exists()
     assert np.asarray(cv2.imread(str(next(PHOTOS.glob("*.png"))))).ndim == 3
+
+
+def _reads(decoded, want: bytes) -> bool:
+    return any(d.data == want for d in decoded)
+
+
+def test_the_pipeline_reads_every_photograph_either_decoder_alone_reads(pipeline):
+    """Issue 9 §4: never less than zxing-cpp or zbar alone on a real photograph."""
+    zxing_alone, zbar_alone = ScanPipeline("zxing"), ScanPipeline("pyzbar", formats=("qr",))
+    missed = []
+    for png in sorted(PHOTOS.glob("*.png")):
+        want, image = png.with_suffix(".txt").read_bytes(), cv2.imread(str(png))
+        alone = _reads(zxing_alone.decode(image), want) or _reads(zbar_alone.decode(image), want)
+        if alone and not _reads(pipeline.decode(image, thorough=True), want):
+            missed.append(png.name)
+    assert missed == []
+
+
+def test_the_last_pass_is_zbar(monkeypatch):
+    """A frame every zxing-cpp pass misses is still read where zbar reads it."""
+    pipeline = ScanPipeline()
+    monkeypatch.setattr(pipeline._reader, "read", lambda gray, **kw: [])   # zxing-cpp finds nothing
+    frame = frames.render_frame(640, 480, b"ZBAR-LAST-PASS", "qr", seed=3)
+    assert [d.data for d in pipeline.decode(frame, thorough=True)] == [b"ZBAR-LAST-PASS"]
+    assert pipeline.hits["zbar"] == 1
+    assert pipeline.decode(frame, thorough=False) == []     # a cheap frame never pays for it
