@@ -4,6 +4,7 @@ URL grammar (every parameter optional)::
 
     kerong+serial:///dev/ttyUSB0?boards=1&first_board=0&doors=16&baud=19200
                                 &polarity=closed-high&poll_ms=100&timeout_ms=200&retries=2
+                                &open_watch_ms=15000
 
     boards       number of CU16 boards on the bus, 1..16 (16 locks each)
     first_board  bus address of the first board (DIP switch), 0..16-boards; the rest follow
@@ -15,6 +16,9 @@ URL grammar (every parameter optional)::
     timeout_ms   how long to wait for one reply
     retries      extra attempts after a timeout or a bad checksum before a board counts
                  as offline (its doors then read UNKNOWN until it answers again)
+    open_watch_ms  after an unlock, that board is polled every 25 ms until the door is seen
+                 open or this long has passed (match [lockers] open_timeout_s), so a door
+                 opened and shut quickly between two routine polls is still seen open
 
 The path goes to ``serial.serial_for_url``, so a pty (the emulator) or ``loop://`` works too.
 
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 
 OFFLINE_REPOLL_S = 0.5  # an offline board is asked once per interval, so it cannot hog the bus
 READ_SLICE_S = 0.02     # reads block this long at most, so waits end on their own deadline
+FAST_POLL_S = 0.025     # the poll interval of a board with a door just unlocked and not yet seen open
 
 
 class _Job:
@@ -69,7 +74,8 @@ class LockBankKerong(LockBankBase):
 
     def __init__(self, port: str, *, boards: int = 1, first_board: int = 0, doors: int | None = None,
                  baud: int = 19200, polarity: str = "closed-high", poll_ms: int = 100,
-                 timeout_ms: int = 200, retries: int = 2, url: str | None = None):
+                 timeout_ms: int = 200, retries: int = 2, open_watch_ms: int = 15_000,
+                 url: str | None = None):
         """Raises ValueError for settings out of range (``from_url`` checks them first)."""
         doors = codec.check_bus(boards, first_board, doors, polarity)
         super().__init__(url or f"kerong+serial://{port}", doors)
@@ -78,6 +84,8 @@ class LockBankKerong(LockBankBase):
         self._poll_s = poll_ms / 1000
         self._timeout_s = timeout_ms / 1000
         self._attempts = 1 + retries
+        self._open_watch_s = open_watch_ms / 1000
+        self._watch: dict[int, float] = {}  # door unlocked, not yet seen open -> end of the watch
         self._serial: serial.SerialBase | None = None
         self._parser = codec.FrameParser()
         self._counts = collections.Counter(frames_sent=0, replies=0, timeouts=0, unlocks=0, unexpected_frames=0)
@@ -106,6 +114,7 @@ class LockBankKerong(LockBankBase):
             poll_ms=url.int("poll_ms", 100, lo=5, hi=60_000),
             timeout_ms=url.int("timeout_ms", 200, lo=5, hi=10_000),
             retries=url.int("retries", 2, lo=0, hi=10),
+            open_watch_ms=url.int("open_watch_ms", 15_000, lo=0, hi=600_000),
         )
 
     @classmethod
@@ -175,6 +184,7 @@ class LockBankKerong(LockBankBase):
         self._stopping, self._failure = False, None
         self._offline.clear()
         self._due.clear()
+        self._watch.clear()
         self._first_reading.clear()
         self._thread = threading.Thread(target=self._run, name=f"kerong-bus {self.port}", daemon=True)
         self._thread.start()
@@ -316,6 +326,9 @@ class LockBankKerong(LockBankBase):
         self._drain()
         self._send(codec.unlock_frame(board, job.lock_index))
         self._count("unlocks")
+        # Poll this board fast until the door is seen open: a person may open and shut it
+        # within one routine poll interval, and the opening is the evidence the books need.
+        self._watch[job.door] = time.monotonic() + self._open_watch_s
         # Some firmware answers 0x31 with a status frame. Listen for it before talking
         # again, or on a real half-duplex line our next query would collide with it.
         early = self._await_status(board, count_timeout=False)
@@ -339,14 +352,24 @@ class LockBankKerong(LockBankBase):
             status = self._await_status(board)
             if status is not None:
                 break
-        interval = self._poll_s if status is not None else max(self._poll_s, OFFLINE_REPOLL_S)
-        self._due[board] = time.monotonic() + interval
         if status is None:
+            self._due[board] = time.monotonic() + max(self._poll_s, OFFLINE_REPOLL_S)
             if not self._stopping:
                 self._mark_offline([board], f"board {board} not answering")
             return False
         self._apply(status)
+        fast = self._watching(board)
+        self._due[board] = time.monotonic() + (min(self._poll_s, FAST_POLL_S) if fast else self._poll_s)
         return True
+
+    def _watching(self, board: int) -> bool:
+        """Is a door of ``board`` unlocked and not yet seen open (its watch not over)?"""
+        now = time.monotonic()
+        for door, until in list(self._watch.items()):
+            if until <= now:
+                del self._watch[door]
+        first = (board - self.boards[0]) * codec.LOCKS_PER_BOARD + 1
+        return any(first <= door < first + codec.LOCKS_PER_BOARD for door in self._watch)
 
     def _drain(self) -> None:
         # The host is the only master, so bytes nobody asked for (noise, a late reply to a
@@ -386,6 +409,8 @@ class LockBankKerong(LockBankBase):
             self._offline.discard(status.board)
             self._occupied.update({door: status.occupied[i] for door, i in doors})
         for door, i in doors:
+            if not status.closed[i]:
+                self._watch.pop(door, None)  # seen open: the watch is over
             self._report(door, DoorState.CLOSED if status.closed[i] else DoorState.OPEN)
 
     def _mark_offline(self, boards: list[int], detail: str) -> None:

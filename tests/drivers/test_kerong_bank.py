@@ -163,6 +163,25 @@ def test_production_url_on_the_emulators_pty():
             assert bank.stats["frames_sent"] > 0 and bank.stats["replies"] > 0
 
 
+def test_a_door_opened_and_shut_between_two_routine_polls_is_seen_open(make_bank):
+    # Routine polls 5 s apart; the door pops open 300 ms after the pulse (a slow spring)
+    # and a quick hand shuts it 400 ms later: only a fast poll after the unlock sees it.
+    bank, recorder = make_bank(doors=4, poll_ms=5000)
+    bank.sim.doors.set_timing(3, spring_ms=300, shut_after_ms=400)
+    shut = threading.Event()
+    bank.sim.doors[3].on_change(lambda door: door.is_open or shut.set())
+    mark = recorder.mark()
+    bank.unlock(3)
+    recorder.wait_for(3, OPEN, since=mark)
+    assert shut.wait(WAIT)
+    assert bank.refresh()[3] is CLOSED
+    assert [c.state for c in recorder.since(mark, door=3)] == [OPEN, CLOSED]
+    # Once seen open, the board is back to routine polling: no fast polls flood the bus.
+    queries = len([f for f in rx_frames(bank.sim) if f == "02 00 30 03 35"])
+    bank.refresh()
+    assert len([f for f in rx_frames(bank.sim) if f == "02 00 30 03 35"]) == queries + 1
+
+
 # --- door faults ---------------------------------------------------------------------------
 
 def test_jammed_door_stays_closed_after_unlock(make_bank):
