@@ -11,7 +11,10 @@ URL grammar (every parameter optional)::
     doors        doors actually fitted, 1..boards*16 (default: all); door n is lock
                  (n-1) % 16 + 1 of board first_board + (n-1) // 16
     baud         serial speed; the CU16 factory default is 19200 8N1
-    polarity     closed-high (lock bit 1 = latched) or closed-low; calibrate on the hardware
+    polarity     closed-high (lock bit 1 = latched) or closed-low; calibrate on the hardware.
+                 A board whose every fitted door (two or more) reads open at start-up is
+                 refused, with one message naming this option, rather than raising a tamper
+                 alarm per door; when every board answering is refused, open() fails
     poll_ms      how often each board's status is read
     timeout_ms   how long to wait for one reply
     retries      extra attempts after a timeout or a bad checksum before a board counts
@@ -47,6 +50,7 @@ log = logging.getLogger(__name__)
 
 OFFLINE_REPOLL_S = 0.5  # an offline board is asked once per interval, so it cannot hog the bus
 READ_SLICE_S = 0.02     # reads block this long at most, so waits end on their own deadline
+MIN_DOORS_POLARITY_CHECK = 2  # one open door at start-up is ordinary; all of several is a setting
 FAST_POLL_S = 0.025     # the poll interval of a board with a door just unlocked and not yet seen open
 
 
@@ -90,6 +94,8 @@ class LockBankKerong(LockBankBase):
         self._parser = codec.FrameParser()
         self._counts = collections.Counter(frames_sent=0, replies=0, timeouts=0, unlocks=0, unexpected_frames=0)
         self._offline: set[int] = set()
+        self._refused: dict[int, str] = {}  # board -> why it is not used (until reopened)
+        self._polled = self.boards          # the boards not refused
         self._occupied: dict[int, bool | None] = {d: None for d in range(1, doors + 1)}
         self._due: dict[int, float] = {}
         self._jobs: collections.deque[_Job] = collections.deque()
@@ -151,6 +157,12 @@ class LockBankKerong(LockBankBase):
             return set(self._offline)
 
     @property
+    def refused_boards(self) -> dict[int, str]:
+        """Bus addresses of the boards refused at open(), with the reason (wrong polarity)."""
+        with self._state_lock:
+            return dict(self._refused)
+
+    @property
     def stats(self) -> dict[str, int]:
         """Counters since construction: frames_sent, replies, timeouts, unlocks,
         unexpected_frames, checksum_errors, discarded_bytes."""
@@ -172,17 +184,22 @@ class LockBankKerong(LockBankBase):
         state = "open" if self._is_open else "closed"
         offline = sorted(self.offline_boards)
         offline = f" offline={offline}" if offline else ""
+        refused = f" refused={sorted(self.refused_boards)}" if self.refused_boards else ""
         return (f"<{type(self).__name__} {self.port!r} boards={self.boards[0]}..{self.boards[-1]} "
-                f"doors={self.door_count} {self.baud} baud {self.polarity} {state}{offline}>")
+                f"doors={self.door_count} {self.baud} baud {self.polarity} {state}{offline}{refused}>")
 
     # --- LockBankBase hooks (caller's thread) ---------------------------------------------
 
     def _open_hw(self) -> None:
         """Open the port and read every board once. Raises DeviceUnavailable (no such port),
-        DeviceInitError (cannot open it, or no board answered)."""
+        DeviceInitError (cannot open it, no board answered, or every board that answered
+        reads every door open: the polarity setting)."""
         self._serial = self._open_port()
         self._stopping, self._failure = False, None
         self._offline.clear()
+        with self._state_lock:
+            self._refused.clear()
+        self._polled = self.boards
         self._due.clear()
         self._watch.clear()
         self._first_reading.clear()
@@ -190,12 +207,22 @@ class LockBankKerong(LockBankBase):
         self._thread.start()
         self._first_reading.wait()
         failure = self._failure
+        if failure is None and self._heard and not self._polled:
+            self._close_hw()
+            raise DeviceInitError(self._polarity_advice(list(self._refused)))
         if failure is not None or not self._heard:
             self._close_hw()
             addresses = ", ".join(map(str, self.boards))
             why = f"the port failed: {failure}" if failure else "no board answered; check power, A/B wiring, DIP addresses"
             raise DeviceInitError(f"Kerong bus on {self.port!r}: {why} (addresses {addresses} at "
                                   f"{self.baud} baud)") from failure
+
+    def _polarity_advice(self, boards: list[int]) -> str:
+        other = next(p for p in codec.POLARITIES if p != self.polarity)
+        which = f"board {boards[0]}" if len(boards) == 1 else f"boards {', '.join(map(str, boards))}"
+        return (f"Kerong bus on {self.port!r}: every door of {which} reads open at start-up, so "
+                f"polarity={self.polarity} is most likely wrong for this wiring: set polarity={other} "
+                f"in the locks URL (if every door really is open, shut them and start again)")
 
     def _open_port(self) -> serial.SerialBase:
         try:
@@ -262,15 +289,14 @@ class LockBankKerong(LockBankBase):
 
     def _run(self) -> None:
         try:
-            # A list, not a generator: any() must not stop reading at the first answer.
-            self._heard = any([self._read_board(board, self._attempts) for board in self.boards])
+            self._first_read()
             self._first_reading.set()
             self._serve()
         except Exception as err:  # the port failed during the first reading, or a bug
             self._failure = err
             if self._first_reading.is_set():  # else open() raises it
                 log.exception("%s: bus thread failed", self.port)
-                self._mark_offline(list(self.boards), f"driver failed: {err}")
+                self._mark_offline(list(self._polled), f"driver failed: {err}")
         finally:
             self._first_reading.set()
             with self._cv:
@@ -295,7 +321,7 @@ class LockBankKerong(LockBankBase):
                     log.error("%s: serial port failed: %s", self.port, err)
                     self._serial.close()
                     self._serial = None
-                self._mark_offline(list(self.boards), f"serial port failed: {err}")
+                self._mark_offline(list(self._polled), f"serial port failed: {err}")
                 if isinstance(work, _Job):
                     work.finish(DeviceOperationError(f"{self.port}: serial port failed: {err}"))
                 with self._cv:
@@ -307,7 +333,10 @@ class LockBankKerong(LockBankBase):
             while not self._stopping:
                 if self._jobs:
                     return self._jobs.popleft()
-                board = min(self.boards, key=lambda b: self._due.get(b, 0.0))
+                if not self._polled:  # every board refused: open() is closing the bank
+                    self._cv.wait()
+                    continue
+                board = min(self._polled, key=lambda b: self._due.get(b, 0.0))
                 if (wait := self._due.get(board, 0.0) - time.monotonic()) <= 0:
                     return board
                 self._cv.wait(wait)
@@ -315,11 +344,14 @@ class LockBankKerong(LockBankBase):
 
     def _do_job(self, job: _Job) -> None:
         if job.door is None:  # a refresh
-            for board in self.boards:
+            for board in self._polled:
                 self._read_board(board, self._attempts)
             return job.finish()
         board = job.board
         # Never fire a pulse at a board we cannot hear: its door would move unobserved.
+        if board in self._refused:
+            return job.finish(DeviceOperationError(
+                f"door {job.door} not unlocked: {self._refused[board]}"))
         if board in self._offline and not self._read_board(board, self._attempts):
             return job.finish(DeviceTimeout(
                 f"board {board} not answering on {self.port}; door {job.door} not unlocked", sent=False))
@@ -340,10 +372,33 @@ class LockBankKerong(LockBankBase):
                 "the pulse was sent, so the door may have opened", sent=None))
         job.finish()
 
-    def _read_board(self, board: int, attempts: int) -> bool:
-        """Ask ``board`` for its status; report what it says. False if it never answered."""
+    def _first_read(self) -> None:
+        """Read every board once; refuse a board whose every door reads open (polarity)."""
+        refused = []
+        for board in self.boards:
+            status = self._query(board, self._attempts)
+            doors = self._doors_of(board)
+            if (status is not None and len(doors) >= MIN_DOORS_POLARITY_CHECK
+                    and not any(status.closed[i] for _, i in doors)):
+                refused.append(board)
+            else:
+                self._read_board(board, 0, status)
+        self._polled = tuple(b for b in self.boards if b not in refused)
+        self._heard = any(b not in self._offline for b in self.boards)  # refused ones answered
+        if not refused:
+            return
+        message = self._polarity_advice(refused)
+        with self._state_lock:
+            self._refused.update(dict.fromkeys(refused, message))
+        if self._polled:  # else open() raises it: one message either way
+            log.error("%s; these doors stay UNKNOWN and are not unlocked", message)
+        for board in refused:
+            for door, _ in self._doors_of(board):
+                self._report(door, DoorState.UNKNOWN, message)
+
+    def _query(self, board: int, attempts: int) -> codec.BoardStatus | None:
+        """Ask ``board`` for its status, up to ``attempts`` times; None if it never answered."""
         query = codec.status_query_frame(board)
-        status = None
         for _ in range(attempts):
             if self._stopping:
                 break
@@ -351,7 +406,14 @@ class LockBankKerong(LockBankBase):
             self._send(query)
             status = self._await_status(board)
             if status is not None:
-                break
+                return status
+        return None
+
+    def _read_board(self, board: int, attempts: int, status: codec.BoardStatus | None = None) -> bool:
+        """Ask ``board`` for its status (unless ``status`` was just read); report what it says.
+        False if it never answered."""
+        if status is None:
+            status = self._query(board, attempts)
         if status is None:
             self._due[board] = time.monotonic() + max(self._poll_s, OFFLINE_REPOLL_S)
             if not self._stopping:

@@ -146,10 +146,58 @@ def test_a_board_that_answers_unlock_with_status_is_tolerated(make_bank):
 
 
 def test_mismatched_polarity_reads_every_door_inverted():
-    # The same bus read with the wrong polarity: proves the setting reaches the bits.
+    # The same bus read with the wrong polarity: proves the setting reaches the bits. One
+    # door really open reads closed, so the board is not refused as all-open.
     with KerongBoardSim(doors=4, polarity="closed-high") as sim:
+        sim.doors.force_open(2)
         with LockBankKerong(sim.port, doors=4, polarity="closed-low", poll_ms=20) as bank:
-            assert set(bank.door_states().values()) == {OPEN}
+            assert bank.door_states() == {1: OPEN, 2: CLOSED, 3: OPEN, 4: OPEN}
+            assert bank.refused_boards == {}
+
+
+def test_wrong_polarity_is_refused_with_one_message_naming_it(caplog):
+    with KerongBoardSim(doors=8, polarity="closed-low") as sim:
+        bank = registry.create("locks", f"kerong+serial://{sim.port}?doors=8&poll_ms=20")
+        recorder = Recorder()
+        bank.subscribe(recorder)
+        with caplog.at_level("WARNING"), pytest.raises(DeviceInitError) as caught:
+            bank.open()
+        message = str(caught.value)
+        assert "polarity=closed-high" in message and "set polarity=closed-low" in message
+        assert "board 0" in message and sim.port in message
+        assert not bank.is_open
+        assert OPEN not in {c.state for c in recorder.changes}  # no tamper alarm per door
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("drivers")] == []
+        assert sum(1 for f in rx_frames(sim) if f.split()[2] == "31") == 0
+
+
+def test_one_all_open_board_is_refused_and_the_others_serve(make_bank, caplog):
+    bank, recorder = make_bank(open_it=False, boards=2, doors=20)
+    for door in range(17, 21):
+        bank.sim.doors.force_open(door)
+    with caplog.at_level("WARNING"):
+        bank.open()
+    assert bank.refused_boards.keys() == {1} and "polarity" in bank.refused_boards[1]
+    assert "refused=[1]" in repr(bank)
+    errors = [r.getMessage() for r in caplog.records if r.name.startswith("drivers")]
+    assert len(errors) == 1 and "board 1" in errors[0] and "polarity=closed-high" in errors[0]
+    states = bank.door_states()
+    assert {states[d] for d in range(17, 21)} == {UNKNOWN} and {states[d] for d in range(1, 17)} == {CLOSED}
+    assert OPEN not in {c.state for c in recorder.changes}
+    with pytest.raises(DeviceOperationError, match="polarity"):
+        bank.unlock(18)
+    assert bank.sim.doors[18].pulses == 0
+    bank.refresh()  # the refused board is not polled: it stays as it was refused
+    assert bank.door_states()[18] is UNKNOWN and bank.offline_boards == set()
+    bank.unlock(2)
+    recorder.wait_for(2, OPEN)
+
+
+def test_a_single_open_door_at_start_up_is_no_polarity_problem(make_bank):
+    bank, _ = make_bank(open_it=False, doors=1)
+    bank.sim.doors.force_open(1)
+    bank.open()
+    assert bank.door_states() == {1: OPEN} and bank.refused_boards == {}
 
 
 def test_production_url_on_the_emulators_pty():
