@@ -170,12 +170,10 @@ class LockBankGpio(LockBankBase):
         with self._cond:
             return dict(self._stats)
 
-    def __repr__(self) -> str:
+    def _repr_details(self) -> str:
         factory = type(self._given_factory).__name__ if self._given_factory is not None else self._backend_name
-        return (f"<{type(self).__name__} {self.url!r} doors={self.door_count}"
-                f" solenoids={','.join(f'GPIO{p}' for p in self._solenoid_pins)}"
-                f" sensors={','.join(f'GPIO{p}' for p in self._sensor_pins)}"
-                f" factory={factory} {'open' if self.is_open else 'closed'}>")
+        return (f"doors={self.door_count} solenoids={','.join(f'GPIO{p}' for p in self._solenoid_pins)}"
+                f" sensors={','.join(f'GPIO{p}' for p in self._sensor_pins)} factory={factory}")
 
     # --- LockBankBase hooks ------------------------------------------------------------------
 

@@ -175,18 +175,17 @@ class LockBankKerong(LockBankBase):
 
         Raises DeviceClosed, DeviceOperationError (the port failed). A board that does not
         answer leaves its doors UNKNOWN."""
-        if not self._is_open:
-            raise DeviceClosed(f"{self!r} is not open")
+        self._check_open()
         self._submit(_Job())
         return self.door_states()
 
     def __repr__(self) -> str:
-        state = "open" if self._is_open else "closed"
         offline = sorted(self.offline_boards)
-        offline = f" offline={offline}" if offline else ""
+        offline_text = f" offline={offline}" if offline else ""
         refused = f" refused={sorted(self.refused_boards)}" if self.refused_boards else ""
         return (f"<{type(self).__name__} {self.port!r} boards={self.boards[0]}..{self.boards[-1]} "
-                f"doors={self.door_count} {self.baud} baud {self.polarity} {state}{offline}{refused}>")
+                f"doors={self.door_count} {self.baud} baud {self.polarity} {self._repr_state()}"
+                f"{offline_text}{refused}>")
 
     # --- LockBankBase hooks (caller's thread) ---------------------------------------------
 
