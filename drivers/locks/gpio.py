@@ -246,7 +246,8 @@ class LockBankGpio(LockBankBase):
                 if relay.is_active:
                     # A pulse is in progress (or something else turned it on): extend it, but
                     # never past max_energised_ms from when it went on.
-                    since = self._on_since[i] if self._on_since[i] is not None else self._last_watch
+                    on_since = self._on_since[i]
+                    since = on_since if on_since is not None else self._last_watch
                 else:
                     relay.on()
                     since = now
@@ -309,12 +310,13 @@ class LockBankGpio(LockBankBase):
             if not on:
                 self._on_since[i] = self._off_at[i] = None
                 continue
-            if self._on_since[i] is None:
+            on_since = self._on_since[i]
+            if on_since is None:
                 # Energised behind our back: all we know is it was off at the last look.
-                self._on_since[i] = self._last_watch
-            if now - self._on_since[i] >= self._max_s:
+                on_since = self._on_since[i] = self._last_watch
+            if now - on_since >= self._max_s:
                 log.warning("%r: door %d energised %.0f ms, over max_energised_ms: forcing it off",
-                            self, i + 1, (now - self._on_since[i]) * 1000)
+                            self, i + 1, (now - on_since) * 1000)
                 self._off(i)
                 self._stats["forced_off_by_watchdog"] += 1
         self._last_watch = now
@@ -354,6 +356,8 @@ class LockBankGpio(LockBankBase):
         self._report(door, state, detail)
 
     def _build_factory(self) -> Any:
+        if self._backend is None:  # only when a pin_factory was given, which is used instead
+            raise DeviceUnavailable(f"{self.url!r}: no gpio factory to build")
         try:
             return self._backend()
         except Exception as err:  # lgpio.error, RuntimeError, OSError, PinUnknownPi...

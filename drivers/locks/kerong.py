@@ -435,21 +435,30 @@ class LockBankKerong(LockBankBase):
     def _drain(self) -> None:
         # The host is the only master, so bytes nobody asked for (noise, a late reply to a
         # query that already timed out) are thrown away before each exchange.
-        if waiting := self._serial.in_waiting:
-            self._count("unexpected_frames", len(self._parser.feed(self._serial.read(waiting))))
+        line = self._line()
+        if waiting := line.in_waiting:
+            self._count("unexpected_frames", len(self._parser.feed(line.read(waiting))))
         self._parser.reset()
 
     def _send(self, frame: bytes) -> None:
-        self._serial.write(frame)
-        self._serial.flush()
+        line = self._line()
+        line.write(frame)
+        line.flush()
         self._count("frames_sent")
+
+    def _line(self) -> serial.SerialBase:
+        """The open port; _serve() reopens it before any exchange after a failure."""
+        if self._serial is None:
+            raise serial.SerialException(f"{self.port}: the port is not open")
+        return self._serial
 
     def _await_status(self, board: int, count_timeout: bool = True) -> codec.BoardStatus | None:
         """Read until a status frame from ``board`` arrives, a corrupt frame arrives or time runs out."""
         deadline = time.monotonic() + self._timeout_s
         bad_before = self._parser.bad_checksums
+        line = self._line()
         while time.monotonic() < deadline and not self._stopping:
-            chunk = self._serial.read(self._serial.in_waiting or 1)
+            chunk = line.read(line.in_waiting or 1)
             for frame in self._parser.feed(chunk):
                 if frame.cmd in codec.STATUS_REPLIES and frame.board == board:
                     self._count("replies")
