@@ -4,7 +4,8 @@ URL grammar (every parameter optional)::
 
     kerong+serial:///dev/ttyUSB0?boards=1&first_board=0&doors=16&baud=19200
                                 &polarity=closed-high&poll_ms=100&timeout_ms=200&retries=2
-                                &open_watch_ms=15000
+                                &open_watch_ms=15000&unlock_reply=maybe&min_pulse_gap_ms=500
+                                &rs485=off
 
     boards       number of CU16 boards on the bus, 1..16 (16 locks each)
     first_board  bus address of the first board (DIP switch), 0..16-boards; the rest follow
@@ -22,12 +23,27 @@ URL grammar (every parameter optional)::
     open_watch_ms  after an unlock, that board is polled every 25 ms until the door is seen
                  open or this long has passed (match [lockers] open_timeout_s), so a door
                  opened and shut quickly between two routine polls is still seen open
+    unlock_reply what the firmware does after an unlock (0x31): maybe (default: listen up to
+                 timeout_ms for a status reply before talking again, safe for any firmware),
+                 status (it answers: the answer confirms the unlock), none (it never
+                 answers: the status query sent at once confirms it, no reply wait)
+    min_pulse_gap_ms  a second unlock of one door within this long of the last pulse waits
+                 until it has passed (the CU16 is still driving the first pulse)
+    rs485        off (default: the adapter switches direction itself) or rts: the host
+                 switches the transceiver with RTS, through pySerial's RS-485 mode (the
+                 kernel's TIOCSRS485: RTS high while sending, low to receive)
 
 The path goes to ``serial.serial_for_url``, so a pty (the emulator) or ``loop://`` works too.
 
 RS-485 is half duplex with the host as the only master, so one bus thread owns the port
 and makes every exchange: unlocks and refreshes jump ahead of the routine polls. Door
 changes are reported from that thread (see ``kiosk.devices.roles``).
+
+A silent board costs healthy boards as little as the line allows: each routine poll is one
+attempt, and the retries of a board that missed a reply wait behind any queued unlock; a
+board once offline is asked with a growing interval (OFFLINE_REPOLL_S doubling up to
+OFFLINE_REPOLL_MAX_S), and that question is given up for a queued unlock once a reply could
+no longer be on its way (PROBE_QUIET_S).
 """
 
 from __future__ import annotations
@@ -39,6 +55,7 @@ import threading
 import time
 
 import serial
+import serial.rs485
 
 from drivers.locks import kerong_codec as codec
 from drivers.locks.base import LockBankBase
@@ -49,6 +66,10 @@ from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, De
 log = logging.getLogger(__name__)
 
 OFFLINE_REPOLL_S = 0.5  # an offline board is asked once per interval, so it cannot hog the bus
+OFFLINE_REPOLL_MAX_S = 4.0  # ... the interval doubling up to this while it stays silent
+PROBE_QUIET_S = 0.03    # an offline board's probe is given up for an unlock after this long
+UNLOCK_REPLIES = ("maybe", "status", "none")
+RS485_MODES = ("off", "rts")
 READ_SLICE_S = 0.02     # reads block this long at most, so waits end on their own deadline
 MIN_DOORS_POLARITY_CHECK = 2  # one open door at start-up is ordinary; all of several is a setting
 FAST_POLL_S = 0.025     # the poll interval of a board with a door just unlocked and not yet seen open
@@ -59,6 +80,8 @@ class _Job:
 
     def __init__(self, door: int | None = None, board: int = 0, lock_index: int = 0):
         self.door, self.board, self.lock_index = door, board, lock_index
+        self.not_before = 0.0  # monotonic time before which it may not be sent (pulse gap)
+        self.deferred = False
         self.error: Exception | None = None
         self.done = threading.Event()
 
@@ -79,9 +102,13 @@ class LockBankKerong(LockBankBase):
     def __init__(self, port: str, *, boards: int = 1, first_board: int = 0, doors: int | None = None,
                  baud: int = 19200, polarity: str = "closed-high", poll_ms: int = 100,
                  timeout_ms: int = 200, retries: int = 2, open_watch_ms: int = 15_000,
+                 unlock_reply: str = "maybe", min_pulse_gap_ms: int = 500, rs485: str = "off",
                  url: str | None = None):
         """Raises ValueError for settings out of range (``from_url`` checks them first)."""
         doors = codec.check_bus(boards, first_board, doors, polarity)
+        if unlock_reply not in UNLOCK_REPLIES or rs485 not in RS485_MODES:
+            raise ValueError(f"unlock_reply={unlock_reply!r} / rs485={rs485!r}: expected one of "
+                             f"{', '.join(UNLOCK_REPLIES)} / {', '.join(RS485_MODES)}")
         super().__init__(url or f"kerong+serial://{port}", doors)
         self.port, self.baud, self.polarity = port, baud, polarity
         self.boards = tuple(range(first_board, first_board + boards))
@@ -90,9 +117,17 @@ class LockBankKerong(LockBankBase):
         self._attempts = 1 + retries
         self._open_watch_s = open_watch_ms / 1000
         self._watch: dict[int, float] = {}  # door unlocked, not yet seen open -> end of the watch
+        self._unlock_reply, self._rs485 = unlock_reply, rs485
+        self._pulse_gap_s = min_pulse_gap_ms / 1000
+        self._last_pulse: dict[int, float] = {}  # door -> when its last unlock was sent
+        self._misses: dict[int, int] = {}      # board -> replies missed in a row
+        self._backoff: dict[int, float] = {}   # offline board -> its current re-poll interval
+        self._abandoned = False                # the last wait was given up for an unlock
         self._serial: serial.SerialBase | None = None
         self._parser = codec.FrameParser()
-        self._counts = collections.Counter(frames_sent=0, replies=0, timeouts=0, unlocks=0, unexpected_frames=0)
+        self._counts = collections.Counter(frames_sent=0, replies=0, timeouts=0, unlocks=0, unexpected_frames=0,
+                                           probes_abandoned=0, pulses_deferred=0, unlock_reply_waits=0)
+        self._hinted: set[int] = set()  # boards whose silence after an unlock was logged
         self._offline: set[int] = set()
         self._refused: dict[int, str] = {}  # board -> why it is not used (until reopened)
         self._polled = self.boards          # the boards not refused
@@ -121,6 +156,9 @@ class LockBankKerong(LockBankBase):
             timeout_ms=url.int("timeout_ms", 200, lo=5, hi=10_000),
             retries=url.int("retries", 2, lo=0, hi=10),
             open_watch_ms=url.int("open_watch_ms", 15_000, lo=0, hi=600_000),
+            unlock_reply=url.choice("unlock_reply", UNLOCK_REPLIES, "maybe"),
+            min_pulse_gap_ms=url.int("min_pulse_gap_ms", 500, lo=0, hi=60_000),
+            rs485=url.choice("rs485", RS485_MODES, "off"),
         )
 
     @classmethod
@@ -165,7 +203,10 @@ class LockBankKerong(LockBankBase):
     @property
     def stats(self) -> dict[str, int]:
         """Counters since construction: frames_sent, replies, timeouts, unlocks,
-        unexpected_frames, checksum_errors, discarded_bytes."""
+        unexpected_frames, probes_abandoned (an offline board's question given up for an
+        unlock), pulses_deferred (held back by min_pulse_gap_ms), unlock_reply_waits (reply
+        timeouts waited out after an unlock for no answer: see unlock_reply), checksum_errors,
+        discarded_bytes."""
         with self._state_lock:
             return {**self._counts, "checksum_errors": self._parser.bad_checksums,
                     "discarded_bytes": self._parser.discarded}
@@ -201,6 +242,8 @@ class LockBankKerong(LockBankBase):
         self._polled = self.boards
         self._due.clear()
         self._watch.clear()
+        self._misses.clear()
+        self._backoff.clear()
         self._first_reading.clear()
         self._thread = threading.Thread(target=self._run, name=f"kerong-bus {self.port}", daemon=True)
         self._thread.start()
@@ -225,12 +268,22 @@ class LockBankKerong(LockBankBase):
 
     def _open_port(self) -> serial.SerialBase:
         try:
-            return serial.serial_for_url(
+            port = serial.serial_for_url(
                 self.port, baudrate=self.baud, timeout=min(READ_SLICE_S, self._timeout_s),
-                write_timeout=self._timeout_s, exclusive=True)
+                write_timeout=self._timeout_s, exclusive=True, do_not_open=True)
+            if self._rs485 == "rts":
+                # Set before open(): pySerial applies it while configuring the port, so RTS
+                # is never left asserted (driving the bus) between opening and the first write.
+                port.rs485_mode = serial.rs485.RS485Settings(rts_level_for_tx=True, rts_level_for_rx=False)
+            port.open()
+            return port
         except (serial.SerialException, OSError, ValueError) as err:
             if getattr(err, "errno", None) == errno.ENOENT:
                 raise DeviceUnavailable(f"Kerong bus: no serial port {self.port!r}") from err
+            if self._rs485 == "rts" and "RS485" in str(err):
+                raise DeviceInitError(
+                    f"Kerong bus: {self.port!r} has no kernel RS-485 mode, which rs485=rts needs ({err}); "
+                    "use an adapter that switches direction by itself, with rs485=off") from err
             raise DeviceInitError(f"Kerong bus: cannot open {self.port!r}: {err}") from err
 
     def _close_hw(self) -> None:
@@ -268,13 +321,15 @@ class LockBankKerong(LockBankBase):
                 if self._failure is not None:
                     raise DeviceOperationError(f"{self.port}: bus thread failed: {self._failure}")
                 raise DeviceClosed(f"{self!r} is closing")
+            queued_pulses = sum(1 for j in self._jobs if j.door is not None and j.door == job.door)
             self._jobs.append(job)
             self._cv.notify_all()
         # Every exchange is bounded, so this wait can be: a refresh may be ahead of the job,
-        # then its own exchanges, plus slack. A job still queued when it runs out is withdrawn:
-        # it must not fire after its caller was told it failed.
+        # then its own exchanges, the pulse gaps ahead of it, plus slack. A job still queued
+        # when it runs out is withdrawn: it must not fire after its caller was told it failed.
         exchange = self._attempts * self._timeout_s
-        if not job.done.wait((len(self.boards) + 2) * exchange + self._timeout_s + 2.0):
+        gaps = (queued_pulses + 1) * self._pulse_gap_s
+        if not job.done.wait((len(self.boards) + 2) * exchange + self._timeout_s + gaps + 2.0):
             with self._cv:
                 if job in self._jobs:
                     self._jobs.remove(job)
@@ -312,7 +367,7 @@ class LockBankKerong(LockBankBase):
                 if isinstance(work, _Job):
                     self._do_job(work)
                 else:
-                    self._read_board(work, 1 if work in self._offline else self._attempts)
+                    self._poll(work)
             except (serial.SerialException, OSError, DeviceInitError, DeviceUnavailable) as err:
                 # A USB adapter pulled out ends up here: every door becomes UNKNOWN, the
                 # port is reopened every OFFLINE_REPOLL_S, and close()/make_safe() still work.
@@ -327,19 +382,34 @@ class LockBankKerong(LockBankBase):
                     self._cv.wait_for(lambda: self._stopping, OFFLINE_REPOLL_S)
 
     def _next_work(self) -> _Job | int | None:
-        """The next job, else the board most overdue for a poll; None once closing."""
+        """The first job that may go now, else the board most overdue for a poll; None once
+        closing. Unlocks are served first: a poll never waits for its turn ahead of one."""
         with self._cv:
             while not self._stopping:
-                if self._jobs:
-                    return self._jobs.popleft()
-                if not self._polled:  # every board refused: open() is closing the bank
-                    self._cv.wait()
-                    continue
-                board = min(self._polled, key=lambda b: self._due.get(b, 0.0))
-                if (wait := self._due.get(board, 0.0) - time.monotonic()) <= 0:
-                    return board
-                self._cv.wait(wait)
+                now = time.monotonic()
+                if job := self._ready_job(now):
+                    self._jobs.remove(job)
+                    return job
+                wake = min((j.not_before for j in self._jobs), default=float("inf"))
+                if self._polled:  # else every board is refused: open() is closing the bank
+                    board = min(self._polled, key=lambda b: self._due.get(b, 0.0))
+                    if self._due.get(board, 0.0) <= now:
+                        return board
+                    wake = min(wake, self._due[board])
+                self._cv.wait(None if wake == float("inf") else wake - now)
             return None
+
+    def _ready_job(self, now: float) -> _Job | None:
+        """The first queued job that may go at ``now`` (an unlock waits out its door's pulse gap)."""
+        for job in list(self._jobs):
+            if job.door is not None:
+                job.not_before = self._last_pulse.get(job.door, -self._pulse_gap_s) + self._pulse_gap_s
+            if job.not_before <= now:
+                return job
+            if not job.deferred:
+                job.deferred = True
+                self._count("pulses_deferred")
+        return None
 
     def _do_job(self, job: _Job) -> None:
         if job.door is None:  # a refresh
@@ -357,14 +427,25 @@ class LockBankKerong(LockBankBase):
         self._drain()
         self._send(codec.unlock_frame(board, job.lock_index))
         self._count("unlocks")
+        self._last_pulse[job.door] = time.monotonic()
         # Poll this board fast until the door is seen open: a person may open and shut it
         # within one routine poll interval, and the opening is the evidence the books need.
         self._watch[job.door] = time.monotonic() + self._open_watch_s
-        # Some firmware answers 0x31 with a status frame. Listen for it before talking
-        # again, or on a real half-duplex line our next query would collide with it.
-        early = self._await_status(board, count_timeout=False)
-        if early is not None:
-            self._apply(early)
+        if self._unlock_reply != "none":
+            # Firmware that answers 0x31 sends a status frame: listen for it before talking
+            # again, or on a real half-duplex line our next query would collide with it.
+            early = self._await_status(board, count_timeout=False)
+            if early is not None:
+                self._read_board(board, 0, early)
+                if self._unlock_reply == "status":
+                    return job.finish()  # the answer is the confirmation
+            elif not self._stopping:
+                self._count("unlock_reply_waits")
+                if board not in self._hinted:
+                    self._hinted.add(board)
+                    log.info("%s: board %d did not answer an unlock within timeout_ms; if its firmware "
+                             "never does, unlock_reply=none saves that wait on every unlock", self.port, board)
+        # unlock_reply=none: no answer is coming, so the status query goes at once.
         if not self._read_board(board, self._attempts):
             return job.finish(DeviceTimeout(
                 f"board {board} on {self.port} did not answer after the unlock of door {job.door}; "
@@ -414,14 +495,50 @@ class LockBankKerong(LockBankBase):
         if status is None:
             status = self._query(board, attempts)
         if status is None:
-            self._due[board] = time.monotonic() + max(self._poll_s, OFFLINE_REPOLL_S)
-            if not self._stopping:
-                self._mark_offline([board], f"board {board} not answering")
+            self._went_silent(board)
             return False
+        self._heard_from(board, status)
+        return True
+
+    def _poll(self, board: int) -> None:
+        """One routine question to ``board``. A miss is retried soon, but behind any unlock;
+        the question to an offline board is given up for an unlock once a reply could no
+        longer be on its way."""
+        offline = board in self._offline
+        self._drain()
+        self._send(codec.status_query_frame(board))
+        status = self._await_status(board, abandon_after=PROBE_QUIET_S if offline else None)
+        if status is not None:
+            self._heard_from(board, status)
+        elif self._abandoned:
+            self._count("probes_abandoned")  # asked again at its next turn, no miss counted
+            self._due[board] = time.monotonic() + self._backoff.get(board, OFFLINE_REPOLL_S)
+        elif offline or self._misses.get(board, 0) + 1 >= self._attempts:
+            self._went_silent(board)
+        else:
+            self._misses[board] = self._misses.get(board, 0) + 1
+            self._due[board] = time.monotonic()  # again now: _next_work puts unlocks first
+
+    def _heard_from(self, board: int, status: codec.BoardStatus) -> None:
+        self._misses.pop(board, None)
+        self._backoff.pop(board, None)
         self._apply(status)
         fast = self._watching(board)
         self._due[board] = time.monotonic() + (min(self._poll_s, FAST_POLL_S) if fast else self._poll_s)
-        return True
+
+    def _went_silent(self, board: int) -> None:
+        self._misses.pop(board, None)
+        if self._stopping:
+            return
+        backoff = self._backoff.get(board)
+        backoff = max(self._poll_s, OFFLINE_REPOLL_S) if backoff is None else min(2 * backoff, OFFLINE_REPOLL_MAX_S)
+        self._backoff[board] = backoff
+        self._due[board] = time.monotonic() + backoff
+        self._mark_offline([board], f"board {board} not answering")
+
+    def _unlock_waiting(self, now: float) -> bool:
+        with self._cv:
+            return any(job.door is not None for job in self._jobs if job.not_before <= now)
 
     def _watching(self, board: int) -> bool:
         """Is a door of ``board`` unlocked and not yet seen open (its watch not over)?"""
@@ -452,12 +569,20 @@ class LockBankKerong(LockBankBase):
             raise serial.SerialException(f"{self.port}: the port is not open")
         return self._serial
 
-    def _await_status(self, board: int, count_timeout: bool = True) -> codec.BoardStatus | None:
-        """Read until a status frame from ``board`` arrives, a corrupt frame arrives or time runs out."""
-        deadline = time.monotonic() + self._timeout_s
+    def _await_status(self, board: int, count_timeout: bool = True,
+                      abandon_after: float | None = None) -> codec.BoardStatus | None:
+        """Read until a status frame from ``board`` arrives, a corrupt frame arrives or time
+        runs out; or, with ``abandon_after``, until that long has passed with an unlock
+        waiting (then ``_abandoned`` is set)."""
+        started = time.monotonic()
+        deadline = started + self._timeout_s
         bad_before = self._parser.bad_checksums
         line = self._line()
-        while time.monotonic() < deadline and not self._stopping:
+        self._abandoned = False
+        while (now := time.monotonic()) < deadline and not self._stopping:
+            if abandon_after is not None and now - started >= abandon_after and self._unlock_waiting(now):
+                self._abandoned = True
+                return None
             chunk = line.read(line.in_waiting or 1)
             for frame in self._parser.feed(chunk):
                 if frame.cmd in codec.STATUS_REPLIES and frame.board == board:

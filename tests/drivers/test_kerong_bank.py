@@ -15,6 +15,7 @@ import pytest
 
 from tests.leaks import strict_no_leaks
 import serial
+import serial.rs485
 
 from drivers.locks.kerong import LockBankKerong
 from hwsim.kerong_board import KerongBoardSim
@@ -230,6 +231,93 @@ def test_a_door_opened_and_shut_between_two_routine_polls_is_seen_open(make_bank
     assert len([f for f in rx_frames(bank.sim) if f == "02 00 30 03 35"]) == queries + 1
 
 
+# --- lock buses as in the field ---------------------------------------------------------------
+
+def test_unlock_reply_none_confirms_by_the_status_query_without_the_reply_wait(make_bank):
+    # Firmware that never answers 0x31 (the emulator's default): "maybe" listens the whole
+    # reply timeout for nothing on every unlock, and says so in stats; "none" does not.
+    bank, recorder = make_bank(doors=4, unlock_reply="maybe")
+    bank.unlock(1)
+    assert bank.stats["unlock_reply_waits"] == 1
+    bank, recorder = make_bank(doors=4, unlock_reply="none")
+    bank.unlock(2)
+    recorder.wait_for(2, OPEN)
+    assert bank.stats["unlock_reply_waits"] == 0
+    frames = rx_frames(bank.sim)
+    unlock_at = frames.index("02 01 31 03 37")
+    assert frames[unlock_at + 1] == "02 00 30 03 35"  # the status query confirms it
+
+
+def test_unlock_reply_status_takes_the_answer_as_the_confirmation(make_bank):
+    bank, recorder = make_bank(doors=4, reply_to_unlock=1, unlock_reply="status", poll_ms=5000)
+    bank.sim.split_replies(True)  # a slow answer: still not talked over
+    bank.unlock(3)
+    recorder.wait_for(3, OPEN)
+    assert bank.stats["unlock_reply_waits"] == 0 and bank.stats["unexpected_frames"] == 0
+    assert bank.sim.history.count("kerong", "collision") == 0
+
+
+def test_unlock_reply_none_against_firmware_that_answers_is_survived(make_bank):
+    # Set wrongly: the answer collides on a real line; here it is read or drained, and the
+    # unlock is still confirmed by a status reply from the right board.
+    bank, recorder = make_bank(doors=4, reply_to_unlock=1, unlock_reply="none")
+    bank.unlock(4)
+    recorder.wait_for(4, OPEN)
+    assert bank.offline_boards == set()
+
+
+def test_a_silent_board_gives_up_its_probe_for_an_unlock_on_a_healthy_board(make_bank):
+    # A long reply timeout makes the cost visible: each probe of the silent board would
+    # hold the bus for 2 s. An unlock arriving during one is served once a reply could no
+    # longer be on its way, not after the timeout.
+    bank, recorder = make_bank(open_it=False, boards=2, doors=20, timeout_ms=2000, retries=0)
+    bank.sim.silent(True, board=1)
+    bank.open()
+    assert bank.offline_boards == {1}
+    probes = bank.sim.history.count("kerong", "silent")
+    assert bank.sim.history.wait_for("kerong", "silent", probes + 1, WAIT)  # a probe is in flight
+    bank.unlock(2)
+    recorder.wait_for(2, OPEN)
+    assert bank.stats["probes_abandoned"] >= 1
+    bank.sim.silent(False, board=1)
+    bank.refresh()
+    assert bank.offline_boards == set()
+
+
+def test_a_second_pulse_on_one_door_waits_out_min_pulse_gap_ms(make_bank):
+    bank, recorder = make_bank(doors=4, min_pulse_gap_ms=1000, unlock_reply="none")
+    bank.unlock(1)
+    bank.unlock(2)  # another door: not held back
+    bank.unlock(1)
+    assert bank.sim.doors[1].pulses == 2 and bank.stats["pulses_deferred"] == 1
+    sent = [e.monotonic for e in bank.sim.history.entries("kerong", "rx") if e.detail["frame"] == "02 00 31 03 36"]
+    assert sent[1] - sent[0] >= 1.0  # a lower bound only: a slow machine cannot break it
+
+
+def test_rs485_rts_asks_pyserial_for_the_kernel_rs485_mode():
+    bank = LockBankKerong("loop://", rs485="rts")
+    port = bank._open_port()  # loop:// keeps the settings it is given; a real port applies them
+    try:
+        settings = port.rs485_mode
+        assert isinstance(settings, serial.rs485.RS485Settings)
+        assert settings.rts_level_for_tx is True and settings.rts_level_for_rx is False
+        assert port.is_open
+    finally:
+        port.close()
+    plain = LockBankKerong("loop://")._open_port()
+    assert plain.rs485_mode is None
+    plain.close()
+
+
+def test_rs485_rts_on_a_port_without_kernel_rs485_mode_says_so():
+    # A pty, like many USB adapters, has no TIOCSRS485: pySerial refuses, the driver explains.
+    with KerongBoardSim(doors=4) as sim:
+        bank = registry.create("locks", f"kerong+serial://{sim.port}?doors=4&rs485=rts")
+        with pytest.raises(DeviceInitError, match="no kernel RS-485 mode.*rs485=off"):
+            bank.open()
+        assert not bank.is_open
+
+
 # --- door faults ---------------------------------------------------------------------------
 
 def test_jammed_door_stays_closed_after_unlock(make_bank):
@@ -413,7 +501,8 @@ def test_make_safe_cancels_unlocks_still_waiting_for_the_bus(make_bank):
 @pytest.mark.parametrize("url", [
     *(f"kerong+serial:///dev/ttyUSB0?{query}" for query in (
         "boards=0", "boards=17", "boards=2&doors=33", "boards=2&first_board=15",
-        "polarity=upside-down", "poll_ms=fast", "bauds=9600")),
+        "polarity=upside-down", "poll_ms=fast", "bauds=9600", "rs485=dtr", "unlock_reply=sometimes",
+        "min_pulse_gap_ms=-1", "open_watch_ms=soon")),
     "kerong+serial://dev/ttyUSB0", "kerong+serial://",
     "sim+kerong://?boards=1&doors=8&bogus=1", "sim+kerong://?reply_to_unlock=maybe",
 ])
