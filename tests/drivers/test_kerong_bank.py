@@ -526,6 +526,16 @@ def test_emulator_answers_the_reference_frames_from_a_plain_serial_client():
     assert sim.doors[19].is_open and sim.doors[19].pulses == 1
 
 
+def test_a_paced_emulator_answers_no_sooner_than_the_wire_allows():
+    # 1200 baud: a 5-byte question and a 9-byte answer are 14 x 10 bits = 117 ms on the wire.
+    with KerongBoardSim(doors=4, baud=1200) as sim:
+        with serial.Serial(sim.port, 1200, timeout=WAIT) as client:
+            client.write(h("02 00 30 03 35"))
+            assert client.read(9) == h("02 00 35 FF FF 00 00 03 38")
+    asked, answered = sim.history.entries("kerong", "rx")[0], sim.history.entries("kerong", "tx")[0]
+    assert answered.monotonic - asked.monotonic >= 14 * 10 / 1200 * 0.99  # a lower bound only
+
+
 def test_console_drives_the_emulator():
     out = io.StringIO()
     commands = "jam 3\nput 4\nsilent on 1\ngarbage 02 FF\nbogus\nstatus\nquit\n"
