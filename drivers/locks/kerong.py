@@ -49,16 +49,15 @@ no longer be on its way (PROBE_QUIET_S).
 from __future__ import annotations
 
 import collections
-import errno
 import logging
 import threading
 import time
 
 import serial
-import serial.rs485
 
 from drivers.locks import kerong_codec as codec
 from drivers.locks.base import LockBankBase
+from drivers.locks.kerong_line import RS485_MODES, KerongLine
 from kiosk.devices.roles import DoorState
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, DeviceTimeout, DeviceUnavailable, DeviceURLError
@@ -69,8 +68,6 @@ OFFLINE_REPOLL_S = 0.5  # an offline board is asked once per interval, so it can
 OFFLINE_REPOLL_MAX_S = 4.0  # ... the interval doubling up to this while it stays silent
 PROBE_QUIET_S = 0.03    # an offline board's probe is given up for an unlock after this long
 UNLOCK_REPLIES = ("maybe", "status", "none")
-RS485_MODES = ("off", "rts")
-READ_SLICE_S = 0.02     # reads block this long at most, so waits end on their own deadline
 MIN_DOORS_POLARITY_CHECK = 2  # one open door at start-up is ordinary; all of several is a setting
 FAST_POLL_S = 0.025     # the poll interval of a board with a door just unlocked and not yet seen open
 
@@ -122,11 +119,9 @@ class LockBankKerong(LockBankBase):
         self._last_pulse: dict[int, float] = {}  # door -> when its last unlock was sent
         self._misses: dict[int, int] = {}      # board -> replies missed in a row
         self._backoff: dict[int, float] = {}   # offline board -> its current re-poll interval
-        self._abandoned = False                # the last wait was given up for an unlock
-        self._serial: serial.SerialBase | None = None
-        self._parser = codec.FrameParser()
-        self._counts = collections.Counter(frames_sent=0, replies=0, timeouts=0, unlocks=0, unexpected_frames=0,
-                                           probes_abandoned=0, pulses_deferred=0, unlock_reply_waits=0)
+        self._line = KerongLine(port, baud=baud, timeout_s=self._timeout_s, polarity=polarity, rs485=rs485,
+                                stopping=lambda: self._stopping)
+        self._counts = collections.Counter(unlocks=0, probes_abandoned=0, pulses_deferred=0, unlock_reply_waits=0)
         self._hinted: set[int] = set()  # boards whose silence after an unlock was logged
         self._offline: set[int] = set()
         self._refused: dict[int, str] = {}  # board -> why it is not used (until reopened)
@@ -208,8 +203,7 @@ class LockBankKerong(LockBankBase):
         timeouts waited out after an unlock for no answer: see unlock_reply), checksum_errors,
         discarded_bytes."""
         with self._state_lock:
-            return {**self._counts, "checksum_errors": self._parser.bad_checksums,
-                    "discarded_bytes": self._parser.discarded}
+            return {**self._line.stats(), **self._counts}
 
     def refresh(self) -> dict[int, DoorState]:
         """Read every board now, ahead of the routine polls; return the door states.
@@ -234,7 +228,7 @@ class LockBankKerong(LockBankBase):
         """Open the port and read every board once. Raises DeviceUnavailable (no such port),
         DeviceInitError (cannot open it, no board answered, or every board that answered
         reads every door open: the polarity setting)."""
-        self._serial = self._open_port()
+        self._line.open()
         self._stopping, self._failure = False, None
         self._offline.clear()
         with self._state_lock:
@@ -266,26 +260,6 @@ class LockBankKerong(LockBankBase):
                 f"polarity={self.polarity} is most likely wrong for this wiring: set polarity={other} "
                 f"in the locks URL (if every door really is open, shut them and start again)")
 
-    def _open_port(self) -> serial.SerialBase:
-        try:
-            port = serial.serial_for_url(
-                self.port, baudrate=self.baud, timeout=min(READ_SLICE_S, self._timeout_s),
-                write_timeout=self._timeout_s, exclusive=True, do_not_open=True)
-            if self._rs485 == "rts":
-                # Set before open(): pySerial applies it while configuring the port, so RTS
-                # is never left asserted (driving the bus) between opening and the first write.
-                port.rs485_mode = serial.rs485.RS485Settings(rts_level_for_tx=True, rts_level_for_rx=False)
-            port.open()
-            return port
-        except (serial.SerialException, OSError, ValueError) as err:
-            if getattr(err, "errno", None) == errno.ENOENT:
-                raise DeviceUnavailable(f"Kerong bus: no serial port {self.port!r}") from err
-            if self._rs485 == "rts" and "RS485" in str(err):
-                raise DeviceInitError(
-                    f"Kerong bus: {self.port!r} has no kernel RS-485 mode, which rs485=rts needs ({err}); "
-                    "use an adapter that switches direction by itself, with rs485=off") from err
-            raise DeviceInitError(f"Kerong bus: cannot open {self.port!r}: {err}") from err
-
     def _close_hw(self) -> None:
         with self._cv:
             self._stopping = True
@@ -293,9 +267,7 @@ class LockBankKerong(LockBankBase):
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        if self._serial is not None:
-            self._serial.close()
-            self._serial = None
+        self._line.close()
 
     def _unlock_hw(self, door: int) -> None:
         """Send one pulse and read the board back. Raises DeviceTimeout (the board did not
@@ -361,8 +333,8 @@ class LockBankKerong(LockBankBase):
     def _serve(self) -> None:
         while (work := self._next_work()) is not None:
             try:
-                if self._serial is None:
-                    self._serial = self._open_port()
+                if not self._line.is_open:
+                    self._line.open()
                     log.info("%s: serial port reopened", self.port)
                 if isinstance(work, _Job):
                     self._do_job(work)
@@ -371,10 +343,9 @@ class LockBankKerong(LockBankBase):
             except (serial.SerialException, OSError, DeviceInitError, DeviceUnavailable) as err:
                 # A USB adapter pulled out ends up here: every door becomes UNKNOWN, the
                 # port is reopened every OFFLINE_REPOLL_S, and close()/make_safe() still work.
-                if self._serial is not None:
+                if self._line.is_open:
                     log.error("%s: serial port failed: %s", self.port, err)
-                    self._serial.close()
-                    self._serial = None
+                    self._line.close()
                 self._mark_offline(list(self._polled), f"serial port failed: {err}")
                 if isinstance(work, _Job):
                     work.finish(DeviceOperationError(f"{self.port}: serial port failed: {err}"))
@@ -424,8 +395,7 @@ class LockBankKerong(LockBankBase):
         if board in self._offline and not self._read_board(board, self._attempts):
             return job.finish(DeviceTimeout(
                 f"board {board} not answering on {self.port}; door {job.door} not unlocked", sent=False))
-        self._drain()
-        self._send(codec.unlock_frame(board, job.lock_index))
+        self._line.send(codec.unlock_frame(board, job.lock_index))
         self._count("unlocks")
         self._last_pulse[job.door] = time.monotonic()
         # Poll this board fast until the door is seen open: a person may open and shut it
@@ -434,7 +404,7 @@ class LockBankKerong(LockBankBase):
         if self._unlock_reply != "none":
             # Firmware that answers 0x31 sends a status frame: listen for it before talking
             # again, or on a real half-duplex line our next query would collide with it.
-            early = self._await_status(board, count_timeout=False)
+            early = self._line.await_status(board, count_timeout=False)
             if early is not None:
                 self._read_board(board, 0, early)
                 if self._unlock_reply == "status":
@@ -478,13 +448,10 @@ class LockBankKerong(LockBankBase):
 
     def _query(self, board: int, attempts: int) -> codec.BoardStatus | None:
         """Ask ``board`` for its status, up to ``attempts`` times; None if it never answered."""
-        query = codec.status_query_frame(board)
         for _ in range(attempts):
             if self._stopping:
                 break
-            self._drain()
-            self._send(query)
-            status = self._await_status(board)
+            status = self._line.ask(board)
             if status is not None:
                 return status
         return None
@@ -505,12 +472,11 @@ class LockBankKerong(LockBankBase):
         the question to an offline board is given up for an unlock once a reply could no
         longer be on its way."""
         offline = board in self._offline
-        self._drain()
-        self._send(codec.status_query_frame(board))
-        status = self._await_status(board, abandon_after=PROBE_QUIET_S if offline else None)
+        status = self._line.ask(board, abandon_after=PROBE_QUIET_S if offline else None,
+                                abandon=self._unlock_waiting)
         if status is not None:
             self._heard_from(board, status)
-        elif self._abandoned:
+        elif self._line.abandoned:
             self._count("probes_abandoned")  # asked again at its next turn, no miss counted
             self._due[board] = time.monotonic() + self._backoff.get(board, OFFLINE_REPOLL_S)
         elif offline or self._misses.get(board, 0) + 1 >= self._attempts:
@@ -536,7 +502,8 @@ class LockBankKerong(LockBankBase):
         self._due[board] = time.monotonic() + backoff
         self._mark_offline([board], f"board {board} not answering")
 
-    def _unlock_waiting(self, now: float) -> bool:
+    def _unlock_waiting(self) -> bool:
+        now = time.monotonic()
         with self._cv:
             return any(job.door is not None for job in self._jobs if job.not_before <= now)
 
@@ -548,52 +515,6 @@ class LockBankKerong(LockBankBase):
                 del self._watch[door]
         first = (board - self.boards[0]) * codec.LOCKS_PER_BOARD + 1
         return any(first <= door < first + codec.LOCKS_PER_BOARD for door in self._watch)
-
-    def _drain(self) -> None:
-        # The host is the only master, so bytes nobody asked for (noise, a late reply to a
-        # query that already timed out) are thrown away before each exchange.
-        line = self._line()
-        if waiting := line.in_waiting:
-            self._count("unexpected_frames", len(self._parser.feed(line.read(waiting))))
-        self._parser.reset()
-
-    def _send(self, frame: bytes) -> None:
-        line = self._line()
-        line.write(frame)
-        line.flush()
-        self._count("frames_sent")
-
-    def _line(self) -> serial.SerialBase:
-        """The open port; _serve() reopens it before any exchange after a failure."""
-        if self._serial is None:
-            raise serial.SerialException(f"{self.port}: the port is not open")
-        return self._serial
-
-    def _await_status(self, board: int, count_timeout: bool = True,
-                      abandon_after: float | None = None) -> codec.BoardStatus | None:
-        """Read until a status frame from ``board`` arrives, a corrupt frame arrives or time
-        runs out; or, with ``abandon_after``, until that long has passed with an unlock
-        waiting (then ``_abandoned`` is set)."""
-        started = time.monotonic()
-        deadline = started + self._timeout_s
-        bad_before = self._parser.bad_checksums
-        line = self._line()
-        self._abandoned = False
-        while (now := time.monotonic()) < deadline and not self._stopping:
-            if abandon_after is not None and now - started >= abandon_after and self._unlock_waiting(now):
-                self._abandoned = True
-                return None
-            chunk = line.read(line.in_waiting or 1)
-            for frame in self._parser.feed(chunk):
-                if frame.cmd in codec.STATUS_REPLIES and frame.board == board:
-                    self._count("replies")
-                    return codec.parse_status(frame, self.polarity)
-                self._count("unexpected_frames")
-            if self._parser.bad_checksums != bad_before:
-                return None  # most likely our reply, damaged: ask again now rather than wait
-        if count_timeout and not self._stopping:
-            self._count("timeouts")
-        return None
 
     def _apply(self, status: codec.BoardStatus) -> None:
         """Report one board's reading; a board that answers is online again."""

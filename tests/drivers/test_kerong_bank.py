@@ -18,6 +18,7 @@ import serial
 import serial.rs485
 
 from drivers.locks.kerong import LockBankKerong
+from drivers.locks.kerong_line import KerongLine
 from hwsim.kerong_board import KerongBoardSim
 from hwsim.kerong_console import console_main
 from kiosk.devices import registry
@@ -295,18 +296,19 @@ def test_a_second_pulse_on_one_door_waits_out_min_pulse_gap_ms(make_bank):
 
 
 def test_rs485_rts_asks_pyserial_for_the_kernel_rs485_mode():
-    bank = LockBankKerong("loop://", rs485="rts")
-    port = bank._open_port()  # loop:// keeps the settings it is given; a real port applies them
+    line = KerongLine("loop://", baud=19200, timeout_s=0.2, polarity="closed-high", rs485="rts")
+    line.open()  # loop:// keeps the settings it is given; a real port hands them to the kernel
     try:
-        settings = port.rs485_mode
+        settings = line.serial_port.rs485_mode
         assert isinstance(settings, serial.rs485.RS485Settings)
         assert settings.rts_level_for_tx is True and settings.rts_level_for_rx is False
-        assert port.is_open
     finally:
-        port.close()
-    plain = LockBankKerong("loop://")._open_port()
-    assert plain.rs485_mode is None
+        line.close()
+    plain = KerongLine("loop://", baud=19200, timeout_s=0.2, polarity="closed-high")
+    plain.open()
+    assert plain.serial_port.rs485_mode is None
     plain.close()
+    assert not plain.is_open
 
 
 def test_rs485_rts_on_a_port_without_kernel_rs485_mode_says_so():
