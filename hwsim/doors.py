@@ -9,6 +9,11 @@ Fault modes, settable per door at any time:
 - ``jammed``     a pulse does not release the latch (the door stays shut);
 - ``left_open``  the person walks away: ``close()`` is ignored until the fault is cleared;
 - forced opening is an action, ``force_open()``: the door opens with no pulse (tamper).
+
+Timing, settable per door (``DoorBank.set_timing``): ``spring_ms``, how long after the
+latch lets go the door sensor first reads open (0: at once), and ``shut_after_ms``, a quick
+person who shuts the door that long after it opened (None: people close doors through the
+control API). Together they make a door that opens and shuts between two status polls.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Door:
         self.occupied = False
         self.faults: set[str] = set()
         self.pulses = 0
+        self.spring_ms = 0.0
+        self.shut_after_ms: float | None = None
         self._listeners: list[Callable[["Door"], None]] = []
         self._lock = threading.RLock()
 
@@ -54,8 +61,24 @@ class Door:
             if "jammed" in self.faults:
                 self.history.record(self.source, "jammed_stays_shut")
                 return
+            if self.is_open:
+                return
+            if self.spring_ms > 0:
+                self.history.record(self.source, "latch_released")
+                self._after(self.spring_ms, self._spring_open)
+            else:
+                self._set_open(True, "released")
+
+    def _spring_open(self) -> None:
+        with self._lock:
             if not self.is_open:
                 self._set_open(True, "released")
+
+    def _after(self, ms: float, action: Callable[[], object]) -> None:
+        timer = threading.Timer(ms / 1000, action)
+        timer.name = f"{self.source} timing"
+        timer.daemon = True
+        timer.start()
 
     # --- what people do ------------------------------------------------------------------
 
@@ -96,6 +119,8 @@ class Door:
     def _set_open(self, is_open: bool, why: str) -> None:
         self.is_open = is_open
         self.history.record(self.source, "opened" if is_open else "closed", why=why)
+        if is_open and self.shut_after_ms is not None:
+            self._after(self.shut_after_ms, self.close)
         for listener in list(self._listeners):
             listener(self)
 
@@ -131,6 +156,14 @@ class DoorBank:
 
     def put(self, number: int) -> None:
         self[number].put()
+
+    def set_timing(self, number: int, *, spring_ms: float = 0.0, shut_after_ms: float | None = None) -> None:
+        """How door ``number`` moves (see the module docstring). Raises ValueError."""
+        if spring_ms < 0 or (shut_after_ms is not None and shut_after_ms < 0):
+            raise ValueError("door timings are not negative")
+        door = self[number]
+        door.spring_ms, door.shut_after_ms = spring_ms, shut_after_ms
+        self.history.record(door.source, "timing", spring_ms=spring_ms, shut_after_ms=shut_after_ms)
 
     def take(self, number: int) -> None:
         self[number].take()

@@ -25,12 +25,22 @@ class History:
     def __init__(self, maxlen: int = 200_000) -> None:
         self._entries: deque[Entry] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
+        self._grown = threading.Condition(self._lock)
 
     def record(self, source: str, kind: str, **detail) -> Entry:
         entry = Entry(time.monotonic(), source, kind, detail)
         with self._lock:
             self._entries.append(entry)
+            self._grown.notify_all()
         return entry
+
+    def wait_for(self, source: str | None, kind: str | None, count: int, timeout: float) -> bool:
+        """Wait until ``count`` entries match (as ``count()`` counts them); False on timeout."""
+        def enough() -> bool:
+            return sum(1 for e in self._entries
+                       if (source is None or e.source == source) and (kind is None or e.kind == kind)) >= count
+        with self._lock:
+            return self._grown.wait_for(enough, timeout)
 
     def entries(self, source: str | None = None, kind: str | None = None) -> list[Entry]:
         with self._lock:

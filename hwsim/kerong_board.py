@@ -19,6 +19,11 @@ Doors are numbered across the bus: board index i, lock index l is door i*16 + l 
 Every frame in and out, every fault change, and every "collision" (the host sending while
 a board is still answering, which a half-duplex line would not survive) goes to ``history``.
 
+A pty carries bytes at once. With ``baud`` set the line is paced as a real one: each frame
+takes its 10 bits a byte on the wire (8N1), a board starts answering ``turnaround_ms`` after
+the last byte of a question, and its answer is written when its last byte would arrive.
+Benchmarks use it to compare the driver's sweep with the wire time.
+
 ``kerong_sim`` builds the ``sim+kerong://`` device: this emulator plus the real driver::
 
     sim+kerong://?boards=1&doors=8&polarity=closed-high&poll_ms=100&reply_to_unlock=0
@@ -48,7 +53,8 @@ class KerongBoardSim:
 
     def __init__(self, boards: int = 1, doors: int | None = None, *, first_board: int = 0,
                  polarity: str = "closed-high", reply_to_unlock: bool = False, pulse_ms: int = 500,
-                 split_pause_s: float = 0.02, history: History | None = None):
+                 split_pause_s: float = 0.02, history: History | None = None,
+                 baud: int | None = None, turnaround_ms: float = 0.0):
         """Raises ValueError for addresses outside 0..15, too many doors or a bad polarity."""
         doors = codec.check_bus(boards, first_board, doors, polarity)
         self.boards = tuple(range(first_board, first_board + boards))
@@ -56,6 +62,9 @@ class KerongBoardSim:
         self.reply_to_unlock = reply_to_unlock
         self.pulse_ms = pulse_ms
         self.split_pause_s = split_pause_s
+        self.char_s = 10 / baud if baud else 0.0  # one byte on the wire (start, 8 data, stop)
+        self.turnaround_s = turnaround_ms / 1000
+        self._line_free_at = 0.0  # paced: when the last byte on the line will have arrived
         self.doors = DoorBank(doors, history)
         self.history = self.doors.history  # one record for the line and the doors
         self.port: str | None = None
@@ -182,10 +191,13 @@ class KerongBoardSim:
             if wake_r in ready:
                 return
             discarded = self._parser.discarded
+            arrived = time.monotonic()
             frames = self._parser.feed(os.read(master, 4096))
             for i, frame in enumerate(frames):
                 self._queued = len(frames) - i - 1  # host frames that arrived behind this one
                 self.history.record(SOURCE, "rx", frame=str(frame))
+                if self.char_s:  # the question takes its time on the wire, after what is before it
+                    self._line_free_at = max(arrived, self._line_free_at) + len(frame.encode()) * self.char_s
                 self._handle(frame)
             if self._parser.discarded != discarded:
                 self.history.record(SOURCE, "rx_discarded", bytes=self._parser.discarded - discarded)
@@ -221,6 +233,10 @@ class KerongBoardSim:
             return
         if self._corrupt:
             frame = frame[:-1] + bytes([(frame[-1] + 1) & 0xFF])
+        if self.char_s:  # answer after the turnaround; written once its last byte is across
+            self._line_free_at += self.turnaround_s + len(frame) * self.char_s
+            if (wait := self._line_free_at - time.monotonic()) > 0:
+                time.sleep(wait)
         self.history.record(SOURCE, "tx", frame=codec.hexdump(frame), corrupt=self._corrupt, split=self._split)
         with self._write_lock:
             if self._split:

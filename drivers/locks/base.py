@@ -1,8 +1,9 @@
 """Shared behaviour of every LockBank driver; drivers fill narrow hooks.
 
-The base class owns: idempotent open/close, subscriber fan-out, de-duplication of door
+The base class owns (with ``drivers.base.DeviceBase``: idempotent open/close, the context
+manager, the closed-state check, the repr) subscriber fan-out, de-duplication of door
 reports (a driver may report the same state on every poll; subscribers hear changes
-only), door-number checks, and the repr. A driver implements::
+only), door-number checks. A driver implements::
 
     _open_hw()      open the port/pins; drive every lock safe; must call _report() for
                     every door before returning (the first reading)
@@ -15,27 +16,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 import time
 from collections.abc import Callable
 
+from drivers.base import DeviceBase
 from kiosk.devices.roles import DoorChange, DoorState
-from kiosk.errors import DeviceClosed
 
 log = logging.getLogger(__name__)
 
 
-class LockBankBase(ABC):
+class LockBankBase(DeviceBase):
     def __init__(self, url: str, door_count: int):
         if door_count < 1:
             raise ValueError("a lock bank has at least one door")
-        self.url = url
+        super().__init__(url)
         self._door_count = door_count
         self._states: dict[int, DoorState] = {d: DoorState.UNKNOWN for d in range(1, door_count + 1)}
         self._subscribers: list[Callable[[DoorChange], None]] = []
         self._state_lock = threading.Lock()
-        self._is_open = False
-        self._open_lock = threading.Lock()
 
     # --- public API ----------------------------------------------------------------------
 
@@ -43,33 +42,9 @@ class LockBankBase(ABC):
     def door_count(self) -> int:
         return self._door_count
 
-    @property
-    def is_open(self) -> bool:
-        return self._is_open
-
-    def open(self) -> None:
-        with self._open_lock:
-            if self._is_open:
-                return
-            self._open_hw()
-            self._is_open = True
-
-    def close(self) -> None:
-        with self._open_lock:
-            if not self._is_open:
-                return
-            self._is_open = False
-            try:
-                self._close_hw()
-            finally:
-                with self._state_lock:
-                    for door in self._states:
-                        self._states[door] = DoorState.UNKNOWN
-
     def unlock(self, door: int) -> None:
         self._check_door(door)
-        if not self._is_open:
-            raise DeviceClosed(f"{self!r} is not open")
+        self._check_open()
         self._unlock_hw(door)
 
     def make_safe(self) -> None:
@@ -83,16 +58,21 @@ class LockBankBase(ABC):
     def subscribe(self, callback: Callable[[DoorChange], None]) -> None:
         self._subscribers.append(callback)
 
-    def __enter__(self):
-        self.open()
-        return self
+    # --- DeviceBase hooks -----------------------------------------------------------------
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def _open_device(self) -> None:
+        self._open_hw()
 
-    def __repr__(self) -> str:
-        state = "open" if self._is_open else "closed"
-        return f"<{type(self).__name__} {self.url!r} doors={self._door_count} {state}>"
+    def _close_device(self) -> None:
+        try:
+            self._close_hw()
+        finally:
+            with self._state_lock:
+                for door in self._states:
+                    self._states[door] = DoorState.UNKNOWN
+
+    def _repr_details(self) -> str:
+        return f"doors={self._door_count}"
 
     # --- for drivers ---------------------------------------------------------------------
 

@@ -171,12 +171,10 @@ class LockBankGpio(LockBankBase):
         with self._cond:
             return dict(self._stats)
 
-    def __repr__(self) -> str:
+    def _repr_details(self) -> str:
         factory = type(self._given_factory).__name__ if self._given_factory is not None else self._backend_name
-        return (f"<{type(self).__name__} {self.url!r} doors={self.door_count}"
-                f" solenoids={','.join(f'GPIO{p}' for p in self._solenoid_pins)}"
-                f" sensors={','.join(f'GPIO{p}' for p in self._sensor_pins)}"
-                f" factory={factory} {'open' if self.is_open else 'closed'}>")
+        return (f"doors={self.door_count} solenoids={','.join(f'GPIO{p}' for p in self._solenoid_pins)}"
+                f" sensors={','.join(f'GPIO{p}' for p in self._sensor_pins)} factory={factory}")
 
     # --- LockBankBase hooks ------------------------------------------------------------------
 
@@ -249,7 +247,8 @@ class LockBankGpio(LockBankBase):
                 if relay.is_active:
                     # A pulse is in progress (or something else turned it on): extend it, but
                     # never past max_energised_ms from when it went on.
-                    since = self._on_since[i] if self._on_since[i] is not None else self._last_watch
+                    on_since = self._on_since[i]
+                    since = on_since if on_since is not None else self._last_watch
                 else:
                     relay.on()
                     since = now
@@ -312,12 +311,13 @@ class LockBankGpio(LockBankBase):
             if not on:
                 self._on_since[i] = self._off_at[i] = None
                 continue
-            if self._on_since[i] is None:
+            on_since = self._on_since[i]
+            if on_since is None:
                 # Energised behind our back: all we know is it was off at the last look.
-                self._on_since[i] = self._last_watch
-            if now - self._on_since[i] >= self._max_s:
+                on_since = self._on_since[i] = self._last_watch
+            if now - on_since >= self._max_s:
                 log.warning("%r: door %d energised %.0f ms, over max_energised_ms: forcing it off",
-                            self, i + 1, (now - self._on_since[i]) * 1000)
+                            self, i + 1, (now - on_since) * 1000)
                 self._off(i)
                 self._stats["forced_off_by_watchdog"] += 1
         self._last_watch = now
@@ -357,6 +357,8 @@ class LockBankGpio(LockBankBase):
         self._report(door, state, detail)
 
     def _build_factory(self) -> Any:
+        if self._backend is None:  # only when a pin_factory was given, which is used instead
+            raise DeviceUnavailable(f"{self.url!r}: no gpio factory to build")
         try:
             return self._backend()
         except Exception as err:  # lgpio.error, RuntimeError, OSError, PinUnknownPi...

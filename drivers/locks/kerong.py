@@ -4,29 +4,51 @@ URL grammar (every parameter optional)::
 
     kerong+serial:///dev/ttyUSB0?boards=1&first_board=0&doors=16&baud=19200
                                 &polarity=closed-high&poll_ms=100&timeout_ms=200&retries=2
+                                &open_watch_ms=15000&unlock_reply=maybe&min_pulse_gap_ms=500
+                                &rs485=off
 
     boards       number of CU16 boards on the bus, 1..16 (16 locks each)
     first_board  bus address of the first board (DIP switch), 0..16-boards; the rest follow
     doors        doors actually fitted, 1..boards*16 (default: all); door n is lock
                  (n-1) % 16 + 1 of board first_board + (n-1) // 16
     baud         serial speed; the CU16 factory default is 19200 8N1
-    polarity     closed-high (lock bit 1 = latched) or closed-low; calibrate on the hardware
+    polarity     closed-high (lock bit 1 = latched) or closed-low; calibrate on the hardware.
+                 A board whose every fitted door (two or more) reads open at start-up is
+                 refused, with one message naming this option, rather than raising a tamper
+                 alarm per door; when every board answering is refused, open() fails
     poll_ms      how often each board's status is read
     timeout_ms   how long to wait for one reply
     retries      extra attempts after a timeout or a bad checksum before a board counts
                  as offline (its doors then read UNKNOWN until it answers again)
+    open_watch_ms  after an unlock, that board is polled every 25 ms until the door is seen
+                 open or this long has passed (match [lockers] open_timeout_s), so a door
+                 opened and shut quickly between two routine polls is still seen open
+    unlock_reply what the firmware does after an unlock (0x31): maybe (default: listen up to
+                 timeout_ms for a status reply before talking again, safe for any firmware),
+                 status (it answers: the answer confirms the unlock), none (it never
+                 answers: the status query sent at once confirms it, no reply wait)
+    min_pulse_gap_ms  a second unlock of one door within this long of the last pulse waits
+                 until it has passed (the CU16 is still driving the first pulse)
+    rs485        off (default: the adapter switches direction itself) or rts: the host
+                 switches the transceiver with RTS, through pySerial's RS-485 mode (the
+                 kernel's TIOCSRS485: RTS high while sending, low to receive)
 
 The path goes to ``serial.serial_for_url``, so a pty (the emulator) or ``loop://`` works too.
 
 RS-485 is half duplex with the host as the only master, so one bus thread owns the port
 and makes every exchange: unlocks and refreshes jump ahead of the routine polls. Door
 changes are reported from that thread (see ``kiosk.devices.roles``).
+
+A silent board costs healthy boards as little as the line allows: each routine poll is one
+attempt, and the retries of a board that missed a reply wait behind any queued unlock; a
+board once offline is asked with a growing interval (OFFLINE_REPOLL_S doubling up to
+OFFLINE_REPOLL_MAX_S), and that question is given up for a queued unlock once a reply could
+no longer be on its way (PROBE_QUIET_S).
 """
 
 from __future__ import annotations
 
 import collections
-import errno
 import logging
 import threading
 import time
@@ -35,6 +57,7 @@ import serial
 
 from drivers.locks import kerong_codec as codec
 from drivers.locks.base import LockBankBase
+from drivers.locks.kerong_line import RS485_MODES, KerongLine
 from kiosk.devices.roles import DoorState
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, DeviceTimeout, DeviceUnavailable, DeviceURLError
@@ -42,7 +65,11 @@ from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, De
 log = logging.getLogger(__name__)
 
 OFFLINE_REPOLL_S = 0.5  # an offline board is asked once per interval, so it cannot hog the bus
-READ_SLICE_S = 0.02     # reads block this long at most, so waits end on their own deadline
+OFFLINE_REPOLL_MAX_S = 4.0  # ... the interval doubling up to this while it stays silent
+PROBE_QUIET_S = 0.03    # an offline board's probe is given up for an unlock after this long
+UNLOCK_REPLIES = ("maybe", "status", "none")
+MIN_DOORS_POLARITY_CHECK = 2  # one open door at start-up is ordinary; all of several is a setting
+FAST_POLL_S = 0.025     # the poll interval of a board with a door just unlocked and not yet seen open
 
 
 class _Job:
@@ -50,6 +77,8 @@ class _Job:
 
     def __init__(self, door: int | None = None, board: int = 0, lock_index: int = 0):
         self.door, self.board, self.lock_index = door, board, lock_index
+        self.not_before = 0.0  # monotonic time before which it may not be sent (pulse gap)
+        self.deferred = False
         self.error: Exception | None = None
         self.done = threading.Event()
 
@@ -69,19 +98,34 @@ class LockBankKerong(LockBankBase):
 
     def __init__(self, port: str, *, boards: int = 1, first_board: int = 0, doors: int | None = None,
                  baud: int = 19200, polarity: str = "closed-high", poll_ms: int = 100,
-                 timeout_ms: int = 200, retries: int = 2, url: str | None = None):
+                 timeout_ms: int = 200, retries: int = 2, open_watch_ms: int = 15_000,
+                 unlock_reply: str = "maybe", min_pulse_gap_ms: int = 500, rs485: str = "off",
+                 url: str | None = None):
         """Raises ValueError for settings out of range (``from_url`` checks them first)."""
         doors = codec.check_bus(boards, first_board, doors, polarity)
+        if unlock_reply not in UNLOCK_REPLIES or rs485 not in RS485_MODES:
+            raise ValueError(f"unlock_reply={unlock_reply!r} / rs485={rs485!r}: expected one of "
+                             f"{', '.join(UNLOCK_REPLIES)} / {', '.join(RS485_MODES)}")
         super().__init__(url or f"kerong+serial://{port}", doors)
         self.port, self.baud, self.polarity = port, baud, polarity
         self.boards = tuple(range(first_board, first_board + boards))
         self._poll_s = poll_ms / 1000
         self._timeout_s = timeout_ms / 1000
         self._attempts = 1 + retries
-        self._serial: serial.SerialBase | None = None
-        self._parser = codec.FrameParser()
-        self._counts = collections.Counter(frames_sent=0, replies=0, timeouts=0, unlocks=0, unexpected_frames=0)
+        self._open_watch_s = open_watch_ms / 1000
+        self._watch: dict[int, float] = {}  # door unlocked, not yet seen open -> end of the watch
+        self._unlock_reply, self._rs485 = unlock_reply, rs485
+        self._pulse_gap_s = min_pulse_gap_ms / 1000
+        self._last_pulse: dict[int, float] = {}  # door -> when its last unlock was sent
+        self._misses: dict[int, int] = {}      # board -> replies missed in a row
+        self._backoff: dict[int, float] = {}   # offline board -> its current re-poll interval
+        self._line = KerongLine(port, baud=baud, timeout_s=self._timeout_s, polarity=polarity, rs485=rs485,
+                                stopping=lambda: self._stopping)
+        self._counts = collections.Counter(unlocks=0, probes_abandoned=0, pulses_deferred=0, unlock_reply_waits=0)
+        self._hinted: set[int] = set()  # boards whose silence after an unlock was logged
         self._offline: set[int] = set()
+        self._refused: dict[int, str] = {}  # board -> why it is not used (until reopened)
+        self._polled = self.boards          # the boards not refused
         self._occupied: dict[int, bool | None] = {d: None for d in range(1, doors + 1)}
         self._due: dict[int, float] = {}
         self._jobs: collections.deque[_Job] = collections.deque()
@@ -106,6 +150,10 @@ class LockBankKerong(LockBankBase):
             poll_ms=url.int("poll_ms", 100, lo=5, hi=60_000),
             timeout_ms=url.int("timeout_ms", 200, lo=5, hi=10_000),
             retries=url.int("retries", 2, lo=0, hi=10),
+            open_watch_ms=url.int("open_watch_ms", 15_000, lo=0, hi=600_000),
+            unlock_reply=url.choice("unlock_reply", UNLOCK_REPLIES, "maybe"),
+            min_pulse_gap_ms=url.int("min_pulse_gap_ms", 500, lo=0, hi=60_000),
+            rs485=url.choice("rs485", RS485_MODES, "off"),
         )
 
     @classmethod
@@ -142,44 +190,62 @@ class LockBankKerong(LockBankBase):
             return set(self._offline)
 
     @property
+    def refused_boards(self) -> dict[int, str]:
+        """Bus addresses of the boards refused at open(), with the reason (wrong polarity)."""
+        with self._state_lock:
+            return dict(self._refused)
+
+    @property
     def stats(self) -> dict[str, int]:
         """Counters since construction: frames_sent, replies, timeouts, unlocks,
-        unexpected_frames, checksum_errors, discarded_bytes."""
+        unexpected_frames, probes_abandoned (an offline board's question given up for an
+        unlock), pulses_deferred (held back by min_pulse_gap_ms), unlock_reply_waits (reply
+        timeouts waited out after an unlock for no answer: see unlock_reply), checksum_errors,
+        discarded_bytes."""
         with self._state_lock:
-            return {**self._counts, "checksum_errors": self._parser.bad_checksums,
-                    "discarded_bytes": self._parser.discarded}
+            return {**self._line.stats(), **self._counts}
 
     def refresh(self) -> dict[int, DoorState]:
         """Read every board now, ahead of the routine polls; return the door states.
 
         Raises DeviceClosed, DeviceOperationError (the port failed). A board that does not
         answer leaves its doors UNKNOWN."""
-        if not self._is_open:
-            raise DeviceClosed(f"{self!r} is not open")
+        self._check_open()
         self._submit(_Job())
         return self.door_states()
 
     def __repr__(self) -> str:
-        state = "open" if self._is_open else "closed"
         offline = sorted(self.offline_boards)
-        offline = f" offline={offline}" if offline else ""
+        offline_text = f" offline={offline}" if offline else ""
+        refused = f" refused={sorted(self.refused_boards)}" if self.refused_boards else ""
         return (f"<{type(self).__name__} {self.port!r} boards={self.boards[0]}..{self.boards[-1]} "
-                f"doors={self.door_count} {self.baud} baud {self.polarity} {state}{offline}>")
+                f"doors={self.door_count} {self.baud} baud {self.polarity} {self._repr_state()}"
+                f"{offline_text}{refused}>")
 
     # --- LockBankBase hooks (caller's thread) ---------------------------------------------
 
     def _open_hw(self) -> None:
         """Open the port and read every board once. Raises DeviceUnavailable (no such port),
-        DeviceInitError (cannot open it, or no board answered)."""
-        self._serial = self._open_port()
+        DeviceInitError (cannot open it, no board answered, or every board that answered
+        reads every door open: the polarity setting)."""
+        self._line.open()
         self._stopping, self._failure = False, None
         self._offline.clear()
+        with self._state_lock:
+            self._refused.clear()
+        self._polled = self.boards
         self._due.clear()
+        self._watch.clear()
+        self._misses.clear()
+        self._backoff.clear()
         self._first_reading.clear()
         self._thread = threading.Thread(target=self._run, name=f"kerong-bus {self.port}", daemon=True)
         self._thread.start()
         self._first_reading.wait()
         failure = self._failure
+        if failure is None and self._heard and not self._polled:
+            self._close_hw()
+            raise DeviceInitError(self._polarity_advice(list(self._refused)))
         if failure is not None or not self._heard:
             self._close_hw()
             addresses = ", ".join(map(str, self.boards))
@@ -187,15 +253,12 @@ class LockBankKerong(LockBankBase):
             raise DeviceInitError(f"Kerong bus on {self.port!r}: {why} (addresses {addresses} at "
                                   f"{self.baud} baud)") from failure
 
-    def _open_port(self) -> serial.SerialBase:
-        try:
-            return serial.serial_for_url(
-                self.port, baudrate=self.baud, timeout=min(READ_SLICE_S, self._timeout_s),
-                write_timeout=self._timeout_s, exclusive=True)
-        except (serial.SerialException, OSError, ValueError) as err:
-            if getattr(err, "errno", None) == errno.ENOENT:
-                raise DeviceUnavailable(f"Kerong bus: no serial port {self.port!r}") from err
-            raise DeviceInitError(f"Kerong bus: cannot open {self.port!r}: {err}") from err
+    def _polarity_advice(self, boards: list[int]) -> str:
+        other = next(p for p in codec.POLARITIES if p != self.polarity)
+        which = f"board {boards[0]}" if len(boards) == 1 else f"boards {', '.join(map(str, boards))}"
+        return (f"Kerong bus on {self.port!r}: every door of {which} reads open at start-up, so "
+                f"polarity={self.polarity} is most likely wrong for this wiring: set polarity={other} "
+                f"in the locks URL (if every door really is open, shut them and start again)")
 
     def _close_hw(self) -> None:
         with self._cv:
@@ -204,9 +267,7 @@ class LockBankKerong(LockBankBase):
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        if self._serial is not None:
-            self._serial.close()
-            self._serial = None
+        self._line.close()
 
     def _unlock_hw(self, door: int) -> None:
         """Send one pulse and read the board back. Raises DeviceTimeout (the board did not
@@ -232,13 +293,15 @@ class LockBankKerong(LockBankBase):
                 if self._failure is not None:
                     raise DeviceOperationError(f"{self.port}: bus thread failed: {self._failure}")
                 raise DeviceClosed(f"{self!r} is closing")
+            queued_pulses = sum(1 for j in self._jobs if j.door is not None and j.door == job.door)
             self._jobs.append(job)
             self._cv.notify_all()
         # Every exchange is bounded, so this wait can be: a refresh may be ahead of the job,
-        # then its own exchanges, plus slack. A job still queued when it runs out is withdrawn:
-        # it must not fire after its caller was told it failed.
+        # then its own exchanges, the pulse gaps ahead of it, plus slack. A job still queued
+        # when it runs out is withdrawn: it must not fire after its caller was told it failed.
         exchange = self._attempts * self._timeout_s
-        if not job.done.wait((len(self.boards) + 2) * exchange + self._timeout_s + 2.0):
+        gaps = (queued_pulses + 1) * self._pulse_gap_s
+        if not job.done.wait((len(self.boards) + 2) * exchange + self._timeout_s + gaps + 2.0):
             with self._cv:
                 if job in self._jobs:
                     self._jobs.remove(job)
@@ -252,15 +315,14 @@ class LockBankKerong(LockBankBase):
 
     def _run(self) -> None:
         try:
-            # A list, not a generator: any() must not stop reading at the first answer.
-            self._heard = any([self._read_board(board, self._attempts) for board in self.boards])
+            self._first_read()
             self._first_reading.set()
             self._serve()
         except Exception as err:  # the port failed during the first reading, or a bug
             self._failure = err
             if self._first_reading.is_set():  # else open() raises it
                 log.exception("%s: bus thread failed", self.port)
-                self._mark_offline(list(self.boards), f"driver failed: {err}")
+                self._mark_offline(list(self._polled), f"driver failed: {err}")
         finally:
             self._first_reading.set()
             with self._cv:
@@ -271,111 +333,188 @@ class LockBankKerong(LockBankBase):
     def _serve(self) -> None:
         while (work := self._next_work()) is not None:
             try:
-                if self._serial is None:
-                    self._serial = self._open_port()
+                if not self._line.is_open:
+                    self._line.open()
                     log.info("%s: serial port reopened", self.port)
                 if isinstance(work, _Job):
                     self._do_job(work)
                 else:
-                    self._read_board(work, 1 if work in self._offline else self._attempts)
+                    self._poll(work)
             except (serial.SerialException, OSError, DeviceInitError, DeviceUnavailable) as err:
                 # A USB adapter pulled out ends up here: every door becomes UNKNOWN, the
                 # port is reopened every OFFLINE_REPOLL_S, and close()/make_safe() still work.
-                if self._serial is not None:
+                if self._line.is_open:
                     log.error("%s: serial port failed: %s", self.port, err)
-                    self._serial.close()
-                    self._serial = None
-                self._mark_offline(list(self.boards), f"serial port failed: {err}")
+                    self._line.close()
+                self._mark_offline(list(self._polled), f"serial port failed: {err}")
                 if isinstance(work, _Job):
                     work.finish(DeviceOperationError(f"{self.port}: serial port failed: {err}"))
                 with self._cv:
                     self._cv.wait_for(lambda: self._stopping, OFFLINE_REPOLL_S)
 
     def _next_work(self) -> _Job | int | None:
-        """The next job, else the board most overdue for a poll; None once closing."""
+        """The first job that may go now, else the board most overdue for a poll; None once
+        closing. Unlocks are served first: a poll never waits for its turn ahead of one."""
         with self._cv:
             while not self._stopping:
-                if self._jobs:
-                    return self._jobs.popleft()
-                board = min(self.boards, key=lambda b: self._due.get(b, 0.0))
-                if (wait := self._due.get(board, 0.0) - time.monotonic()) <= 0:
-                    return board
-                self._cv.wait(wait)
+                now = time.monotonic()
+                if job := self._ready_job(now):
+                    self._jobs.remove(job)
+                    return job
+                wake = min((j.not_before for j in self._jobs), default=float("inf"))
+                if self._polled:  # else every board is refused: open() is closing the bank
+                    board = min(self._polled, key=lambda b: self._due.get(b, 0.0))
+                    if self._due.get(board, 0.0) <= now:
+                        return board
+                    wake = min(wake, self._due[board])
+                self._cv.wait(None if wake == float("inf") else wake - now)
             return None
+
+    def _ready_job(self, now: float) -> _Job | None:
+        """The first queued job that may go at ``now`` (an unlock waits out its door's pulse gap)."""
+        for job in list(self._jobs):
+            if job.door is not None:
+                job.not_before = self._last_pulse.get(job.door, -self._pulse_gap_s) + self._pulse_gap_s
+            if job.not_before <= now:
+                return job
+            if not job.deferred:
+                job.deferred = True
+                self._count("pulses_deferred")
+        return None
 
     def _do_job(self, job: _Job) -> None:
         if job.door is None:  # a refresh
-            for board in self.boards:
+            for board in self._polled:
                 self._read_board(board, self._attempts)
             return job.finish()
         board = job.board
         # Never fire a pulse at a board we cannot hear: its door would move unobserved.
+        if board in self._refused:
+            return job.finish(DeviceOperationError(
+                f"door {job.door} not unlocked: {self._refused[board]}"))
         if board in self._offline and not self._read_board(board, self._attempts):
             return job.finish(DeviceTimeout(
                 f"board {board} not answering on {self.port}; door {job.door} not unlocked", sent=False))
-        self._drain()
-        self._send(codec.unlock_frame(board, job.lock_index))
+        self._line.send(codec.unlock_frame(board, job.lock_index))
         self._count("unlocks")
-        # Some firmware answers 0x31 with a status frame. Listen for it before talking
-        # again, or on a real half-duplex line our next query would collide with it.
-        early = self._await_status(board, count_timeout=False)
-        if early is not None:
-            self._apply(early)
+        self._last_pulse[job.door] = time.monotonic()
+        # Poll this board fast until the door is seen open: a person may open and shut it
+        # within one routine poll interval, and the opening is the evidence the books need.
+        self._watch[job.door] = time.monotonic() + self._open_watch_s
+        if self._unlock_reply != "none":
+            # Firmware that answers 0x31 sends a status frame: listen for it before talking
+            # again, or on a real half-duplex line our next query would collide with it.
+            early = self._line.await_status(board, count_timeout=False)
+            if early is not None:
+                self._read_board(board, 0, early)
+                if self._unlock_reply == "status":
+                    return job.finish()  # the answer is the confirmation
+            elif not self._stopping:
+                self._count("unlock_reply_waits")
+                if board not in self._hinted:
+                    self._hinted.add(board)
+                    log.info("%s: board %d did not answer an unlock within timeout_ms; if its firmware "
+                             "never does, unlock_reply=none saves that wait on every unlock", self.port, board)
+        # unlock_reply=none: no answer is coming, so the status query goes at once.
         if not self._read_board(board, self._attempts):
             return job.finish(DeviceTimeout(
                 f"board {board} on {self.port} did not answer after the unlock of door {job.door}; "
                 "the pulse was sent, so the door may have opened", sent=None))
         job.finish()
 
-    def _read_board(self, board: int, attempts: int) -> bool:
-        """Ask ``board`` for its status; report what it says. False if it never answered."""
-        query = codec.status_query_frame(board)
-        status = None
+    def _first_read(self) -> None:
+        """Read every board once; refuse a board whose every door reads open (polarity)."""
+        refused = []
+        for board in self.boards:
+            status = self._query(board, self._attempts)
+            doors = self._doors_of(board)
+            if (status is not None and len(doors) >= MIN_DOORS_POLARITY_CHECK
+                    and not any(status.closed[i] for _, i in doors)):
+                refused.append(board)
+            else:
+                self._read_board(board, 0, status)
+        self._polled = tuple(b for b in self.boards if b not in refused)
+        self._heard = any(b not in self._offline for b in self.boards)  # refused ones answered
+        if not refused:
+            return
+        message = self._polarity_advice(refused)
+        with self._state_lock:
+            self._refused.update(dict.fromkeys(refused, message))
+        if self._polled:  # else open() raises it: one message either way
+            log.error("%s; these doors stay UNKNOWN and are not unlocked", message)
+        for board in refused:
+            for door, _ in self._doors_of(board):
+                self._report(door, DoorState.UNKNOWN, message)
+
+    def _query(self, board: int, attempts: int) -> codec.BoardStatus | None:
+        """Ask ``board`` for its status, up to ``attempts`` times; None if it never answered."""
         for _ in range(attempts):
             if self._stopping:
                 break
-            self._drain()
-            self._send(query)
-            status = self._await_status(board)
+            status = self._line.ask(board)
             if status is not None:
-                break
-        interval = self._poll_s if status is not None else max(self._poll_s, OFFLINE_REPOLL_S)
-        self._due[board] = time.monotonic() + interval
+                return status
+        return None
+
+    def _read_board(self, board: int, attempts: int, status: codec.BoardStatus | None = None) -> bool:
+        """Ask ``board`` for its status (unless ``status`` was just read); report what it says.
+        False if it never answered."""
         if status is None:
-            if not self._stopping:
-                self._mark_offline([board], f"board {board} not answering")
+            status = self._query(board, attempts)
+        if status is None:
+            self._went_silent(board)
             return False
-        self._apply(status)
+        self._heard_from(board, status)
         return True
 
-    def _drain(self) -> None:
-        # The host is the only master, so bytes nobody asked for (noise, a late reply to a
-        # query that already timed out) are thrown away before each exchange.
-        if waiting := self._serial.in_waiting:
-            self._count("unexpected_frames", len(self._parser.feed(self._serial.read(waiting))))
-        self._parser.reset()
+    def _poll(self, board: int) -> None:
+        """One routine question to ``board``. A miss is retried soon, but behind any unlock;
+        the question to an offline board is given up for an unlock once a reply could no
+        longer be on its way."""
+        offline = board in self._offline
+        status = self._line.ask(board, abandon_after=PROBE_QUIET_S if offline else None,
+                                abandon=self._unlock_waiting)
+        if status is not None:
+            self._heard_from(board, status)
+        elif self._line.abandoned:
+            self._count("probes_abandoned")  # asked again at its next turn, no miss counted
+            self._due[board] = time.monotonic() + self._backoff.get(board, OFFLINE_REPOLL_S)
+        elif offline or self._misses.get(board, 0) + 1 >= self._attempts:
+            self._went_silent(board)
+        else:
+            self._misses[board] = self._misses.get(board, 0) + 1
+            self._due[board] = time.monotonic()  # again now: _next_work puts unlocks first
 
-    def _send(self, frame: bytes) -> None:
-        self._serial.write(frame)
-        self._serial.flush()
-        self._count("frames_sent")
+    def _heard_from(self, board: int, status: codec.BoardStatus) -> None:
+        self._misses.pop(board, None)
+        self._backoff.pop(board, None)
+        self._apply(status)
+        fast = self._watching(board)
+        self._due[board] = time.monotonic() + (min(self._poll_s, FAST_POLL_S) if fast else self._poll_s)
 
-    def _await_status(self, board: int, count_timeout: bool = True) -> codec.BoardStatus | None:
-        """Read until a status frame from ``board`` arrives, a corrupt frame arrives or time runs out."""
-        deadline = time.monotonic() + self._timeout_s
-        bad_before = self._parser.bad_checksums
-        while time.monotonic() < deadline and not self._stopping:
-            chunk = self._serial.read(self._serial.in_waiting or 1)
-            for frame in self._parser.feed(chunk):
-                if frame.cmd in codec.STATUS_REPLIES and frame.board == board:
-                    self._count("replies")
-                    return codec.parse_status(frame, self.polarity)
-                self._count("unexpected_frames")
-            if self._parser.bad_checksums != bad_before:
-                return None  # most likely our reply, damaged: ask again now rather than wait
-        if count_timeout and not self._stopping:
-            self._count("timeouts")
-        return None
+    def _went_silent(self, board: int) -> None:
+        self._misses.pop(board, None)
+        if self._stopping:
+            return
+        backoff = self._backoff.get(board)
+        backoff = max(self._poll_s, OFFLINE_REPOLL_S) if backoff is None else min(2 * backoff, OFFLINE_REPOLL_MAX_S)
+        self._backoff[board] = backoff
+        self._due[board] = time.monotonic() + backoff
+        self._mark_offline([board], f"board {board} not answering")
+
+    def _unlock_waiting(self) -> bool:
+        now = time.monotonic()
+        with self._cv:
+            return any(job.door is not None for job in self._jobs if job.not_before <= now)
+
+    def _watching(self, board: int) -> bool:
+        """Is a door of ``board`` unlocked and not yet seen open (its watch not over)?"""
+        now = time.monotonic()
+        for door, until in list(self._watch.items()):
+            if until <= now:
+                del self._watch[door]
+        first = (board - self.boards[0]) * codec.LOCKS_PER_BOARD + 1
+        return any(first <= door < first + codec.LOCKS_PER_BOARD for door in self._watch)
 
     def _apply(self, status: codec.BoardStatus) -> None:
         """Report one board's reading; a board that answers is online again."""
@@ -386,6 +525,8 @@ class LockBankKerong(LockBankBase):
             self._offline.discard(status.board)
             self._occupied.update({door: status.occupied[i] for door, i in doors})
         for door, i in doors:
+            if not status.closed[i]:
+                self._watch.pop(door, None)  # seen open: the watch is over
             self._report(door, DoorState.CLOSED if status.closed[i] else DoorState.OPEN)
 
     def _mark_offline(self, boards: list[int], detail: str) -> None:

@@ -1,8 +1,9 @@
 """Shared behaviour of every Scanner driver; drivers fill narrow hooks.
 
-The base class owns: idempotent open/close, the driver thread and its reconnect loop
+The base class owns (with ``drivers.base.DeviceBase``: idempotent open/close, the context
+manager, the closed-state check, the repr) the driver thread and its reconnect loop
 (backoff between attempts, close() interrupting any wait), duplicate suppression,
-subscriber fan-out, counters, ``health()`` and the repr. A driver implements::
+subscriber fan-out, counters and ``health()``. A driver implements::
 
     _connect()     open the device; raise DeviceUnavailable (absent) or DeviceInitError
     _disconnect()  release it (must not raise)
@@ -20,11 +21,12 @@ from __future__ import annotations
 
 import collections
 import logging
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 import threading
 import time
 from collections.abc import Callable
 
+from drivers.base import DeviceBase
 from kiosk.devices.roles import Scan
 from kiosk.errors import DeviceError
 
@@ -64,13 +66,17 @@ class DuplicateFilter:
         return last is not None and now - last <= self.window
 
 
-class ScannerBase(ABC):
-    """Base of the scanner drivers. ``stats`` names what each driver counts."""
+class ScannerBase(DeviceBase):
+    """Base of the scanner drivers. ``stats`` names what each driver counts.
+
+    ``open()`` connects and starts reading; it raises DeviceUnavailable (no such device,
+    missing package) or DeviceInitError (cannot open it). ``close()`` stops reading and
+    releases the device; it never raises DeviceError. Both are idempotent."""
 
     kind = "scanner"
 
     def __init__(self, url: str, *, dedupe_ms: int = 1500, monotonic: Callable[[], float] = time.monotonic):
-        self.url = url
+        super().__init__(url)
         self._monotonic = monotonic
         self._dedupe = DuplicateFilter(dedupe_ms / 1000)
         self._subscribers: list[Callable[[Scan], None]] = []
@@ -78,46 +84,11 @@ class ScannerBase(ABC):
         self._counts = collections.Counter(dict.fromkeys(("scans", "duplicates", "disconnects", "reconnects",
                                                            "errors"), 0))
         self._lock = threading.Lock()          # counters, health
-        self._open_lock = threading.Lock()     # open/close
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._is_open = False
         self._state, self._detail, self._since = "closed", "", monotonic()
 
     # --- the Scanner role ------------------------------------------------------------------
-
-    @property
-    def is_open(self) -> bool:
-        return self._is_open
-
-    def open(self) -> None:
-        """Connect and start reading. Idempotent. Raises DeviceUnavailable (no such device,
-        missing package), DeviceInitError (cannot open it)."""
-        with self._open_lock:
-            if self._is_open:
-                return
-            self._stop.clear()
-            self._connect()
-            self._set_state("connected")
-            self._is_open = True
-            self._threads = [threading.Thread(target=target, name=f"{name} {self.url}", daemon=True)
-                             for name, target in self._thread_targets()]
-            for thread in self._threads:
-                thread.start()
-
-    def close(self) -> None:
-        """Stop reading and release the device. Idempotent; never raises DeviceError."""
-        with self._open_lock:
-            if not self._is_open:
-                return
-            self._is_open = False
-            self._stop.set()
-            self._wake()
-            for thread in self._threads:
-                thread.join()
-            self._threads = []
-            self._disconnect()
-            self._set_state("closed")
 
     def subscribe(self, callback: Callable[[Scan], None]) -> None:
         """Call ``callback(scan)`` from the driver's thread for every new code."""
@@ -135,15 +106,29 @@ class ScannerBase(ABC):
         with self._lock:
             return self._stats_locked()
 
-    def __enter__(self):
-        self.open()
-        return self
+    # --- DeviceBase hooks -----------------------------------------------------------------
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def _open_device(self) -> None:
+        self._stop.clear()
+        self._connect()
+        self._set_state("connected")
+        # Started before open() marks the device open; _run checks _stop, not is_open.
+        self._threads = [threading.Thread(target=target, name=f"{name} {self.url}", daemon=True)
+                         for name, target in self._thread_targets()]
+        for thread in self._threads:
+            thread.start()
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.url!r} {self._state}>"
+    def _close_device(self) -> None:
+        self._stop.set()
+        self._wake()
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+        self._disconnect()
+        self._set_state("closed")
+
+    def _repr_state(self) -> str:
+        return self._state
 
     # --- for drivers ---------------------------------------------------------------------
 

@@ -146,7 +146,7 @@ class ScannerCamera(ScannerBase):
             raise DeviceUnavailable(f"camera: no video file {self.source!r}")
         cap = cv2.VideoCapture(target, api)
         if self.backend == "v4l2" and cap.isOpened():
-            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))
+            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*self.fourcc))
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
             cap.set(cv2.CAP_PROP_FPS, self.fps)

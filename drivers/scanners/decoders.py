@@ -15,6 +15,7 @@ ImportError from deep inside a driver thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,8 @@ class ZxingDecoder:
             raise DeviceUnavailable("the zxing decoder needs the Python package 'zxing-cpp'") from err
         self._zx = zxingcpp
         # a tuple, not BarcodeFormat | BarcodeFormat: the latter is deprecated in zxing-cpp 3
-        self._formats = tuple(getattr(zxingcpp.BarcodeFormat, ZXING_FORMATS[f]) for f in formats)
+        # A tuple, as zxing-cpp asks (its ``|`` is deprecated); its stubs still say BarcodeFormats.
+        self._formats: Any = tuple(getattr(zxingcpp.BarcodeFormat, ZXING_FORMATS[f]) for f in formats)
         self.formats = formats
 
     def read(self, gray: np.ndarray, thorough: bool = False, errors: list | None = None,
@@ -82,7 +84,8 @@ class ZxingDecoder:
         found = []
         for result in results:
             if not result.valid:
-                errors.append(result)
+                if errors is not None:  # only asked for (return_errors) when there is a list
+                    errors.append(result)
                 continue
             name = aim.symbology_of(result.symbology_identifier) or str(result.format).lower().replace(" ", "")
             found.append(Decoded(bytes(result.bytes), name))

@@ -65,7 +65,7 @@ class SerialFramer:
             return []
         self._last = now
         self._buf += chunk
-        frames = []
+        frames: list[Frame] = []
         limit = len(self.prefix) + aim.IDENTIFIER_LENGTH + self.max_len
         while True:
             end = self._buf.find(self.suffix)
@@ -113,7 +113,8 @@ class SerialFramer:
         if self.prefix:
             start = raw.find(self.prefix)
             if start < 0:
-                return self._reject("garbage", raw)
+                self._reject("garbage", raw)
+                return None
             if start:
                 self._discard("garbage", start)
             raw = raw[start + len(self.prefix):]
@@ -124,20 +125,22 @@ class SerialFramer:
         if self.aim_ids:
             parts = aim.split(raw)
             if parts is None:  # also the tail of a frame we joined half-way: not a code
-                return self._reject("garbage", raw)
+                self._reject("garbage", raw)
+                return None
             identifier, symbology, raw = parts
             if not raw:
                 self.counts["empty"] += 1
                 return None
         if not self.binary and len(raw.translate(None, _FORBIDDEN)) != len(raw):
-            return self._reject("garbage", raw)
+            self._reject("garbage", raw)
+            return None
         if len(raw) > self.max_len:  # the buffer limit allows for a prefix and an identifier
-            return self._reject("overlong", raw)
+            self._reject("overlong", raw)
+            return None
         return Frame(raw, symbology, identifier)
 
     def _reject(self, reason: str, raw: bytes) -> None:
         self._discard(reason, len(raw))
-        return None
 
     def _discard(self, reason: str | None, nbytes: int) -> None:
         if reason:

@@ -113,13 +113,15 @@ class ScannerHid(ScannerBase):
             self._dev = None
 
     def _pump(self) -> None:
+        if self._dev is None:  # not connected: the reconnect loop calls _connect first
+            raise DeviceLost("the device is not open")
         fd = self._dev.fd
         now = self._monotonic()
         try:
             ready, _, _ = select.select([fd], [], [], READ_SLICE_S)
             data = os.read(fd, SIZE * READ_RECORDS) if ready else None
         except OSError as err:  # ENODEV: the scanner was unplugged
-            raise DeviceLost(errno.errorcode.get(err.errno, str(err))) from err
+            raise DeviceLost(errno.errorcode.get(err.errno or 0, str(err))) from err
         if data == b"":
             raise DeviceLost("end of the event stream")
         events = self._stream.feed(data) if data else []

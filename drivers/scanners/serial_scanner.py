@@ -109,8 +109,11 @@ class ScannerSerial(ScannerBase):
             self._serial = None
 
     def _pump(self) -> None:
+        port = self._serial
+        if port is None:  # not connected: the reconnect loop calls _connect first
+            raise DeviceLost("the port is not open")
         try:
-            chunk = self._serial.read(self._serial.in_waiting or 1)
+            chunk = port.read(port.in_waiting or 1)
         except (serial.SerialException, OSError) as err:  # pyserial: "returned no data (device disconnected?)"
             raise DeviceLost(str(err)) from err
         for frame in self._framer.feed(chunk, self._monotonic()):

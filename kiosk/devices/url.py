@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import re
 from dataclasses import dataclass, field
+from typing import overload
 from urllib.parse import parse_qsl, urlsplit, unquote
 
 from kiosk.errors import DeviceURLError
@@ -65,9 +66,23 @@ class DeviceURL:
         self._used.add(key)
         return self.params.get(key)
 
-    def str(self, key: str, default: str | None = None) -> str | None:
+    # Each getter returns its default's type when one is given: ``url.int("baud", 19200)`` is
+    # an int, ``url.int("baud")`` an int or None.
+    @overload
+    def str(self, key: builtins.str, default: builtins.str) -> builtins.str: ...
+    @overload
+    def str(self, key: builtins.str, default: None = None) -> builtins.str | None: ...
+
+    def str(self, key: builtins.str, default: builtins.str | None = None) -> builtins.str | None:
         value = self._get(key)
         return default if value is None else value
+
+    @overload
+    def int(self, key: builtins.str, default: builtins.int, *,
+            lo: builtins.int | None = None, hi: builtins.int | None = None) -> builtins.int: ...
+    @overload
+    def int(self, key: builtins.str, default: None = None, *,
+            lo: builtins.int | None = None, hi: builtins.int | None = None) -> builtins.int | None: ...
 
     def int(self, key: builtins.str, default: builtins.int | None = None, *,
             lo: builtins.int | None = None, hi: builtins.int | None = None) -> builtins.int | None:
@@ -80,6 +95,13 @@ class DeviceURL:
             raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not an integer") from None
         self._check_range(key, number, lo, hi)
         return number
+
+    @overload
+    def float(self, key: builtins.str, default: builtins.float, *,
+              lo: builtins.float | None = None, hi: builtins.float | None = None) -> builtins.float: ...
+    @overload
+    def float(self, key: builtins.str, default: None = None, *,
+              lo: builtins.float | None = None, hi: builtins.float | None = None) -> builtins.float | None: ...
 
     def float(self, key: builtins.str, default: builtins.float | None = None, *,
               lo: builtins.float | None = None, hi: builtins.float | None = None) -> builtins.float | None:
@@ -103,6 +125,11 @@ class DeviceURL:
         if lowered in ("0", "false", "no", "off"):
             return False
         raise DeviceURLError(f"{self.raw!r}: {key}={value!r} is not a boolean")
+
+    @overload
+    def ints(self, key: builtins.str, default: list[builtins.int]) -> list[builtins.int]: ...
+    @overload
+    def ints(self, key: builtins.str, default: None = None) -> list[builtins.int] | None: ...
 
     def ints(self, key: builtins.str, default: list[builtins.int] | None = None) -> list[builtins.int] | None:
         value = self._get(key)

@@ -15,8 +15,10 @@ import pytest
 
 from tests.leaks import strict_no_leaks
 import serial
+import serial.rs485
 
 from drivers.locks.kerong import LockBankKerong
+from drivers.locks.kerong_line import KerongLine
 from hwsim.kerong_board import KerongBoardSim
 from hwsim.kerong_console import console_main
 from kiosk.devices import registry
@@ -146,10 +148,58 @@ def test_a_board_that_answers_unlock_with_status_is_tolerated(make_bank):
 
 
 def test_mismatched_polarity_reads_every_door_inverted():
-    # The same bus read with the wrong polarity: proves the setting reaches the bits.
+    # The same bus read with the wrong polarity: proves the setting reaches the bits. One
+    # door really open reads closed, so the board is not refused as all-open.
     with KerongBoardSim(doors=4, polarity="closed-high") as sim:
+        sim.doors.force_open(2)
         with LockBankKerong(sim.port, doors=4, polarity="closed-low", poll_ms=20) as bank:
-            assert set(bank.door_states().values()) == {OPEN}
+            assert bank.door_states() == {1: OPEN, 2: CLOSED, 3: OPEN, 4: OPEN}
+            assert bank.refused_boards == {}
+
+
+def test_wrong_polarity_is_refused_with_one_message_naming_it(caplog):
+    with KerongBoardSim(doors=8, polarity="closed-low") as sim:
+        bank = registry.create("locks", f"kerong+serial://{sim.port}?doors=8&poll_ms=20")
+        recorder = Recorder()
+        bank.subscribe(recorder)
+        with caplog.at_level("WARNING"), pytest.raises(DeviceInitError) as caught:
+            bank.open()
+        message = str(caught.value)
+        assert "polarity=closed-high" in message and "set polarity=closed-low" in message
+        assert "board 0" in message and sim.port in message
+        assert not bank.is_open
+        assert OPEN not in {c.state for c in recorder.changes}  # no tamper alarm per door
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("drivers")] == []
+        assert sum(1 for f in rx_frames(sim) if f.split()[2] == "31") == 0
+
+
+def test_one_all_open_board_is_refused_and_the_others_serve(make_bank, caplog):
+    bank, recorder = make_bank(open_it=False, boards=2, doors=20)
+    for door in range(17, 21):
+        bank.sim.doors.force_open(door)
+    with caplog.at_level("WARNING"):
+        bank.open()
+    assert bank.refused_boards.keys() == {1} and "polarity" in bank.refused_boards[1]
+    assert "refused=[1]" in repr(bank)
+    errors = [r.getMessage() for r in caplog.records if r.name.startswith("drivers")]
+    assert len(errors) == 1 and "board 1" in errors[0] and "polarity=closed-high" in errors[0]
+    states = bank.door_states()
+    assert {states[d] for d in range(17, 21)} == {UNKNOWN} and {states[d] for d in range(1, 17)} == {CLOSED}
+    assert OPEN not in {c.state for c in recorder.changes}
+    with pytest.raises(DeviceOperationError, match="polarity"):
+        bank.unlock(18)
+    assert bank.sim.doors[18].pulses == 0
+    bank.refresh()  # the refused board is not polled: it stays as it was refused
+    assert bank.door_states()[18] is UNKNOWN and bank.offline_boards == set()
+    bank.unlock(2)
+    recorder.wait_for(2, OPEN)
+
+
+def test_a_single_open_door_at_start_up_is_no_polarity_problem(make_bank):
+    bank, _ = make_bank(open_it=False, doors=1)
+    bank.sim.doors.force_open(1)
+    bank.open()
+    assert bank.door_states() == {1: OPEN} and bank.refused_boards == {}
 
 
 def test_production_url_on_the_emulators_pty():
@@ -161,6 +211,113 @@ def test_production_url_on_the_emulators_pty():
             assert bank.door_states()[17] is OPEN
             assert sim.port in repr(bank) and "open" in repr(bank)
             assert bank.stats["frames_sent"] > 0 and bank.stats["replies"] > 0
+
+
+def test_a_door_opened_and_shut_between_two_routine_polls_is_seen_open(make_bank):
+    # Routine polls 5 s apart; the door pops open 300 ms after the pulse (a slow spring)
+    # and a quick hand shuts it 400 ms later: only a fast poll after the unlock sees it.
+    bank, recorder = make_bank(doors=4, poll_ms=5000)
+    bank.sim.doors.set_timing(3, spring_ms=300, shut_after_ms=400)
+    shut = threading.Event()
+    bank.sim.doors[3].on_change(lambda door: door.is_open or shut.set())
+    mark = recorder.mark()
+    bank.unlock(3)
+    recorder.wait_for(3, OPEN, since=mark)
+    assert shut.wait(WAIT)
+    assert bank.refresh()[3] is CLOSED
+    assert [c.state for c in recorder.since(mark, door=3)] == [OPEN, CLOSED]
+    # Once seen open, the board is back to routine polling: no fast polls flood the bus.
+    queries = len([f for f in rx_frames(bank.sim) if f == "02 00 30 03 35"])
+    bank.refresh()
+    assert len([f for f in rx_frames(bank.sim) if f == "02 00 30 03 35"]) == queries + 1
+
+
+# --- lock buses as in the field ---------------------------------------------------------------
+
+def test_unlock_reply_none_confirms_by_the_status_query_without_the_reply_wait(make_bank):
+    # Firmware that never answers 0x31 (the emulator's default): "maybe" listens the whole
+    # reply timeout for nothing on every unlock, and says so in stats; "none" does not.
+    bank, recorder = make_bank(doors=4, unlock_reply="maybe")
+    bank.unlock(1)
+    assert bank.stats["unlock_reply_waits"] == 1
+    bank, recorder = make_bank(doors=4, unlock_reply="none")
+    bank.unlock(2)
+    recorder.wait_for(2, OPEN)
+    assert bank.stats["unlock_reply_waits"] == 0
+    frames = rx_frames(bank.sim)
+    unlock_at = frames.index("02 01 31 03 37")
+    assert frames[unlock_at + 1] == "02 00 30 03 35"  # the status query confirms it
+
+
+def test_unlock_reply_status_takes_the_answer_as_the_confirmation(make_bank):
+    bank, recorder = make_bank(doors=4, reply_to_unlock=1, unlock_reply="status", poll_ms=5000)
+    bank.sim.split_replies(True)  # a slow answer: still not talked over
+    bank.unlock(3)
+    recorder.wait_for(3, OPEN)
+    assert bank.stats["unlock_reply_waits"] == 0 and bank.stats["unexpected_frames"] == 0
+    assert bank.sim.history.count("kerong", "collision") == 0
+
+
+def test_unlock_reply_none_against_firmware_that_answers_is_survived(make_bank):
+    # Set wrongly: the answer collides on a real line; here it is read or drained, and the
+    # unlock is still confirmed by a status reply from the right board.
+    bank, recorder = make_bank(doors=4, reply_to_unlock=1, unlock_reply="none")
+    bank.unlock(4)
+    recorder.wait_for(4, OPEN)
+    assert bank.offline_boards == set()
+
+
+def test_a_silent_board_gives_up_its_probe_for_an_unlock_on_a_healthy_board(make_bank):
+    # A long reply timeout makes the cost visible: each probe of the silent board would
+    # hold the bus for 2 s. An unlock arriving during one is served once a reply could no
+    # longer be on its way, not after the timeout.
+    bank, recorder = make_bank(open_it=False, boards=2, doors=20, timeout_ms=2000, retries=0)
+    bank.sim.silent(True, board=1)
+    bank.open()
+    assert bank.offline_boards == {1}
+    probes = bank.sim.history.count("kerong", "silent")
+    assert bank.sim.history.wait_for("kerong", "silent", probes + 1, WAIT)  # a probe is in flight
+    bank.unlock(2)
+    recorder.wait_for(2, OPEN)
+    assert bank.stats["probes_abandoned"] >= 1
+    bank.sim.silent(False, board=1)
+    bank.refresh()
+    assert bank.offline_boards == set()
+
+
+def test_a_second_pulse_on_one_door_waits_out_min_pulse_gap_ms(make_bank):
+    bank, recorder = make_bank(doors=4, min_pulse_gap_ms=1000, unlock_reply="none")
+    bank.unlock(1)
+    bank.unlock(2)  # another door: not held back
+    bank.unlock(1)
+    assert bank.sim.doors[1].pulses == 2 and bank.stats["pulses_deferred"] == 1
+    sent = [e.monotonic for e in bank.sim.history.entries("kerong", "rx") if e.detail["frame"] == "02 00 31 03 36"]
+    assert sent[1] - sent[0] >= 1.0  # a lower bound only: a slow machine cannot break it
+
+
+def test_rs485_rts_asks_pyserial_for_the_kernel_rs485_mode():
+    line = KerongLine("loop://", baud=19200, timeout_s=0.2, polarity="closed-high", rs485="rts")
+    line.open()  # loop:// keeps the settings it is given; a real port hands them to the kernel
+    try:
+        settings = line.serial_port.rs485_mode
+        assert isinstance(settings, serial.rs485.RS485Settings)
+        assert settings.rts_level_for_tx is True and settings.rts_level_for_rx is False
+    finally:
+        line.close()
+    plain = KerongLine("loop://", baud=19200, timeout_s=0.2, polarity="closed-high")
+    plain.open()
+    assert plain.serial_port.rs485_mode is None
+    plain.close()
+    assert not plain.is_open
+
+
+def test_rs485_rts_on_a_port_without_kernel_rs485_mode_says_so():
+    # A pty, like many USB adapters, has no TIOCSRS485: pySerial refuses, the driver explains.
+    with KerongBoardSim(doors=4) as sim:
+        bank = registry.create("locks", f"kerong+serial://{sim.port}?doors=4&rs485=rts")
+        with pytest.raises(DeviceInitError, match="no kernel RS-485 mode.*rs485=off"):
+            bank.open()
+        assert not bank.is_open
 
 
 # --- door faults ---------------------------------------------------------------------------
@@ -346,7 +503,8 @@ def test_make_safe_cancels_unlocks_still_waiting_for_the_bus(make_bank):
 @pytest.mark.parametrize("url", [
     *(f"kerong+serial:///dev/ttyUSB0?{query}" for query in (
         "boards=0", "boards=17", "boards=2&doors=33", "boards=2&first_board=15",
-        "polarity=upside-down", "poll_ms=fast", "bauds=9600")),
+        "polarity=upside-down", "poll_ms=fast", "bauds=9600", "rs485=dtr", "unlock_reply=sometimes",
+        "min_pulse_gap_ms=-1", "open_watch_ms=soon")),
     "kerong+serial://dev/ttyUSB0", "kerong+serial://",
     "sim+kerong://?boards=1&doors=8&bogus=1", "sim+kerong://?reply_to_unlock=maybe",
 ])
@@ -368,6 +526,16 @@ def test_emulator_answers_the_reference_frames_from_a_plain_serial_client():
             client.write(h("02 10 30 03 45"))
             assert client.read(9) == h("02 10 35 FB FF 00 00 03 44")
     assert sim.doors[19].is_open and sim.doors[19].pulses == 1
+
+
+def test_a_paced_emulator_answers_no_sooner_than_the_wire_allows():
+    # 1200 baud: a 5-byte question and a 9-byte answer are 14 x 10 bits = 117 ms on the wire.
+    with KerongBoardSim(doors=4, baud=1200) as sim:
+        with serial.Serial(sim.port, 1200, timeout=WAIT) as client:
+            client.write(h("02 00 30 03 35"))
+            assert client.read(9) == h("02 00 35 FF FF 00 00 03 38")
+    asked, answered = sim.history.entries("kerong", "rx")[0], sim.history.entries("kerong", "tx")[0]
+    assert answered.monotonic - asked.monotonic >= 14 * 10 / 1200 * 0.99  # a lower bound only
 
 
 def test_console_drives_the_emulator():
