@@ -67,15 +67,17 @@ class Sync:
                        asyncio.create_task(self.anchorer.run(), name="audit-anchor")]
 
     async def stop(self, *, flush_s: float = 2.0) -> None:
-        """Stop the loops; anchor the audit chain's head and try (for at most ``flush_s``
-        real seconds) to deliver it. Whatever is not delivered waits in the outbox."""
+        """Stop the loops; anchor the audit chain's head and, unless the pump is backing off,
+        try (for at most ``flush_s`` real seconds) to deliver it. Whatever is not delivered
+        waits in the outbox."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         try:
             anchoring.anchor(self.site)
-            await asyncio.wait_for(self.pump.pass_once(), flush_s)
+            if self.pump.due():   # not while backing off: the store is known to be failing
+                await asyncio.wait_for(self.pump.pass_once(), flush_s)
         except Exception as err:   # noqa: BLE001 - a last delivery must never stop the shutdown
             log.warning("store sync: the shutdown anchor stays queued (%s)", type(err).__name__)
         await self.client.aclose()

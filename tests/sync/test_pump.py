@@ -134,12 +134,20 @@ async def test_out_of_order_ack_marks_nothing_sent(linked):
     assert store.duplicates_received == 6
 
 
-async def test_bad_signature_does_not_stop_events(linked):
-    """Acks are not signed documents: the fault hits manifests (test_manifest_pull), not the pump."""
+@pytest.mark.parametrize("variant", ["wrong_key", "tampered"])
+async def test_a_badly_signed_ack_marks_nothing_sent(linked, variant):
+    """v1.1: acks are signed documents. One that does not verify is a failed exchange: the
+    events stay pending and go again (answered as duplicates) once the store signs properly."""
     c, store = linked.controller, linked.store
-    store.set_fault("bad_signature")
+    store.set_fault("bad_signature", variant=variant, path="/events")
     ids = queue_events(c.site.db, c.clock.now(), 4)
-    await wait_for(lambda: pending(c) == 0)
+    await c.sync.settle()
+    # The four, and the report that this store link is being sent forged answers.
+    assert pending(c) == 5 and len(store.events(SITE)) == 4
+    assert [e["kind"] for e in c.site.db.outbox(pending_only=True)][-1] == "device_health"
+    assert "BadStoreSignature" in c.status()["store_link"]["channels"]["events"]["last_error"]
+    store.clear_faults()
+    await deliver_all(linked)
     delivered_once_in_order(store, SITE, ids)
 
 
