@@ -132,7 +132,7 @@ class OutboxPump:
                 tx.audit("kioskd", "event_rejected", None, event_id=r.event_id, kind=kind, error=r.error,
                          reason=r.message[:300])
                 if kind != "event_rejected":   # an alarm about an alarm would never end
-                    tx.emit("event_rejected", None, event_id=r.event_id, kind=kind, error=r.error, at=now)
+                    tx.emit("event_rejected", None, event_id=r.event_id, event_kind=kind, error=r.error, at=now)
         for r in rejected:
             log.error("outbox: the store refused event %s (%s): %s; quarantined", r.event_id,
                       kinds.get(r.event_id, "?"), r.message)
