@@ -150,8 +150,10 @@ class ContractApp:
         timestamp = request.headers.get("X-Site-Timestamp") or ""
         nonce = request.headers.get("X-Site-Nonce") or ""
         if not wire.TIMESTAMP.fullmatch(timestamp) or not wire.NONCE.fullmatch(nonce):
-            raise wire.ApiError("bad_header", "X-Site-Timestamp (whole Unix seconds) and X-Site-Nonce "
-                                              "(16..64 of A-Z a-z 0-9 _ -) are required on every request", 400)
+            # Part of the v1.1 signature: without them a request is not authenticated (a v1.0 site).
+            raise wire.ApiError("missing_signature", "X-Site-Timestamp (whole Unix seconds) and X-Site-Nonce "
+                                                     "(16..64 of A-Z a-z 0-9 _ -) are required on every request "
+                                                     "(protocol v1.1)", 401)
         try:
             # http.server decoded the request line as Latin-1: encoding back gives the bytes sent.
             signed = signing_input(request.method, request.target.encode("latin-1"), site_id, timestamp, nonce,

@@ -79,7 +79,7 @@ def test_a_replayed_request_is_refused(store, client):
     assert _error(client.get(manifest, timestamp=future), 401) == "stale_request"
     assert client.get(manifest, timestamp=str(int(client.clock.now()) - 59)).status_code == 200
     for headers in ({"X-Site-Timestamp": "yesterday"}, {"X-Site-Nonce": "short"}):
-        assert _error(client.get(manifest, headers=headers), 400) == "bad_header"
+        assert _error(client.get(manifest, headers=headers), 401) == "missing_signature"
 
 
 def test_a_nonce_is_remembered_for_as_long_as_its_request_could_be_fresh(store, client):
