@@ -184,6 +184,8 @@ def cmd_status(args) -> int:
     link = status.store_link
     print(f"outbox: {link.pending} event(s) waiting for the store"
           + (f", oldest from {iso(link.oldest_pending)}" if link.oldest_pending else ""))
+    if link.quarantined:
+        print(f"outbox: {link.quarantined} event(s) REFUSED by the store, kept and not resent (quarantined)")
     print(f"store: {link.store or 'not configured'}")
     for channel, row in link.channels.items():
         print("  " + _channel_line(channel, row))

@@ -112,7 +112,10 @@ class Reader:
 
     def pending_summary(self) -> tuple[int, float | None]:
         """(how many events wait for the store, when the oldest of them was created)."""
-        row = self.conn.execute(f"SELECT COUNT(*), MIN(created_at) FROM outbox WHERE {_PENDING}").fetchone()
+        try:
+            row = self.conn.execute(f"SELECT COUNT(*), MIN(created_at) FROM outbox WHERE {_PENDING}").fetchone()
+        except sqlite3.OperationalError:   # opened read-only before migration 005: nothing quarantined yet
+            row = self.conn.execute("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL").fetchone()
         return row[0], row[1]
 
     def quarantined(self) -> list[dict]:
