@@ -22,6 +22,7 @@ import logging
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -78,13 +79,17 @@ async def bare_run(folder: Path, batches: list[EventBatch], key_path: str) -> fl
         store.register_site(site_id, public_key_text(key.public_key()))
         target = f"/v1/sites/{site_id}/events"
         bodies = [b.body for b in batches]
-        signatures = [b64url(key.sign(signing_input("POST", target.encode(), body))) for body in bodies]
+        timestamp = str(int(time.time()))
+        nonces = [uuid.uuid4().hex for _ in bodies]
+        signatures = [b64url(key.sign(signing_input("POST", target.encode(), site_id, timestamp, nonce, body)))
+                      for body, nonce in zip(bodies, nonces, strict=True)]
         async with httpx.AsyncClient(base_url=store.url, trust_env=False, timeout=30.0) as client:
-            await client.get("/v1/time")   # open the connection, as the engine's start-up pull did
+            await client.get("/v1/time")   # open the connection (refused unsigned: it only has to connect)
             t0 = time.perf_counter()
-            for body, signature in zip(bodies, signatures, strict=True):
+            for body, signature, nonce in zip(bodies, signatures, nonces, strict=True):
                 response = await client.post(target, content=body, headers={
-                    "X-Site-Id": site_id, "X-Site-Signature": signature, "Content-Type": "application/json"})
+                    "X-Site-Id": site_id, "X-Site-Timestamp": timestamp, "X-Site-Nonce": nonce,
+                    "X-Site-Signature": signature, "Content-Type": "application/json"})
                 response.raise_for_status()
                 response.json()
             seconds = time.perf_counter() - t0

@@ -7,6 +7,7 @@
     kiosk check-config PATH          validate a config; exit 2 listing every problem
                     [--probe]        ... and talk to every device, read-only (exit 1 if one fails)
     kiosk audit verify --config PATH check the audit log's hash chain
+                 [--against-store]  …and that it still holds the heads sent to the store
     kiosk status --config PATH       lockers, parcels, outbox and the store link, read-only
     kiosk site-key --config PATH     print the site's public key (to register with the store);
                                      creates the key pair on first use
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--config", type=Path)
     where.add_argument("--db", type=Path)
+    p.add_argument("--against-store", action="store_true",
+                   help="also compare with the chain heads sent to the store (needs --config)")
 
     p = sub.add_parser("status", help="lockers, parcels and outbox (read-only)")
     p.add_argument("--config", required=True, type=Path)
@@ -141,11 +144,45 @@ def cmd_audit(args) -> int:
         raise StorageError(f"{path}: no such database")
     conn = db.connect(path, readonly=True)
     report = audit.verify(conn)
-    if report.ok:
-        print(f"audit chain ok: {report.entries} entries")
+    if not report.ok:
+        print(f"audit chain BROKEN at entry {report.first_bad}: {report.reason} "
+              f"({report.entries} entries verified before it)")
+        return 1
+    print(f"audit chain ok: {report.entries} entries")
+    if not args.against_store:
         return 0
-    print(f"audit chain BROKEN at entry {report.first_bad}: {report.reason} ({report.entries} entries verified before it)")
-    return 1
+    return _audit_against_store(args, conn)
+
+
+def _audit_against_store(args, conn) -> int:
+    """Compare the local chain with the heads the store holds (kiosk.service.anchoring)."""
+    from kiosk.security.keys import load_or_create_site_key
+    from kiosk.service.anchoring import check_against
+    from kiosk.storage.database import Reader
+    from kiosk.sync.client import StoreClient
+
+    if args.config is None:
+        raise ConfigError([("--against-store", "needs --config (the store's address and keys)")])
+    cfg = config_mod.load(args.config)
+    if not cfg.store.enabled:
+        raise ConfigError([("store.url", "is not set: there is no store to compare with")])
+
+    async def fetch():
+        client = StoreClient(cfg.store, cfg.site_id, load_or_create_site_key(cfg.site_key_path))
+        try:
+            return await client.fetch_audit_anchors()
+        finally:
+            await client.aclose()
+
+    check = check_against(Reader(conn), asyncio.run(fetch()))
+    if not check.ok:
+        print(f"audit chain DOES NOT MATCH the store: {check.problem}")
+        return 1
+    if not check.anchors:
+        print("the store holds no anchor for this site yet: nothing to compare")
+        return 0
+    print(f"audit chain matches the store: {check.anchors} anchor(s), the newest at entry {check.newest}")
+    return 0
 
 
 def cmd_status(args) -> int:
@@ -171,6 +208,8 @@ def cmd_status(args) -> int:
     link = status.store_link
     print(f"outbox: {link.pending} event(s) waiting for the store"
           + (f", oldest from {iso(link.oldest_pending)}" if link.oldest_pending else ""))
+    if link.quarantined:
+        print(f"outbox: {link.quarantined} event(s) REFUSED by the store, kept and not resent (quarantined)")
     print(f"store: {link.store or 'not configured'}")
     for channel, row in link.channels.items():
         print("  " + _channel_line(channel, row))

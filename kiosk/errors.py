@@ -92,10 +92,11 @@ class StoreRejected(SyncError):
     """The store answered with an error status. ``status`` is the HTTP status and
     ``code`` the store's error code (``"http_<status>"`` when it gave none)."""
 
-    def __init__(self, message: str, *, status: int, code: str = ""):
+    def __init__(self, message: str, *, status: int, code: str = "", sequence: int | None = None):
         super().__init__(message)
         self.status = status
         self.code = code or f"http_{status}"
+        self.sequence = sequence   # a signed 410 cursor_unknown: the store's manifest sequence now
 
 
 class StoreBusy(StoreRejected):

@@ -5,12 +5,14 @@ schemathesis generates requests for every operation in it — valid ones and, fo
 constraint, invalid ones — and checks every reply of the emulator (started in-process on
 port 0) against the document: status codes, headers, bodies, 5xx never, invalid input
 refused with a 4xx, undeclared methods 405 with Allow, and requests stripped of their
-signature refused with 401. Requests are signed as PROTOCOL.md says, over the exact
-bytes sent, by a requests auth hook; schemathesis's own auth probes drop it.
+signature refused with 401. Requests are dated, given a fresh nonce and signed as
+PROTOCOL.md (v1.1) says, over the exact bytes sent, by a requests auth hook;
+schemathesis's own auth probes drop it.
 """
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -52,9 +54,13 @@ schema = schemathesis.openapi.from_path(SPEC, config=CONFIG)
 
 
 class SiteSignature(requests.auth.AuthBase):
-    """Signs METHOD SP TARGET LF BODY over what requests is about to send — when the case
+    """Dates (on the store's clock), gives a fresh nonce and signs METHOD SP TARGET LF SITE
+    LF TIMESTAMP LF NONCE LF BODY over what requests is about to send — when the case
     carries a signature at all: a case made without one (to test that the store refuses it)
-    is sent without one."""
+    is sent without one, and one made without a timestamp or a nonce is sent without it."""
+
+    def __init__(self, clock):
+        self.clock = clock
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if "X-Site-Signature" not in request.headers:
@@ -62,8 +68,13 @@ class SiteSignature(requests.auth.AuthBase):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
-        request.headers["X-Site-Signature"] = b64url(SITE_KEY.sign(signing_input(request.method, request.path_url,
-                                                                                  body)))
+        timestamp = nonce = ""
+        if "X-Site-Timestamp" in request.headers:
+            timestamp = request.headers["X-Site-Timestamp"] = str(int(self.clock.now()))
+        if "X-Site-Nonce" in request.headers:
+            nonce = request.headers["X-Site-Nonce"] = uuid.uuid4().hex
+        request.headers["X-Site-Signature"] = b64url(SITE_KEY.sign(signing_input(
+            request.method, request.path_url, SITE, timestamp, nonce, body)))
         return request
 
 
@@ -91,7 +102,8 @@ def test_the_document_is_valid_openapi_3_1():
 # Every field and parameter the contract has. A new one must be added here on purpose, after
 # asking whether it could carry a person's data (it must not: MISSION.md, "Privacy is the point").
 FIELDS = {
-    "site_id", "X-Site-Id", "X-Site-Signature", "cursor", "nonce", "trade_number", "since", "complete",
+    "site_id", "X-Site-Id", "X-Site-Signature", "X-Site-Timestamp", "X-Site-Nonce", "sequence", "body_sha256",
+    "rejected", "index", "anchors", "hash", "cursor", "nonce", "trade_number", "since", "complete",
     "parcels", "cancelled", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint", "lockers",
     "number", "size", "hold_days", "reminder_hours", "events", "event_id", "seq", "kind", "created_at",
     "payload", "accepted", "duplicates", "secret", "request_id", "result", "template", "format", "card_id",
@@ -140,7 +152,7 @@ def signed_by_the_store(store: StoreEmulator):
 @schema.parametrize()
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # one store per operation, on purpose
 def test_the_emulator_keeps_the_contract(case, store):
-    response = case.call_and_validate(base_url=store.url, auth=SiteSignature(),
+    response = case.call_and_validate(base_url=store.url, auth=SiteSignature(store.clock),
                                       additional_checks=[signed_by_the_store(store)])
     ANSWERED.setdefault(case.operation.label, []).append(response.status_code)
 

@@ -2,13 +2,16 @@
 
 One request goes through, in order:
     route (404 / 405 + Allow) → faults before handling (rate_limit 429, http_500, slow)
-    → who is asking (X-Site-Id 400/401, X-Site-Signature 401, path site 403)
+    → who is asking (X-Site-Id 400/401, X-Site-Signature 401, path site 403,
+      X-Site-Timestamp more than 60 s off 401 stale_request, X-Site-Nonce seen 401 replayed_request)
     → body or query (415, 400) → the operation (hwsim.store.operations)
     → faults after handling (timeout_after_processing, out_of_order, bad_signature,
       malformed_json; on 2xx replies only) → the reply, recorded in the history.
 
-The site's signature covers ``METHOD SP TARGET LF BODY`` (docs/api/PROTOCOL.md); the
-store's documents are ``{"document", "signature"}`` over their canonical JSON.
+The site's signature covers ``METHOD SP TARGET LF SITE LF TIMESTAMP LF NONCE LF BODY``
+(docs/api/PROTOCOL.md, v1.1); the store's documents are ``{"document", "signature"}`` over
+their RFC 8785 canonical JSON, and every one of them answering a site's request (batch
+acknowledgements too) names that request's nonce.
 """
 
 from __future__ import annotations
@@ -34,13 +37,16 @@ _SITE = r"/v1/sites/(?P<site_id>[^/]+)"
 ROUTES = (
     ("GET", re.compile(rf"^{_SITE}/manifest$"), "manifest", True),
     ("GET", re.compile(rf"^{_SITE}/setup$"), "setup", True),
-    ("POST", re.compile(rf"^{_SITE}/events$"), "events", False),
+    ("POST", re.compile(rf"^{_SITE}/events$"), "events", True),
     ("POST", re.compile(rf"^{_SITE}/verify$"), "verify", True),
     ("GET", re.compile(rf"^{_SITE}/biometric-references/(?P<trade_number>[^/]+)$"), "biometric_reference", True),
     ("POST", re.compile(rf"^{_SITE}/biometric-match$"), "biometric_match", True),
     ("POST", re.compile(rf"^{_SITE}/card-signatures$"), "card_signatures", False),
+    ("GET", re.compile(rf"^{_SITE}/audit-anchors$"), "audit_anchors", True),
     ("GET", re.compile(r"^/v1/time$"), "time", True),
 )
+MAX_SKEW_S = 60            # a request whose X-Site-Timestamp is further off is refused
+NONCE_MEMORY_S = 3 * MAX_SKEW_S   # a nonce can only be replayed within 2 × MAX_SKEW_S of first use
 _BODIES = {"events": wire.event_batch, "verify": wire.verify_request, "biometric_match": wire.match_request,
            "card_signatures": wire.card_signature}
 _QUERIES = {"manifest": "cursor", "time": "nonce"}
@@ -59,12 +65,14 @@ class RequestRecord:
     fault: str | None
 
 
-def signing_input(method: str, target: str | bytes, body: bytes) -> bytes:
-    """The bytes a site signs for one request (docs/api/PROTOCOL.md, "Transport and identity"):
-    ``METHOD SP TARGET LF BODY``. ``target`` as sent on the request line (ASCII when a str)."""
+def signing_input(method: str, target: str | bytes, site_id: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    """The bytes a site signs for one request (docs/api/PROTOCOL.md, "Transport and identity",
+    v1.1): ``METHOD SP TARGET LF SITE LF TIMESTAMP LF NONCE LF BODY``. ``target`` as sent on
+    the request line (ASCII when a str)."""
     if isinstance(target, str):
         target = target.encode("ascii")
-    return method.upper().encode("ascii") + b" " + target + b"\n" + body
+    head = f"\n{site_id}\n{timestamp}\n{nonce}\n".encode("ascii")
+    return method.upper().encode("ascii") + b" " + target + head + body
 
 
 class ContractApp:
@@ -84,10 +92,13 @@ class ContractApp:
         try:
             route, params = self._route(request)
             self._faults_before(request, applied)
-            site_id = self._authenticate(request, params)
-            reply = self._handle(request, route, params, site_id, applied)
+            site_id, nonce = self._authenticate(request, params)
+            reply = self._handle(request, route, params, site_id, nonce, applied)
         except wire.ApiError as err:
             reply = error_reply(err.status, err.code, str(err), err.headers)
+            if err.document is not None:   # an error the store vouches for (410 cursor_unknown)
+                reply = json_reply(err.status, {"error": err.code, "message": str(err), "document": err.document,
+                                                "signature": sign(self.key, err.document)}, err.headers)
         except _Injected500:
             reply = error_reply(500, "internal", "injected fault: http_500")
         query = request.target.partition("?")[2]
@@ -125,7 +136,8 @@ class ContractApp:
             applied.append("slow")
             request.cancelled.wait(slow["seconds"])
 
-    def _authenticate(self, request: Request, params: dict) -> str:
+    def _authenticate(self, request: Request, params: dict) -> tuple[str, str]:
+        """(site id, nonce) of a request signed by a registered site, fresh and never seen."""
         site_id = request.headers.get("X-Site-Id")
         if site_id is None or not wire.SITE_ID.fullmatch(site_id):
             raise wire.ApiError("bad_header", "X-Site-Id is required: 1..64 of A-Z a-z 0-9 _ -", 400)
@@ -135,17 +147,31 @@ class ContractApp:
         signature = request.headers.get("X-Site-Signature")
         if not signature:
             raise wire.ApiError("missing_signature", "X-Site-Signature is required on every request", 401)
+        timestamp = request.headers.get("X-Site-Timestamp") or ""
+        nonce = request.headers.get("X-Site-Nonce") or ""
+        if not wire.TIMESTAMP.fullmatch(timestamp) or not wire.NONCE.fullmatch(nonce):
+            # Part of the v1.1 signature: without them a request is not authenticated (a v1.0 site).
+            raise wire.ApiError("missing_signature", "X-Site-Timestamp (whole Unix seconds) and X-Site-Nonce "
+                                                     "(16..64 of A-Z a-z 0-9 _ -) are required on every request "
+                                                     "(protocol v1.1)", 401)
         try:
             # http.server decoded the request line as Latin-1: encoding back gives the bytes sent.
-            signed = signing_input(request.method, request.target.encode("latin-1"), request.body)
+            signed = signing_input(request.method, request.target.encode("latin-1"), site_id, timestamp, nonce,
+                                   request.body)
             load_public_key(key_text).verify(unb64url(signature), signed)
         except Exception:  # InvalidSignature, or not base64url / not 64 bytes
             raise wire.ApiError("bad_signature", "X-Site-Signature does not verify with this site's key", 401) from None
         if "site_id" in params and params["site_id"] != site_id:
             raise wire.ApiError("site_mismatch", "X-Site-Id differs from the site in the path", 403)
-        return site_id
+        now = self.clock.now()
+        if abs(now - int(timestamp)) > MAX_SKEW_S:
+            raise wire.ApiError("stale_request", f"X-Site-Timestamp is more than {MAX_SKEW_S} s from the store's "
+                                                 "time: check the clock (or this is a replay)", 401)
+        if not self.ops.db.first_use_of_nonce(site_id, nonce, now, now - NONCE_MEMORY_S):
+            raise wire.ApiError("replayed_request", "this X-Site-Nonce was used before: a request is sent once", 401)
+        return site_id, nonce
 
-    def _handle(self, request: Request, route, params: dict, site_id: str, applied: list[str]) -> Reply:
+    def _handle(self, request: Request, route, params: dict, site_id: str, nonce: str, applied: list[str]) -> Reply:
         name, signed = route
         query_name = _QUERIES.get(name)
         query_value = wire.query_token(request.query, query_name, {query_name} if query_name else set())
@@ -158,18 +184,21 @@ class ContractApp:
         if "trade_number" in params and not wire.TRADE_NUMBER.fullmatch(params["trade_number"]):
             raise wire.ApiError("unknown_parcel", "not a trade number", 404)
         out_of_order = name in ("manifest", "events") and self._roll("out_of_order", request, applied)
-        value = self._operate(name, site_id, params, body, query_value, out_of_order)
+        value = self._operate(name, site_id, params, body, query_value, out_of_order, nonce, request.body)
         return self._reply(request, name, value, signed, applied)
 
-    def _operate(self, name: str, site_id: str, params: dict, body, query_value, out_of_order: bool):
+    def _operate(self, name: str, site_id: str, params: dict, body, query_value, out_of_order: bool, nonce: str,
+                 raw: bytes):
         ops = self.ops
         if name == "manifest":
-            return ops.manifest(site_id, query_value, stale=out_of_order)
+            return ops.manifest(site_id, query_value, nonce, stale=out_of_order)
         if name == "setup":
             return ops.setup(site_id)
         if name == "events":
-            ack = ops.receive_events(site_id, body)
+            ack = ops.receive_events(site_id, body, nonce, raw)
             return _mangle_ack(ack) if out_of_order else ack
+        if name == "audit_anchors":
+            return ops.audit_anchors(site_id, nonce)
         if name == "verify":
             return ops.verify(site_id, body)
         if name == "biometric_reference":
@@ -222,9 +251,10 @@ class _Injected500(Exception):
 def _mangle_ack(ack: dict) -> dict:
     """An acknowledgement that leaves out one id of the batch and names one never sent."""
     accepted, duplicates = list(ack["accepted"]), list(ack["duplicates"])
-    (accepted if accepted else duplicates).pop()
+    if accepted or duplicates:
+        (accepted if accepted else duplicates).pop()
     accepted.append(secrets.token_hex(16))
-    return {"accepted": accepted, "duplicates": duplicates}
+    return ack | {"accepted": accepted, "duplicates": duplicates}
 
 
 def _tamper(name: str, doc: dict) -> dict:
@@ -238,6 +268,10 @@ def _tamper(name: str, doc: dict) -> dict:
             doc["cancelled"].append("0000-0000")
     elif name == "setup":
         doc["hold_days"] += 1
+    elif name == "events":
+        doc["body_sha256"] = "0" * 64
+    elif name == "audit_anchors":
+        doc["anchors"] = []
     elif name == "biometric_reference":
         doc["template"] = doc["template"][::-1]
     else:

@@ -8,6 +8,8 @@
     attempts         online verification / matching attempts, for rate limits
     card_signatures  IC-card receipt signatures (stored once per identical upload)
     biometric_refs   opaque reference templates
+    nonces           (site, X-Site-Nonce) seen lately: a replayed request is refused
+    request_ids      (site, request_id) of every online check: a replayed check is refused
 
 One connection shared by the server's threads behind one lock (the emulator is small; a
 single writer keeps it simple and correct). WAL with synchronous=NORMAL: survives the
@@ -58,6 +60,11 @@ CREATE TABLE IF NOT EXISTS card_signatures (
     card_id TEXT NOT NULL, signature TEXT NOT NULL, signed_data TEXT NOT NULL, received_at REAL NOT NULL,
     UNIQUE(site_id, trade_number, card_id, signature, signed_data));
 CREATE TABLE IF NOT EXISTS biometric_refs (trade_number TEXT PRIMARY KEY, template BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (site_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at REAL NOT NULL,
+    PRIMARY KEY (site_id, nonce));
+CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces(seen_at);
+CREATE TABLE IF NOT EXISTS request_ids (site_id TEXT NOT NULL, request_id TEXT NOT NULL, seen_at REAL NOT NULL,
+    PRIMARY KEY (site_id, request_id));
 """
 
 
@@ -226,6 +233,34 @@ class StoreDB:
                     conn.execute("UPDATE parcels SET state = ? WHERE site_id = ? AND trade_number = ? "
                                  "AND state != 'cancelled'", (state, site_id, event["trade_number"]))
         return accepted, duplicates
+
+    def audit_anchors(self, site_id: str, limit: int) -> list[dict]:
+        """The newest ``limit`` audit anchors the site sent, oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT payload, created_at FROM events WHERE site_id = ? AND kind = 'audit_anchor' "
+                                      "ORDER BY n DESC LIMIT ?", (site_id, limit)).fetchall()
+        anchors = []
+        for row in reversed(rows):
+            payload = json.loads(row["payload"])
+            anchors.append({"seq": payload["seq"], "hash": payload["hash"], "created_at": row["created_at"]})
+        return anchors
+
+    # --- replay protection ---------------------------------------------------------------
+
+    def first_use_of_nonce(self, site_id: str, nonce: str, now: float, forget_before: float) -> bool:
+        """Record a request's nonce; False when it was seen already (a replay)."""
+        with self.tx() as conn:
+            conn.execute("DELETE FROM nonces WHERE seen_at < ?", (forget_before,))
+            cur = conn.execute("INSERT OR IGNORE INTO nonces(site_id, nonce, seen_at) VALUES (?,?,?)",
+                               (site_id, nonce, now))
+        return cur.rowcount == 1
+
+    def first_use_of_request_id(self, site_id: str, request_id: str, now: float) -> bool:
+        """Record an online check's request_id; False when it was used already."""
+        with self.tx() as conn:
+            cur = conn.execute("INSERT OR IGNORE INTO request_ids(site_id, request_id, seen_at) VALUES (?,?,?)",
+                               (site_id, request_id, now))
+        return cur.rowcount == 1
 
     def events(self, site_id: str | None = None) -> list[dict]:
         sql = "SELECT * FROM events" + (" WHERE site_id = ?" if site_id is not None else "") + " ORDER BY n"

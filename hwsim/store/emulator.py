@@ -253,6 +253,10 @@ class StoreEmulator:
             newest[key] = max(event["seq"], newest.get(key, -1))
         return late
 
+    def audit_anchors(self, site_id: str) -> list[dict]:
+        """The audit-chain heads the site sent (``{seq, hash, created_at}``), oldest first."""
+        return self._db.audit_anchors(site_id, 1_000_000)
+
     def card_signatures(self, site_id: str | None = None) -> list[dict]:
         return self._db.card_signatures(site_id)
 

@@ -27,6 +27,7 @@ from hwsim.store.wire import ApiError, RateLimited
 # Methods whose secret the manifest carries (as its hash) for a local check.
 HASH_METHODS = ("secret", "locker", "f1_tag", "f2_tag", "token")
 TEMPLATE_FORMAT = "opaque-v1"
+MAX_ANCHORS = 1000
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,19 @@ class Operations:
 
     # --- manifest and set-up --------------------------------------------------------------
 
-    def manifest(self, site_id: str, cursor: str | None, *, stale: bool = False) -> dict:
-        """One page of changes after ``cursor``. ``stale`` (a fault): a page answering another
-        cursor — the first page when a cursor was sent, else an empty page after the newest
-        change. Raises ApiError 410 cursor_unknown."""
+    def manifest(self, site_id: str, cursor: str | None, nonce: str, *, stale: bool = False) -> dict:
+        """One page of changes after ``cursor``, answering the request ``nonce``, with the
+        store's ``sequence`` (its change counter: it never goes down). ``stale`` (a fault): a
+        page answering another cursor — the first page when a cursor was sent, else an empty
+        page after the newest change. Raises ApiError 410 cursor_unknown, with a document
+        to sign (so that a party in the middle cannot send the pickup point back to the start)."""
         current = self.db.current_change()
         since = 0
         if cursor is not None:
             if not cursor.isdigit() or len(cursor) > 18 or int(cursor) > current:
-                raise ApiError("cursor_unknown", "this store did not issue that cursor; pull again without one", 410)
+                raise ApiError("cursor_unknown", "this store did not issue that cursor; pull again without one", 410,
+                               document={"site_id": site_id, "nonce": nonce, "cursor": cursor,
+                                         "error": "cursor_unknown", "sequence": current})
             since = int(cursor)
         answered = cursor
         if stale:
@@ -78,8 +83,9 @@ class Operations:
         rows = rows[:self.page_size]
         parcels = [self._entry(r) for r in rows if r["state"] in OPEN_STATES]
         cancelled = [r["trade_number"] for r in rows if r["state"] == "cancelled"]
-        return {"site_id": site_id, "since": answered, "cursor": str(rows[-1]["change"] if rows else since),
-                "complete": not more, "parcels": parcels, "cancelled": cancelled}
+        return {"site_id": site_id, "nonce": nonce, "sequence": current, "since": answered,
+                "cursor": str(rows[-1]["change"] if rows else since), "complete": not more, "parcels": parcels,
+                "cancelled": cancelled}
 
     @staticmethod
     def _entry(row) -> dict:
@@ -96,9 +102,18 @@ class Operations:
 
     # --- events and card signatures -------------------------------------------------------
 
-    def receive_events(self, site_id: str, events: list[dict]) -> dict:
-        accepted, duplicates = self.db.receive_events(site_id, events, self.clock.now())
-        return {"accepted": accepted, "duplicates": duplicates}
+    def receive_events(self, site_id: str, checked: tuple[list[tuple[int, dict]], list[dict]], nonce: str,
+                       body: bytes) -> dict:
+        """Keep the valid events (each id once); answer with what became of every one of
+        them, bound to the request (``nonce``) and its exact body (``body_sha256``)."""
+        valid, rejected = checked
+        accepted, duplicates = self.db.receive_events(site_id, [e for _, e in valid], self.clock.now())
+        return {"site_id": site_id, "nonce": nonce, "body_sha256": hashlib.sha256(body).hexdigest(),
+                "accepted": accepted, "duplicates": duplicates, "rejected": rejected}
+
+    def audit_anchors(self, site_id: str, nonce: str) -> dict:
+        """The audit-chain heads the site sent (newest MAX_ANCHORS), for ``kiosk audit verify --against-store``."""
+        return {"site_id": site_id, "nonce": nonce, "anchors": self.db.audit_anchors(site_id, MAX_ANCHORS)}
 
     def card_signature(self, site_id: str, upload: dict) -> dict:
         """Raises ApiError 404 unknown_parcel."""
@@ -112,6 +127,7 @@ class Operations:
     def verify(self, site_id: str, request: dict) -> dict:
         """The answer to an online secret check. Raises RateLimited, ApiError 409 wrong_method."""
         trade = request["trade_number"]
+        self._first_use(site_id, request["request_id"])
         self._count_attempt(site_id, trade)
         row = self.db.parcel(site_id, trade)
         result = "unknown"
@@ -134,6 +150,7 @@ class Operations:
     def biometric_match(self, site_id: str, request: dict) -> dict:
         """Central matching (exact template digest, until F5). Raises RateLimited, ApiError 409."""
         trade = request["trade_number"]
+        self._first_use(site_id, request["request_id"])
         self._count_attempt(site_id, trade)
         row = self.db.parcel(site_id, trade)
         template = self.db.biometric_template(trade) if row is not None else None
@@ -154,6 +171,11 @@ class Operations:
             return "match"
         locked = self.db.record_outcome(site_id, row["trade_number"], False, self.limits.lock_after)
         return "locked" if locked else "mismatch"
+
+    def _first_use(self, site_id: str, request_id: str) -> None:
+        """A check is asked once: a request_id seen before is a replay. Raises ApiError 409."""
+        if not self.db.first_use_of_request_id(site_id, request_id, self.clock.now()):
+            raise ApiError("request_id_reused", "this request_id was used before; a check is asked once", 409)
 
     def _count_attempt(self, site_id: str, trade_number: str) -> None:
         """Count one attempt, or raise RateLimited when the site or the parcel asks too often."""

@@ -27,7 +27,9 @@ EVENT_KINDS = (
     "attempts_reset", "forgotten_pickup", "parcel_expired", "parcel_returned",
     "cash_collected", "card_collected", "door_fault", "door_left_open", "tamper",
     "site_attempts_alarm", "device_health",
+    "event_rejected", "audit_anchor",                 # v1.1
 )
+MAX_AUDIT_SEQ = 2**53 - 1
 
 # Checked with fullmatch(): "$" alone would let a trailing newline through.
 SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -35,6 +37,9 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")          # cursors, nonces, card id
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 TRADE_NUMBER = re.compile(r"^[0-9A-Z][0-9A-Z-]{3,39}$")  # as kiosk.domain.parcels
 EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
+NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")           # X-Site-Nonce
+TIMESTAMP = re.compile(r"^[0-9]{1,12}$")                # X-Site-Timestamp: whole Unix seconds
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 # Unpadded base64url of whole bytes: a length of 4k+1 characters is impossible.
 B64URL = re.compile(r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$")
 # RFC 3339 date-time (what JSON Schema's "date-time" format means).
@@ -44,11 +49,13 @@ DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+
 class ApiError(ValueError):
     """A request the store refuses: ``status``, ``code`` and the message become the error reply."""
 
-    def __init__(self, code: str, message: str, status: int = 400, headers: dict[str, str] | None = None):
+    def __init__(self, code: str, message: str, status: int = 400, headers: dict[str, str] | None = None,
+                 document: dict | None = None):
         super().__init__(message)
         self.code = code
         self.status = status
         self.headers = dict(headers or {})
+        self.document = document    # signed and sent with the error (410 cursor_unknown)
 
 
 class RateLimited(ApiError):
@@ -108,6 +115,12 @@ def parse_json(body: bytes):
         raise ApiError("malformed_json", f"the body is not JSON: {err}") from None
     if _depth(value) > MAX_DEPTH:
         raise ApiError("malformed_json", f"the body nests deeper than {MAX_DEPTH} levels")
+    try:
+        # JSON escapes can spell a lone surrogate ("\ud800"): valid JSON syntax, not Unicode
+        # text, so nothing can store, hash or sign it. Refused here rather than failing later.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError("malformed_json", "the body holds a string that is not Unicode text (a lone surrogate)") from None
     return value
 
 
@@ -171,25 +184,45 @@ def _b64url(value, where: str, *, min_len: int, max_len: int) -> str:
 
 # --- the request bodies ------------------------------------------------------------------
 
-def event_batch(body) -> list[dict]:
-    """``{"events": [Event, ...]}`` checked whole; returns the events. Raises ApiError."""
+def event_batch(body) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """``{"events": [...]}``: the batch's shape is checked whole (ApiError 400), then each
+    event on its own. Returns (the valid events with their index, the rejected ones as
+    ``{"index", "event_id", "error", "message"}``): one bad event never refuses the rest."""
     _object(body, "", {"events"})
     events = body["events"]
     if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS:
         raise ApiError("invalid_body", f"events: must be a list of 1..{MAX_EVENTS} events")
+    if not all(isinstance(e, dict) for e in events):
+        raise ApiError("invalid_body", "events: every item must be a JSON object")
+    valid, rejected = [], []
     for i, event in enumerate(events):
-        where = f"events[{i}]"
-        _object(event, where, {"event_id", "seq", "kind", "trade_number", "created_at", "payload"})
-        _text(event["event_id"], f"{where}.event_id", EVENT_ID)
-        _integer(event["seq"], f"{where}.seq", 0, MAX_SEQ)
-        _choice(event["kind"], f"{where}.kind", EVENT_KINDS)
-        if event["trade_number"] is not None:
-            _text(event["trade_number"], f"{where}.trade_number", TRADE_NUMBER)
-        _date_time(event["created_at"], f"{where}.created_at")
-        payload = event["payload"]
-        if not isinstance(payload, dict) or len(payload) > MAX_PAYLOAD_FIELDS:
-            raise ApiError("invalid_body", f"{where}.payload: must be an object of at most {MAX_PAYLOAD_FIELDS} fields")
-    return events
+        try:
+            valid.append((i, check_event(event, f"events[{i}]")))
+        except ApiError as err:
+            event_id = event.get("event_id")
+            rejected.append({"index": i, "event_id": event_id if isinstance(event_id, str)
+                             and EVENT_ID.fullmatch(event_id) else None,
+                             "error": "invalid_event", "message": str(err)[:300]})
+    return valid, rejected
+
+
+def check_event(event: dict, where: str) -> dict:
+    """One Event, as store-api.yaml's Event schema says. Raises ApiError."""
+    _object(event, where, {"event_id", "seq", "kind", "trade_number", "created_at", "payload"})
+    _text(event["event_id"], f"{where}.event_id", EVENT_ID)
+    _integer(event["seq"], f"{where}.seq", 0, MAX_SEQ)
+    _choice(event["kind"], f"{where}.kind", EVENT_KINDS)
+    if event["trade_number"] is not None:
+        _text(event["trade_number"], f"{where}.trade_number", TRADE_NUMBER)
+    _date_time(event["created_at"], f"{where}.created_at")
+    payload = event["payload"]
+    if not isinstance(payload, dict) or len(payload) > MAX_PAYLOAD_FIELDS:
+        raise ApiError("invalid_body", f"{where}.payload: must be an object of at most {MAX_PAYLOAD_FIELDS} fields")
+    if event["kind"] == "audit_anchor":
+        _object(payload, f"{where}.payload", {"seq", "hash"})
+        _integer(payload["seq"], f"{where}.payload.seq", 0, MAX_AUDIT_SEQ)
+        _text(payload["hash"], f"{where}.payload.hash", SHA256_HEX)
+    return event
 
 
 def verify_request(body) -> dict:

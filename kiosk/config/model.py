@@ -89,6 +89,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
                             ca_file=absolute(store.ca_file), site_key=absolute(store.site_key),
                             batch_size=store.batch_size, timeout_s=store.timeout_s,
                             manifest_interval_s=store.manifest_interval_s,
+                            anchor_interval_s=store.anchor_interval_s,
                             backoff_initial_s=store.backoff_initial_s, backoff_max_s=store.backoff_max_s),
         verification=VerificationSettings(methods=methods, fallback=ver.fallback,
                                           online_rate_per_minute=ver.online_rate_per_minute,

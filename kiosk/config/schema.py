@@ -142,6 +142,7 @@ class Store:
     batch_size: int = setting(StoreSettings.batch_size, lo=1, hi=500)
     timeout_s: float = setting(StoreSettings.timeout_s, lo=0.1, hi=300)
     manifest_interval_s: float = setting(StoreSettings.manifest_interval_s, lo=5, hi=86400)
+    anchor_interval_s: float = setting(StoreSettings.anchor_interval_s, lo=60, hi=86400)
     backoff_initial_s: float = setting(StoreSettings.backoff_initial_s, lo=0.01, hi=3600)
     backoff_max_s: float = setting(StoreSettings.backoff_max_s, lo=0.1, hi=86400)
 

@@ -3,8 +3,10 @@
 - The site's private key is created on first run and stored as PKCS#8 PEM with
   owner-only permissions (0600, in a 0700 folder); a key file readable by others is
   refused rather than used.
-- Signatures are over the canonical JSON of a document (sorted keys, no blanks, UTF-8),
-  so the same content always signs the same bytes whichever language produced it.
+- Signatures are over the RFC 8785 (JSON Canonicalization Scheme) form of a document,
+  made by the maintained ``rfc8785`` package: a store or site written in any language
+  with a JCS library signs and checks the same bytes. (``canonical_bytes`` — compact,
+  sorted keys — is only a request-body encoding; it is never what a signature covers.)
 - Public keys travel as raw 32 bytes in unpadded base64url (as in JWK "x").
 """
 
@@ -16,6 +18,8 @@ import os
 import stat
 from pathlib import Path
 
+import rfc8785
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -26,6 +30,16 @@ from kiosk.errors import KeyFileError
 def canonical_bytes(document) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
+
+
+def signing_bytes(document) -> bytes:
+    """The bytes a signature covers: the RFC 8785 canonical JSON of ``document``. Raises
+    ValueError for a value JCS cannot represent (an integer beyond ±(2**53 - 1), NaN, a
+    string that is not Unicode text)."""
+    try:
+        return rfc8785.dumps(document)
+    except rfc8785.CanonicalizationError as err:
+        raise ValueError(f"not signable as RFC 8785 JSON: {type(err).__name__}") from None
 
 
 def b64url(data: bytes) -> str:
@@ -51,13 +65,13 @@ def load_public_key(text: str) -> Ed25519PublicKey:
 
 
 def sign(key: Ed25519PrivateKey, document) -> str:
-    return b64url(key.sign(canonical_bytes(document)))
+    return b64url(key.sign(signing_bytes(document)))
 
 
 def verify(key: Ed25519PublicKey, document, signature: str) -> bool:
     """True only for a well-formed signature by ``key`` over exactly ``document``."""
     try:
-        key.verify(unb64url(signature), canonical_bytes(document))
+        key.verify(unb64url(signature), signing_bytes(document))
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -117,6 +117,7 @@ class StoreLinkStatus:
     pending: int
     oldest_pending: float | None
     channels: dict[str, ChannelStatus] = field(default_factory=dict)
+    quarantined: int = 0                # events the store refused on their own: kept, not retried
 
 
 @dataclass(frozen=True)

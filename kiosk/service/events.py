@@ -195,8 +195,9 @@ class LockerState(Event):
 class Alarm(Event):
     """An alarm for staff: ``alarm`` is "left_open", "tamper" (a door opened with no
     command), "site_attempts" (a burst of wrong codes at this site), "courier_attempts"
-    (courier sign-in closed after wrong courier codes) or "storage_low" (the disk is
-    nearly full)."""
+    (courier sign-in closed after wrong courier codes), "storage_low" (the disk is
+    nearly full) or "event_rejected" (the store refused an event on its own; it is
+    quarantined: see ``StoreLinkStatus.quarantined``)."""
 
     alarm: str
     locker: int | None = None

@@ -7,7 +7,12 @@ only then applied: new parcels imported, cancellations applied to parcels still 
 expected (one that has already arrived stays, and a clerk is told), and the cursor
 advanced. Applying a page twice changes nothing, so a kill between the import and the
 cursor update only means the page is fetched again. A cursor the store no longer knows
-(410 cursor_unknown) starts the pull over from the beginning, once.
+(410 cursor_unknown) starts the pull over from the beginning, once — only when the store
+signed that 410 for this very request (kiosk.sync.client); an unsigned one is a rejected
+reply. Each page carries the store's ``sequence`` (its change counter, never going down):
+a page older than the last one applied is refused, so an old, genuinely signed page
+cannot bring back a parcel cancelled since. A signed 410 sets the floor to the store's
+word (a store restored from a backup really is older).
 
 A page that fails any check is rejected whole, recorded and reported
 (kiosk.service.sync_health); the cursor stays where it was.
@@ -85,7 +90,8 @@ class ManifestPuller:
                 self.running = False
 
     async def _pull(self) -> PullResult:
-        cursor = self.site.db.sync_channel(CHANNEL)["cursor"]
+        channel = self.site.db.sync_channel(CHANNEL)
+        cursor, floor = channel["cursor"], channel["sequence"]
         pages = added = cancelled = 0
         restarted = False
         try:
@@ -98,12 +104,15 @@ class ManifestPuller:
                     # The store no longer knows our cursor (reset, restored backup): start over;
                     # importing is idempotent, so pulling everything again is harmless.
                     log.warning("manifest: the store does not know cursor %r; pulling from the start", cursor)
-                    cursor, restarted = None, True
+                    cursor, restarted, floor = None, True, err.sequence
                     continue
+                if floor is not None and page.sequence < floor:
+                    raise BadStoreReply(f"manifest: page of store sequence {page.sequence} is older than the last "
+                                        f"applied ({floor}): a rollback; not applied")
                 parcels, cancels = _checked(page)
                 added += manifest.import_parcels(self.site, parcels, "store")
                 cancelled += self._apply_page_end(page, cancels)
-                cursor = page.cursor
+                cursor, floor = page.cursor, page.sequence
                 pages += 1
                 if page.complete:
                     break
@@ -136,7 +145,7 @@ class ManifestPuller:
                     tx.audit("store", "cancellation_not_applied", trade, state=parcel.state.value,
                              locker=parcel.locker)
                     refused.append(trade)
-            tx.save_sync_channel(CHANNEL, cursor=page.cursor)
+            tx.save_sync_channel(CHANNEL, cursor=page.cursor, sequence=page.sequence)
         if removed:
             site.bus.publish("manifest_cancelled", now, removed=removed)
         for trade in refused:

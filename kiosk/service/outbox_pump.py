@@ -7,6 +7,13 @@ exactly the batch (accepted ∪ duplicates); anything else fails the whole excha
 kill at any instant therefore leaves each event either acknowledged and marked, or
 unmarked and sent again — which the store answers as a duplicate.
 
+An event the store refuses on its own (protocol v1.1 per-event rejection) is quarantined:
+kept in the outbox with the store's reason, never sent again, counted in the status, and
+raised as an ``event_rejected`` alarm (audit entry, an ``event_rejected`` event for the
+store, the bus) — so one bad event cannot hold back every event after it. The
+acknowledgement itself must be signed by the store for this request and body
+(kiosk.sync.wire.parse_ack): an unsigned or forged one fails the exchange.
+
 The first failure ends the pass (a later event for a parcel must not overtake an
 earlier one) and sets the next attempt after a jittered exponential backoff on the
 injected clock, never sooner than a 429's Retry-After. Newly queued events wake the
@@ -20,11 +27,12 @@ import logging
 
 from kiosk.errors import StoreBusy, SyncError
 from kiosk.service import sync_health
+from kiosk.service.events import EventKind
 from kiosk.service.site import Site
 from kiosk.service.wakeup import Wakeup
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.client import StoreClient
-from kiosk.sync.wire import EventBatch
+from kiosk.sync.wire import EventBatch, Rejection
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +92,16 @@ class OutboxPump:
                     return total
                 ids = [row["event_id"] for row in batch]
                 try:
-                    await self.client.post_batch(EventBatch.from_outbox(batch))
+                    ack = await self.client.post_batch(EventBatch.from_outbox(batch))
                 except Exception as err:
                     if not isinstance(err, SyncError):   # a bug must not become a hot loop: back off too
                         log.exception("outbox pump: unexpected error")
                     self._mark_sent(acked)
                     self._failed(err, ids)
                     return total
-                acked += ids
+                if ack.rejected:
+                    self._quarantine(ack.rejected, {row["event_id"]: row["kind"] for row in batch})
+                acked += [*ack.accepted, *ack.duplicates]
                 after_seq = batch[-1]["seq"]
                 total += len(ids)
                 self.batches_sent += 1
@@ -111,6 +121,22 @@ class OutboxPump:
             tx.mark_sent(acked)
             sync_health.succeeded(self.site, CHANNEL, tx)
         acked.clear()
+
+    def _quarantine(self, rejected: tuple[Rejection, ...], kinds: dict[str, str]) -> None:
+        """Keep the refused events aside for good, and raise the alarm once per event."""
+        now = self.site.now()
+        with self.site.db.transaction(now) as tx:
+            tx.quarantine([(r.event_id, f"{r.error}: {r.message}"[:300]) for r in rejected])
+            for r in rejected:
+                kind = kinds.get(r.event_id, "")
+                tx.audit("kioskd", "event_rejected", None, event_id=r.event_id, kind=kind, error=r.error,
+                         reason=r.message[:300])
+                if kind != "event_rejected":   # an alarm about an alarm would never end
+                    tx.emit("event_rejected", None, event_id=r.event_id, event_kind=kind, error=r.error, at=now)
+        for r in rejected:
+            log.error("outbox: the store refused event %s (%s): %s; quarantined", r.event_id,
+                      kinds.get(r.event_id, "?"), r.message)
+            self.site.bus.publish(EventKind.ALARM, now, alarm="event_rejected")
 
     def _failed(self, err: Exception, ids: list[str]) -> None:
         failures = self.site.db.sync_channel(CHANNEL)["failures"] + 1

@@ -33,7 +33,7 @@ def store_link(reader: Reader, config: Config) -> StoreLinkStatus:
     known = {f.name for f in dataclasses.fields(ChannelStatus)}
     channels = {c: ChannelStatus(**{k: v for k, v in summary[c].items() if k in known}) for c in SYNC_CHANNELS}
     return StoreLinkStatus(config.store.enabled, config.store.url, summary["pending"], summary["oldest_pending"],
-                           channels)
+                           channels, summary["quarantined"])
 
 
 def site_status(reader: Reader, config: Config, *, devices: tuple[DeviceStatus, ...] = (),

@@ -9,12 +9,14 @@ fallback is "local"), otherwise a clear "see staff". A 429 from the store is the
 store's own guessing limit and is never bypassed by checking locally.
 
 Attempt limits are the caller's, as for a local check: a "mismatch" from the store is
-one more failed attempt here too.
+one more failed attempt here too. A "locked" from the store locks the parcel here as
+well (audited, reported): otherwise a fallback to the local check — the store briefly
+unreachable — would let the guessing go on where the store has stopped it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable
 
 from kiosk.domain.parcels import Parcel
@@ -86,8 +88,20 @@ async def check_secret(site: Site, parcel: Parcel, secret: str, online: OnlineVe
     if verdict == "mismatch":
         return Check(False, "online")
     if verdict == "locked":
+        _lock_locally(site, parcel.trade_number)
         raise LockedOut("the store has locked this parcel after too many wrong attempts; please see staff")
     raise SeeStaff("the store does not recognise this parcel; please see staff")
+
+
+def _lock_locally(site: Site, trade_number: str) -> None:
+    """The store says the parcel is locked: lock it here too (once)."""
+    with site.db.transaction(site.now()) as tx:
+        parcel = tx.parcel(trade_number)
+        if parcel is None or parcel.locked_out:
+            return
+        tx.save_parcel(replace(parcel, locked_out=True))
+        tx.emit("parcel_locked_out", trade_number, at=tx.now, by="store")
+        tx.audit("store", "parcel_locked_out", trade_number, failed_attempts=parcel.failed_attempts)
 
 
 async def _fallback(site: Site, parcel: Parcel, secret: str, local, err: SyncError) -> Check:

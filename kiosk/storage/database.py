@@ -23,7 +23,8 @@ from kiosk.storage import audit, db
 _PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
                 "locker_hint", "locker", "failed_attempts", "locked_out", "reminders_sent")
 _SYNC_COLS = ("cursor", "last_attempt_at", "last_success_at", "last_error", "last_error_at", "failures",
-              "next_attempt_at")
+              "next_attempt_at", "sequence")
+_PENDING = "sent_at IS NULL AND quarantined_at IS NULL"   # waiting for the store
 SYNC_CHANNELS = ("events", "manifest", "verify")
 _LOCKER_COLS = ("number", "state", "parcel", "door", "op_id", "op_kind", "phase", "commanded_at",
                 "opened_at", "alarmed", "fault")
@@ -99,20 +100,45 @@ class Reader:
             "SELECT at FROM courier_logins WHERE courier_id = ? AND at >= ? ORDER BY at", (courier_id, since))]
 
     def outbox(self, pending_only: bool = False) -> list[dict]:
-        sql = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if pending_only else "") + " ORDER BY seq"
+        sql = "SELECT * FROM outbox" + (f" WHERE {_PENDING}" if pending_only else "") + " ORDER BY seq"
         return [dict(r) | {"payload": json.loads(r["payload"])} for r in self.conn.execute(sql)]
 
     def pending_events(self, limit: int, after_seq: int = 0) -> list[dict]:
         """The oldest ``limit`` events after ``after_seq`` not yet marked sent, in seq order,
         with ``payload`` as stored: its canonical JSON text (it goes on the wire as is)."""
-        rows = self.conn.execute("SELECT * FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+        rows = self.conn.execute(f"SELECT * FROM outbox WHERE {_PENDING} AND seq > ? ORDER BY seq LIMIT ?",
                                  (after_seq, limit))
         return [dict(r) for r in rows]
 
     def pending_summary(self) -> tuple[int, float | None]:
         """(how many events wait for the store, when the oldest of them was created)."""
-        row = self.conn.execute("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL").fetchone()
+        try:
+            row = self.conn.execute(f"SELECT COUNT(*), MIN(created_at) FROM outbox WHERE {_PENDING}").fetchone()
+        except sqlite3.OperationalError:   # opened read-only before migration 005: nothing quarantined yet
+            row = self.conn.execute("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL").fetchone()
         return row[0], row[1]
+
+    def quarantined(self) -> list[dict]:
+        """Events the store refused on their own (kept, never sent again), oldest first."""
+        sql = "SELECT * FROM outbox WHERE quarantined_at IS NOT NULL ORDER BY seq"
+        return [dict(r) | {"payload": json.loads(r["payload"])} for r in self.conn.execute(sql)]
+
+    def quarantined_count(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM outbox WHERE quarantined_at IS NOT NULL").fetchone()[0]
+
+    def audit_hash(self, seq: int) -> str | None:
+        row = self.conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+        return row[0] if row else None
+
+    def last_event(self, kind: str) -> dict | None:
+        """The newest outbox event of ``kind`` (sent or not), payload decoded."""
+        row = self.conn.execute("SELECT * FROM outbox WHERE kind = ? ORDER BY seq DESC LIMIT 1", (kind,)).fetchone()
+        return dict(row) | {"payload": json.loads(row["payload"])} if row else None
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the newest audit entry; None for an empty log."""
+        row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
 
     def sync_channel(self, channel: str) -> dict:
         """The state of one store channel ('events', 'manifest', 'verify'); defaults when never used."""
@@ -125,8 +151,9 @@ class Reader:
         """What the UI and `kiosk status` show about the link to the store."""
         count, oldest = self.pending_summary()
         channels = {c: self.sync_channel(c) for c in SYNC_CHANNELS}
-        return {"pending": count, "oldest_pending": oldest,
-                **{c: {k: v for k, v in row.items() if k not in ("channel", "cursor")} for c, row in channels.items()}}
+        return {"pending": count, "oldest_pending": oldest, "quarantined": self.quarantined_count(),
+                **{c: {k: v for k, v in row.items() if k not in ("channel", "cursor", "sequence")}
+                   for c, row in channels.items()}}
 
     def audit_entries(self, action: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM audit", tuple[str, ...]()
@@ -187,6 +214,15 @@ class Transaction(Reader):
             changed += self.conn.execute(
                 f"UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND event_id IN ({','.join('?' * len(chunk))})",
                 (self.now, *chunk)).rowcount
+        return changed
+
+    def quarantine(self, rejections: list[tuple[str, str]]) -> int:
+        """The store refused these events on their own: (event_id, reason). They are kept,
+        never sent again. Returns how many changed."""
+        changed = 0
+        for event_id, reason in rejections:
+            changed += self.conn.execute(f"UPDATE outbox SET quarantined_at = ?, rejected_reason = ? "
+                                         f"WHERE {_PENDING} AND event_id = ?", (self.now, reason, event_id)).rowcount
         return changed
 
     def record_send_failure(self, event_ids: list[str], error: str) -> None:

@@ -32,6 +32,7 @@ class StoreSettings:
     batch_size: int = 100                # events per POST (the protocol allows 1..500)
     timeout_s: float = 10.0              # per exchange
     manifest_interval_s: float = 300.0   # how often the manifest is pulled
+    anchor_interval_s: float = 900.0     # how often the audit chain's head is sent (and at shutdown)
     backoff_initial_s: float = 2.0       # first retry delay after a failure (before jitter)
     backoff_max_s: float = 300.0         # cap on the retry delay
 

@@ -1,4 +1,4 @@
-"""Strict reading of the store's replies (docs/api/PROTOCOL.md, v1).
+"""Strict reading of the store's replies (docs/api/PROTOCOL.md, v1.1).
 
 Every reply is checked in full before anything is believed: it is JSON (no NaN, not
 too deep, not too large), it has exactly the shape the protocol gives it, its ids are
@@ -26,14 +26,26 @@ MAX_REPLY_BYTES = 8 * 1024 * 1024
 MAX_ENTRIES = 20_000            # parcels or cancellations in one manifest page
 MAX_CURSOR = 64
 VERDICTS = ("match", "mismatch", "locked", "unknown")
+MAX_SEQUENCE = 2**53 - 1        # what RFC 8785 JSON carries exactly
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _CODE = re.compile(r"^[a-z0-9_.-]{1,40}$")
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One event of a batch the store refused on its own: kept here, never sent again."""
+
+    event_id: str
+    error: str
+    message: str
 
 
 @dataclass(frozen=True)
 class Ack:
     accepted: tuple[str, ...]
     duplicates: tuple[str, ...]
+    rejected: tuple[Rejection, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,15 @@ class ManifestPage:
     complete: bool
     parcels: list            # raw entries: the service layer checks them (kiosk.service.manifest)
     cancelled: list[str]
+    sequence: int = 0        # the store's change counter when it made the page (never goes down)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """An audit-chain head the store holds: entry ``seq`` had hash ``hash``."""
+
+    seq: int
+    hash: str
 
 
 MAX_BATCH = 500
@@ -136,16 +157,78 @@ def _id_list(value, what: str) -> list[str]:
     return value
 
 
-def parse_ack(doc, batch_ids: list[str]) -> Ack:
-    """The store's answer to a batch: accepted ∪ duplicates must be exactly the batch."""
-    doc = _exact_keys(doc, {"accepted", "duplicates"}, "events reply")
+def _sequence(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQUENCE:
+        raise BadStoreReply(f"{what}: sequence must be a whole number in 0..2**53-1")
+    return value
+
+
+def _answers(doc: dict, site_id: str, nonce: str, what: str) -> None:
+    """A signed document is the answer to this site's request with ``nonce``, or a replay."""
+    if doc["site_id"] != site_id:
+        raise BadStoreReply(f"{what}: addressed to site {_printable(doc['site_id'], 64)!r}, not {site_id!r}")
+    if doc["nonce"] != nonce:
+        raise BadStoreReply(f"{what}: it answers another request (replayed or stale); not believed")
+
+
+def parse_ack(doc, site_id: str, nonce: str, body_sha256: str, batch_ids: list[str]) -> Ack:
+    """The store's signed answer to a batch: for this site, this request and this exact
+    body, and accepted ∪ duplicates ∪ rejected exactly the batch. Raises BadStoreReply."""
+    doc = _exact_keys(doc, {"site_id", "nonce", "body_sha256", "accepted", "duplicates", "rejected"}, "events reply")
+    _answers(doc, site_id, nonce, "events reply")
+    if doc["body_sha256"] != body_sha256:
+        raise BadStoreReply("events reply: it acknowledges another body than the one sent; nothing is marked sent")
     accepted = _id_list(doc["accepted"], "events reply: accepted")
     duplicates = _id_list(doc["duplicates"], "events reply: duplicates")
-    together = accepted + duplicates
+    if not isinstance(doc["rejected"], list):
+        raise BadStoreReply("events reply: rejected must be a list")
+    rejected = []
+    for item in doc["rejected"]:
+        item = _exact_keys(item, {"index", "event_id", "error", "message"}, "events reply: rejected")
+        index = item["index"]
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(batch_ids):
+            raise BadStoreReply("events reply: a rejection names no event of the batch")
+        if item["event_id"] not in (None, batch_ids[index]):
+            raise BadStoreReply("events reply: a rejection's event_id is not the one at its index")
+        code = item["error"] if isinstance(item["error"], str) and _CODE.match(item["error"]) else "invalid_event"
+        rejected.append(Rejection(batch_ids[index], code, _printable(item["message"])))
+    together = accepted + duplicates + [r.event_id for r in rejected]
     if len(together) != len(batch_ids) or set(together) != set(batch_ids):
         raise BadStoreReply(f"events reply: acknowledged {len(set(together))} id(s) for a batch of {len(batch_ids)}"
                             " that do not match it; nothing is marked sent")
-    return Ack(tuple(accepted), tuple(duplicates))
+    return Ack(tuple(accepted), tuple(duplicates), tuple(rejected))
+
+
+def signed_error_envelope(doc, what: str) -> dict:
+    """The ``{document, signature}`` part of an error reply the store must sign. Raises BadStoreReply."""
+    if not isinstance(doc, dict) or "document" not in doc or "signature" not in doc:
+        raise BadStoreReply(f"{what}: an unsigned error where the store must sign it; not acted on")
+    return {"document": doc["document"], "signature": doc["signature"]}
+
+
+def parse_cursor_unknown(document: dict, site_id: str, nonce: str, asked: str | None) -> int:
+    """A signed 410 for this request and the cursor asked with. Returns the store's sequence.
+    Raises BadStoreReply."""
+    doc = _exact_keys(document, {"site_id", "nonce", "cursor", "error", "sequence"}, "manifest 410")
+    _answers(doc, site_id, nonce, "manifest 410")
+    if doc["error"] != "cursor_unknown" or doc["cursor"] != asked:
+        raise BadStoreReply("manifest 410: it is about another cursor; not acted on")
+    return _sequence(doc["sequence"], "manifest 410")
+
+
+def parse_anchors(document: dict, site_id: str, nonce: str) -> list[Anchor]:
+    """The audit anchors the store holds for this site. Raises BadStoreReply."""
+    doc = _exact_keys(document, {"site_id", "nonce", "anchors"}, "audit anchors")
+    _answers(doc, site_id, nonce, "audit anchors")
+    if not isinstance(doc["anchors"], list) or len(doc["anchors"]) > MAX_ENTRIES:
+        raise BadStoreReply("audit anchors: anchors must be a list")
+    anchors = []
+    for item in doc["anchors"]:
+        item = _exact_keys(item, {"seq", "hash", "created_at"}, "audit anchor")
+        if not isinstance(item["hash"], str) or not _HEX64.match(item["hash"]):
+            raise BadStoreReply("audit anchor: hash must be 64 lower-case hex digits")
+        anchors.append(Anchor(_sequence(item["seq"], "audit anchor"), item["hash"]))
+    return anchors
 
 
 def open_signed(doc, store_key: Ed25519PublicKey, what: str) -> dict:
@@ -158,15 +241,16 @@ def open_signed(doc, store_key: Ed25519PublicKey, what: str) -> dict:
     return doc["document"]
 
 
-def parse_manifest(document: dict, site_id: str, asked: str | None) -> ManifestPage:
+def parse_manifest(document: dict, site_id: str, asked: str | None, nonce: str) -> ManifestPage:
     """A manifest page's envelope (entries are checked by the caller). ``asked`` is the
-    cursor the page was asked for: a page whose ``since`` names another one is stale or
-    replayed, and refused. Raises BadStoreReply."""
-    doc = _exact_keys(document, {"site_id", "since", "cursor", "complete", "parcels", "cancelled"}, "manifest")
+    cursor the page was asked for and ``nonce`` the request's: a page answering another
+    cursor or another request is stale or replayed, and refused. Raises BadStoreReply."""
+    doc = _exact_keys(document, {"site_id", "nonce", "sequence", "since", "cursor", "complete", "parcels",
+                                 "cancelled"}, "manifest")
+    _answers(doc, site_id, nonce, "manifest")
     if doc["since"] != asked:
         raise BadStoreReply("manifest: the page answers another cursor than the one asked for (stale or replayed)")
-    if doc["site_id"] != site_id:
-        raise BadStoreReply(f"manifest: addressed to site {_printable(doc['site_id'], 64)!r}, not {site_id!r}")
+    sequence = _sequence(doc["sequence"], "manifest")
     cursor = doc["cursor"]
     if not isinstance(cursor, str) or not 1 <= len(cursor) <= MAX_CURSOR or not _CURSOR.match(cursor):
         raise BadStoreReply(f"manifest: cursor must be 1..{MAX_CURSOR} of A-Z a-z 0-9 _ -")
@@ -178,7 +262,7 @@ def parse_manifest(document: dict, site_id: str, asked: str | None) -> ManifestP
     if (not isinstance(cancelled, list) or len(cancelled) > MAX_ENTRIES
             or not all(isinstance(t, str) and 0 < len(t) <= 64 for t in cancelled)):
         raise BadStoreReply(f"manifest: cancelled must be a list of at most {MAX_ENTRIES} trade numbers")
-    return ManifestPage(cursor, doc["complete"], doc["parcels"], cancelled)
+    return ManifestPage(cursor, doc["complete"], doc["parcels"], cancelled, sequence)
 
 
 def parse_verdict(document: dict, trade_number: str, request_id: str) -> str:

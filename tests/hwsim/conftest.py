@@ -4,6 +4,7 @@ engine's), so that the emulator is checked by a client that is not the one it se
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 
@@ -21,18 +22,25 @@ SITE = "sim-0001"
 
 
 class SiteClient:
-    """Signs every request as PROTOCOL.md says: METHOD SP TARGET LF BODY."""
+    """Signs every request as PROTOCOL.md (v1.1) says: METHOD SP TARGET LF SITE LF
+    TIMESTAMP LF NONCE LF BODY, dated by ``clock``, with a fresh nonce unless given one."""
 
-    def __init__(self, base_url: str, site_id: str, key: Ed25519PrivateKey, timeout: float = 10.0):
+    def __init__(self, base_url: str, site_id: str, key: Ed25519PrivateKey, timeout: float = 10.0, *, clock=None):
         self.site_id = site_id
         self.key = key
+        self.clock = clock or ManualClock()
         self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self.last_nonce: str | None = None
 
     def request(self, method: str, path: str, body=None, *, params=None, raw: bytes | None = None,
                 headers: dict | None = None, sign: bool = True, key: Ed25519PrivateKey | None = None,
-                site_id: str | None = None, timeout=httpx.USE_CLIENT_DEFAULT) -> httpx.Response:
+                site_id: str | None = None, timeout=httpx.USE_CLIENT_DEFAULT, nonce: str | None = None,
+                timestamp: str | None = None) -> httpx.Response:
         content = raw if raw is not None else (canonical_bytes(body) if body is not None else b"")
-        all_headers = {"X-Site-Id": site_id or self.site_id}
+        timestamp = timestamp if timestamp is not None else str(int(self.clock.now()))
+        nonce = nonce if nonce is not None else uuid.uuid4().hex
+        self.last_nonce = nonce
+        all_headers = {"X-Site-Id": site_id or self.site_id, "X-Site-Timestamp": timestamp, "X-Site-Nonce": nonce}
         if content or method == "POST":
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
@@ -40,7 +48,8 @@ class SiteClient:
                                           headers=all_headers, timeout=timeout)
         if sign:
             target = request.url.raw_path.decode("ascii")
-            request.headers["X-Site-Signature"] = b64url((key or self.key).sign(signing_input(method, target, content)))
+            request.headers["X-Site-Signature"] = b64url((key or self.key).sign(
+                signing_input(method, target, site_id or self.site_id, timestamp, nonce, content)))
         return self.http.send(request)
 
     def get(self, path: str, **kw) -> httpx.Response:
@@ -60,6 +69,14 @@ def opened(response: httpx.Response, store: StoreEmulator) -> dict:
     assert set(envelope) == {"document", "signature"}
     assert verify(load_public_key(store.public_key_text), envelope["document"], envelope["signature"])
     return envelope["document"]
+
+
+def acknowledged(response: httpx.Response, store: StoreEmulator, client: "SiteClient", body: dict) -> dict:
+    """The signed acknowledgement of an events batch, checked to answer exactly that request."""
+    document = opened(response, store)
+    assert document["site_id"] == client.site_id and document["nonce"] == client.last_nonce
+    assert document["body_sha256"] == hashlib.sha256(canonical_bytes(body)).hexdigest()
+    return document
 
 
 def wait_for(condition, timeout: float = 10.0, what: str = "condition") -> None:
@@ -110,7 +127,7 @@ def store(make_store):
 
 
 @pytest.fixture
-def client(store, site_key):
-    c = SiteClient(store.url, SITE, site_key)
+def client(store, site_key, clock):
+    c = SiteClient(store.url, SITE, site_key, clock=clock)
     yield c
     c.close()

@@ -39,19 +39,56 @@ def test_the_signature_covers_the_body(store, client, site_key):
     assert client.post(f"/v1/sites/{SITE}/events", {"events": [event(1)]}).status_code == 200
     # Sign one body, send another: refused.
     signed_body = {"events": [event(2)]}
+    fresh = {"X-Site-Id": SITE, "X-Site-Timestamp": str(int(client.clock.now())), "X-Site-Nonce": "n" * 32}
     request = client.http.build_request("POST", f"/v1/sites/{SITE}/events", json={"events": [event(3)]},
-                                        headers={"X-Site-Id": SITE})
+                                        headers=fresh)
     request.headers["X-Site-Signature"] = b64url(site_key.sign(
-        signing_input("POST", f"/v1/sites/{SITE}/events", canonical_bytes(signed_body))))
+        signing_input("POST", f"/v1/sites/{SITE}/events", SITE, fresh["X-Site-Timestamp"], "n" * 32,
+                      canonical_bytes(signed_body))))
     assert _error(client.http.send(request), 401) == "bad_signature"
     assert len(store.events()) == 1
 
 
 def test_the_signature_covers_the_query(store, client, site_key):
-    request = client.http.build_request("GET", f"/v1/sites/{SITE}/manifest", params={"cursor": "0"},
-                                        headers={"X-Site-Id": SITE})
-    request.headers["X-Site-Signature"] = b64url(site_key.sign(signing_input("GET", f"/v1/sites/{SITE}/manifest", b"")))
+    fresh = {"X-Site-Id": SITE, "X-Site-Timestamp": str(int(client.clock.now())), "X-Site-Nonce": "n" * 32}
+    request = client.http.build_request("GET", f"/v1/sites/{SITE}/manifest", params={"cursor": "0"}, headers=fresh)
+    request.headers["X-Site-Signature"] = b64url(site_key.sign(
+        signing_input("GET", f"/v1/sites/{SITE}/manifest", SITE, fresh["X-Site-Timestamp"], "n" * 32, b"")))
     assert _error(client.http.send(request), 401) == "bad_signature"
+
+
+def test_the_signature_covers_the_timestamp_and_the_nonce(store, client, site_key):
+    """v1.1: a captured request cannot be re-dated or re-nonced without the site key."""
+    ts = str(int(client.clock.now()))
+    request = client.http.build_request("GET", "/v1/time", headers={
+        "X-Site-Id": SITE, "X-Site-Timestamp": ts, "X-Site-Nonce": "b" * 32})
+    request.headers["X-Site-Signature"] = b64url(site_key.sign(signing_input("GET", "/v1/time", SITE, ts, "a" * 32,
+                                                                              b"")))
+    assert _error(client.http.send(request), 401) == "bad_signature"
+
+
+def test_a_replayed_request_is_refused(store, client):
+    """Issue 8 §2: one captured manifest request could be replayed forever (every new parcel's
+    secret hash read); now a nonce is good once and a timestamp for 60 s either side."""
+    manifest = f"/v1/sites/{SITE}/manifest"
+    assert client.get(manifest, nonce="c" * 32).status_code == 200
+    assert _error(client.get(manifest, nonce="c" * 32), 401) == "replayed_request"
+    stale = str(int(client.clock.now()) - 61)
+    assert _error(client.get(manifest, timestamp=stale), 401) == "stale_request"
+    future = str(int(client.clock.now()) + 61)
+    assert _error(client.get(manifest, timestamp=future), 401) == "stale_request"
+    assert client.get(manifest, timestamp=str(int(client.clock.now()) - 59)).status_code == 200
+    for headers in ({"X-Site-Timestamp": "yesterday"}, {"X-Site-Nonce": "short"}):
+        assert _error(client.get(manifest, headers=headers), 401) == "missing_signature"
+
+
+def test_a_nonce_is_remembered_for_as_long_as_its_request_could_be_fresh(store, client):
+    ts = str(int(client.clock.now()))
+    assert client.get("/v1/time", nonce="d" * 32, timestamp=ts).status_code == 200
+    client.clock.advance(60)
+    assert _error(client.get("/v1/time", nonce="d" * 32, timestamp=ts), 401) == "replayed_request"
+    client.clock.advance(1)
+    assert _error(client.get("/v1/time", nonce="d" * 32, timestamp=ts), 401) == "stale_request"
 
 
 def test_unknown_sites_mismatched_sites_and_bad_headers(store, client):

@@ -3,6 +3,8 @@ biometric references and central matching; IC-card signatures."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from hwsim.store import Limits
@@ -14,7 +16,8 @@ VERIFY = f"/v1/sites/{SITE}/verify"
 MATCH = f"/v1/sites/{SITE}/biometric-match"
 
 
-def ask(client, store, trade_number, secret, method="locker", request_id="req-00000001"):
+def ask(client, store, trade_number, secret, method="locker", request_id=None):
+    request_id = request_id or f"req-{uuid.uuid4().hex}"
     reply = client.post(VERIFY, {"trade_number": trade_number, "method": method, "secret": secret,
                                  "request_id": request_id})
     if reply.status_code != 200:
@@ -112,7 +115,8 @@ def test_biometric_reference_and_central_matching(store, client):
     reference = opened(client.get(f"/v1/sites/{SITE}/biometric-references/{made.trade_number}"), store)
     assert reference["format"] == "opaque-v1" and unb64url(reference["template"]) == b"\x01reference-template"
 
-    def match(template: bytes, request_id="match-0001"):
+    def match(template: bytes, request_id=None):
+        request_id = request_id or f"match-{uuid.uuid4().hex}"
         reply = client.post(MATCH, {"trade_number": made.trade_number, "template": b64url(template),
                                     "request_id": request_id})
         return opened(reply, store)["result"]
@@ -141,3 +145,15 @@ def test_card_signatures_are_stored_once(store, client):
     assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_parcel"
     bad = client.post(f"/v1/sites/{SITE}/card-signatures", {**upload, "signature": "a"})
     assert bad.status_code == 400
+
+
+def test_a_replayed_check_is_refused_and_counts_nothing(store, client):
+    """Issue 8 §2: replayed wrong-secret checks locked a parcel at the store. A request_id
+    is good once, whatever nonce the request carries."""
+    made = store.create_parcel(SITE, secret="135790")
+    assert ask(client, store, made.trade_number, "000000", request_id="req-replayed-1") == "mismatch"
+    for _ in range(6):
+        again = ask(client, store, made.trade_number, "000000", request_id="req-replayed-1")
+        assert again.status_code == 409 and again.json()["error"] == "request_id_reused"
+    assert store.parcel_state(SITE, made.trade_number) == "expected"
+    assert ask(client, store, made.trade_number, "135790") == "match"

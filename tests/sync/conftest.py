@@ -14,7 +14,7 @@ from kiosk.clock import ManualClock
 # Short real-time timeouts (a fault that holds a reply costs the test this long) and a
 # small cap on the (simulated) backoff.
 LINK = {"timeout_s": 0.5, "backoff_initial_s": 1.0, "backoff_max_s": 60.0, "batch_size": 50,
-        "manifest_interval_s": 300}
+        "manifest_interval_s": 300, "anchor_interval_s": 86400}   # anchoring has its own tests
 TRADES = ("1111-0001", "1111-0002", "1111-0003", "1111-0004")
 
 

@@ -79,14 +79,15 @@ async def test_status_shows_the_link_read_only_and_site_key_prints_the_registere
     assert cli.main(["status", "--config", str(path), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     link = status["store_link"]
-    assert link["pending"] == 3 and not status["live"] and live["pending"] == 3
+    # The shutdown queued one more: the audit chain's head (kiosk.service.anchoring).
+    assert link["pending"] == 4 and not status["live"] and live["pending"] == 3 and link["quarantined"] == 0
     assert link["channels"]["events"]["failures"] == 1 == live["channels"]["events"]["failures"]
     assert "StoreUnreachable" in link["channels"]["events"]["last_error"]
     assert link["store"] == store.url and link["channels"]["manifest"]["last_success_at"]
 
     assert cli.main(["status", "--config", str(path)]) == 0
     text = capsys.readouterr().out
-    assert "3 event(s) waiting for the store, oldest from" in text and "FAILING (1 in a row)" in text
+    assert "4 event(s) waiting for the store, oldest from" in text and "FAILING (1 in a row)" in text
 
     assert cli.main(["site-key", "--config", str(path)]) == 0
     printed = capsys.readouterr().out.strip()

@@ -1,6 +1,7 @@
 """The manifest pull: signed pages in, parcels applied once; anything hostile or broken
 rejected whole, recorded, reported, and never applied."""
 
+import hashlib
 import json
 import random
 
@@ -123,18 +124,30 @@ class ScriptedStore:
         self.public_key_text = public_key_text(self.key.public_key())
         self.pages: list = []
         self.asked: list[str | None] = []
+        self.sequence = 1
+
+    def signed(self, document: dict) -> dict:
+        return {"document": document, "signature": sign(self.key, document)}
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        nonce = request.headers["X-Site-Nonce"]
         if request.url.path.endswith("/events"):
             ids = [e["event_id"] for e in json.loads(request.content)["events"]]
-            return httpx.Response(200, json={"accepted": ids, "duplicates": []})
+            return httpx.Response(200, json=self.signed({
+                "site_id": SITE, "nonce": nonce, "body_sha256": hashlib.sha256(request.content).hexdigest(),
+                "accepted": ids, "duplicates": [], "rejected": []}))
         cursor = request.url.params.get("cursor")
         self.asked.append(cursor)
         page = self.pages.pop(0)
         if isinstance(page, httpx.Response):
             return page
-        document = {"site_id": SITE, "since": cursor, "cursor": "c1", "complete": True, "cancelled": [], **page}
-        return httpx.Response(200, json={"document": document, "signature": sign(self.key, document)})
+        if page.get("gone"):   # 410 cursor_unknown, signed for this request as a v1.1 store does
+            gone = {"site_id": SITE, "nonce": nonce, "cursor": cursor, "error": "cursor_unknown",
+                    "sequence": page["sequence"]}
+            return httpx.Response(410, json={"error": "cursor_unknown", "message": "reset", **self.signed(gone)})
+        document = {"site_id": SITE, "nonce": nonce, "sequence": self.sequence, "since": cursor, "cursor": "c1",
+                    "complete": True, "cancelled": [], **page}
+        return httpx.Response(200, json=self.signed(document))
 
 
 @pytest.fixture
@@ -190,7 +203,42 @@ async def test_a_manifest_never_rewrites_a_parcel_already_known(scripted):
 
 async def test_an_unknown_cursor_starts_the_pull_over(scripted):
     fake, c = scripted
-    gone = httpx.Response(410, json={"error": "cursor_unknown", "message": "store was reset"})
-    fake.pages += [gone, {"parcels": [entry()]}]
+    fake.pages += [{"gone": True, "sequence": 1}, {"parcels": [entry()]}]
     result = await c.pull_manifest()
     assert result.added == 1 and fake.asked[-2:] == ["c1", None]
+
+
+async def test_an_unsigned_410_is_not_acted_on(scripted):
+    """Issue 8 §2: a forged 410 sent the pull back to the start (where an old page waits)."""
+    fake, c = scripted
+    gone = httpx.Response(410, json={"error": "cursor_unknown", "message": "store was reset"})
+    fake.pages += [gone, {"parcels": [entry()]}]
+    with pytest.raises(BadStoreReply, match="unsigned"):
+        await c.pull_manifest()
+    assert fake.asked[-1] == "c1" and c.site.db.sync_channel("manifest")["cursor"] == "c1"
+    assert c.site.db.parcels() == [] and c.site.db.audit_entries("store_reply_rejected")
+
+
+async def test_a_page_older_than_the_last_applied_is_refused(scripted):
+    """Issue 8 §2: an old, genuinely signed page must not bring back what changed since."""
+    fake, c = scripted
+    fake.sequence = 10
+    fake.pages.append({"parcels": []})
+    await c.pull_manifest()
+    assert c.site.db.sync_channel("manifest")["sequence"] == 10
+    fake.pages.append({"parcels": [entry()], "sequence": 9})
+    with pytest.raises(BadStoreReply, match="rollback"):
+        await c.pull_manifest()
+    assert c.site.db.parcels() == [] and c.site.db.sync_channel("manifest")["sequence"] == 10
+    fake.pages.append({"parcels": [entry()], "sequence": 10})   # the same store state again: fine
+    assert (await c.pull_manifest()).added == 1
+
+
+async def test_a_signed_410_lets_a_restored_store_start_lower(scripted):
+    fake, c = scripted
+    fake.sequence = 10
+    fake.pages.append({"parcels": []})
+    await c.pull_manifest()
+    fake.pages += [{"gone": True, "sequence": 3}, {"parcels": [entry()], "sequence": 3}]
+    assert (await c.pull_manifest()).added == 1
+    assert c.site.db.sync_channel("manifest")["sequence"] == 3

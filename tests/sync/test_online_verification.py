@@ -130,6 +130,27 @@ async def test_the_stores_lock_is_honoured_even_with_the_right_secret(online):
         await c.submit_code(parcel.trade_number, parcel.secret)
 
 
+async def test_the_stores_lock_locks_the_parcel_here_too(online):
+    """Issue 8 §2: "locked" from the store was not kept here, so with the store unreachable
+    the local fallback went on checking the secret the store had stopped."""
+    c, store, clock = online.controller, online.store, online.clock
+    parcel = await ready_parcel(online)
+    for _ in range(4):
+        with pytest.raises(CodeInvalid):
+            await c.submit_code(parcel.trade_number, wrong(parcel))
+        clock.advance(5)
+    with pytest.raises(LockedOut):
+        await c.submit_code(parcel.trade_number, wrong(parcel))
+    local = c.site.db.parcel(parcel.trade_number)
+    assert local.locked_out
+    assert [e["subject"] for e in c.site.db.audit_entries("parcel_locked_out")] == [parcel.trade_number]
+    assert [e for e in c.site.db.outbox() if e["kind"] == "parcel_locked_out"][-1]["payload"]["by"] == "store"
+    store.set_fault("down")
+    clock.advance(5)
+    with pytest.raises(LockedOut):
+        await c.submit_code(parcel.trade_number, parcel.secret)   # no local fallback past the store's lock
+
+
 async def test_a_parcel_the_store_no_longer_knows_means_see_staff(online):
     c, store = online.controller, online.store
     parcel = await ready_parcel(online)

@@ -134,12 +134,20 @@ async def test_out_of_order_ack_marks_nothing_sent(linked):
     assert store.duplicates_received == 6
 
 
-async def test_bad_signature_does_not_stop_events(linked):
-    """Acks are not signed documents: the fault hits manifests (test_manifest_pull), not the pump."""
+@pytest.mark.parametrize("variant", ["wrong_key", "tampered"])
+async def test_a_badly_signed_ack_marks_nothing_sent(linked, variant):
+    """v1.1: acks are signed documents. One that does not verify is a failed exchange: the
+    events stay pending and go again (answered as duplicates) once the store signs properly."""
     c, store = linked.controller, linked.store
-    store.set_fault("bad_signature")
+    store.set_fault("bad_signature", variant=variant, path="/events")
     ids = queue_events(c.site.db, c.clock.now(), 4)
-    await wait_for(lambda: pending(c) == 0)
+    await c.sync.settle()
+    # The four, and the report that this store link is being sent forged answers.
+    assert pending(c) == 5 and len(store.events(SITE)) == 4
+    assert [e["kind"] for e in c.site.db.outbox(pending_only=True)][-1] == "device_health"
+    assert "BadStoreSignature" in c.status()["store_link"]["channels"]["events"]["last_error"]
+    store.clear_faults()
+    await deliver_all(linked)
     delivered_once_in_order(store, SITE, ids)
 
 
@@ -178,3 +186,31 @@ async def test_pull_on_demand_reports_an_unreachable_store(linked):
     with pytest.raises(StoreUnreachable):
         await linked.controller.pull_manifest()
     assert linked.controller.status()["store_link"]["channels"]["manifest"]["failures"] == 1
+
+
+async def test_one_event_the_store_refuses_is_quarantined_and_the_rest_flows(linked):
+    """Issue 8 §2: one invalid event (here 65 payload fields; the protocol allows 64) wedged
+    the queue: the whole batch was refused, again and again, and nothing after it arrived."""
+    c, store = linked.controller, linked.store
+    with c.subscribe() as bus:
+        with c.site.db.transaction(c.clock.now()) as tx:
+            before = tx.emit("verification_failed", "1111-0001", failed_attempts=1)
+            bad = tx.emit("device_health", None, **{f"k{i}": i for i in range(65)})
+            after = tx.emit("verification_failed", "1111-0002", failed_attempts=1)
+        await deliver_all(linked)
+        alarms = [e for e in bus.drain() if e.kind == "alarm" and e["alarm"] == "event_rejected"]
+    at_store = [e["event_id"] for e in store.events(SITE)]
+    assert before in at_store and after in at_store and bad not in at_store
+    [kept] = c.site.db.quarantined()
+    assert kept["event_id"] == bad and "payload" in kept["rejected_reason"] and kept["sent_at"] is None
+    assert c.status()["store_link"]["quarantined"] == 1 and pending(c) == 0
+    assert len(alarms) == 1
+    [audit] = c.site.db.audit_entries("event_rejected")
+    assert audit["detail"]["event_id"] == bad and audit["detail"]["kind"] == "device_health"
+    [report] = [e for e in store.events(SITE) if e["kind"] == "event_rejected"]
+    assert report["payload"]["event_id"] == bad
+    clock = linked.clock
+    clock.advance(3600)
+    c.tick()
+    await c.sync.settle()
+    assert bad not in [e["event_id"] for e in store.events(SITE)]   # never sent again

@@ -5,6 +5,7 @@ A throw-away CA and a server certificate for 127.0.0.1 are made here with
 """
 
 import datetime
+import hashlib
 import ipaddress
 import json
 import ssl
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
 from kiosk.errors import StoreUnreachable
-from kiosk.security.keys import public_key_text
+from kiosk.security.keys import public_key_text, sign
 from kiosk.sync.client import StoreClient
 from kiosk.sync.settings import StoreSettings
 
@@ -60,8 +61,12 @@ class _Ack(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self):
-        events = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["events"]
-        body = json.dumps({"accepted": [e["event_id"] for e in events], "duplicates": []}).encode()
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        events = json.loads(raw)["events"]
+        ack = {"site_id": self.headers["X-Site-Id"], "nonce": self.headers["X-Site-Nonce"],
+               "body_sha256": hashlib.sha256(raw).hexdigest(), "accepted": [e["event_id"] for e in events],
+               "duplicates": [], "rejected": []}
+        body = json.dumps({"document": ack, "signature": sign(STORE_KEY, ack)}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -91,13 +96,14 @@ def https_store(tmp_path):
         thread.join()
 
 
+STORE_KEY = Ed25519PrivateKey.generate()
 EVENT = {"event_id": "0" * 32, "seq": 1, "kind": "device_health", "trade_number": None,
          "created_at": "2027-01-15T08:00:00.000Z", "payload": {}}
 
 
 async def _post(url: str, ca_file):
     settings = StoreSettings(url=url, ca_file=ca_file, timeout_s=5.0,
-                             public_key=public_key_text(Ed25519PrivateKey.generate().public_key()))
+                             public_key=public_key_text(STORE_KEY.public_key()))
     client = StoreClient(settings, "site-1", Ed25519PrivateKey.generate())
     try:
         return await client.post_events([EVENT])
