@@ -103,11 +103,17 @@ class Door:
         with self._lock:
             self.occupied = True
             self.history.record(self.source, "parcel_in")
+        self._tell()
 
     def take(self) -> None:
         with self._lock:
             self.occupied = False
             self.history.record(self.source, "parcel_out")
+        self._tell()
+
+    def _tell(self) -> None:
+        for listener in list(self._listeners):
+            listener(self)
 
     def set_fault(self, fault: str, on: bool = True) -> None:
         if fault not in FAULTS:
@@ -121,8 +127,7 @@ class Door:
         self.history.record(self.source, "opened" if is_open else "closed", why=why)
         if is_open and self.shut_after_ms is not None:
             self._after(self.shut_after_ms, self.close)
-        for listener in list(self._listeners):
-            listener(self)
+        self._tell()
 
 
 class DoorBank:

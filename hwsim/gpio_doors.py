@@ -3,9 +3,11 @@
 URL grammar (scheme sim+gpio, see kiosk.devices.registry)::
 
     sim+gpio://?doors=4[&min_pulse_ms=50][&pulse_ms=500][&max_energised_ms=2000][&bounce_ms=20]
-               [&relay_active_high=1][&door_closed=low][&pull_up=1]
+               [&relay_active_high=1][&door_closed=low][&pull_up=1][&occupancy_sensors=1]
 
-    doors         number of doors, 1..12 (two header GPIOs each; UART pins 14/15 stay free)
+    doors         number of doors, 1..12 (two header GPIOs each; UART pins 14/15 stay free),
+                  1..8 with occupancy_sensors=1 (a third GPIO per door: an IR sensor that
+                  reads high while a parcel is in the compartment)
     min_pulse_ms  how long a solenoid must be energised before its latch lets go (default 50)
     the rest      as for gpio:// (drivers/locks/gpio.py); they configure the real driver
 
@@ -41,6 +43,8 @@ from kiosk.errors import DeviceURLError
 SOLENOID_PINS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
 SENSOR_PINS = (16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27)
 MAX_DOORS = len(SOLENOID_PINS)
+# With occupancy sensors: eight doors, three GPIOs each.
+OCCUPANCY_LAYOUT = (SOLENOID_PINS[:8], SENSOR_PINS[:8], (10, 11, 12, 13, 24, 25, 26, 27))
 
 
 class _SolenoidPin(MockPin):
@@ -114,16 +118,32 @@ class _SensorPin(MockPin):
             (self.drive_high if level else self.drive_low)()
 
 
+class _OccupancyPin(MockPin):
+    """An IR occupancy sensor's output: high while a parcel is in the compartment."""
+
+    def __init__(self, factory, info, sim: "GpioDoorSim | None" = None, door: int = 0):
+        self._sim, self._door = sim, door
+        super().__init__(factory, info)
+        self.follow_door()
+
+    def follow_door(self) -> None:
+        if self._sim is None:
+            return
+        (self.drive_high if self._sim.doors[self._door].occupied else self.drive_low)()
+
+
 class GpioDoorSim:
     """Locker doors wired to the solenoid and sensor pins of one MockFactory."""
 
     def __init__(self, factory: MockFactory, solenoids: Sequence[int], sensors: Sequence[int], *,
                  relay_active_high: bool = True, door_closed: str = "low", min_pulse_ms: int = 50,
-                 doors: DoorBank | None = None):
+                 doors: DoorBank | None = None, occupancy: Sequence[int] = ()):
         if len(solenoids) != len(sensors) or not solenoids or (doors is not None and len(doors) != len(solenoids)):
             raise ValueError("one solenoid pin and one sensor pin per door")
         self.factory = factory
         self.solenoids, self.sensors = list(solenoids), list(sensors)
+        self.occupancy = list(occupancy)
+        self._occupancy_pins: dict[int, _OccupancyPin] = {}
         self.relay_active_high = relay_active_high
         self.door_closed = door_closed
         self.doors = doors or DoorBank(len(self.solenoids))
@@ -144,9 +164,11 @@ class GpioDoorSim:
     def attach(self) -> None:
         """Put the simulated pins into the factory (again, after a reset). Raises ValueError
         if the factory already holds one of those pins as something else."""
-        for door, (solenoid, sensor) in enumerate(zip(self.solenoids, self.sensors), 1):
+        for door, (solenoid, sensor) in enumerate(zip(self.solenoids, self.sensors, strict=True), 1):
             self._solenoid_pins[door] = self._claim(solenoid, _SolenoidPin, door)
             self._sensor_pins[door] = self._claim(sensor, _SensorPin, door)
+        for door, pin in enumerate(self.occupancy, 1):
+            self._occupancy_pins[door] = self._claim(pin, _OccupancyPin, door)
 
     def open(self) -> None:
         """Start the physics thread (and re-attach the pins). Idempotent."""
@@ -219,6 +241,8 @@ class GpioDoorSim:
 
     def _door_changed(self, door: Door) -> None:
         self._sensor_pins[door.number].follow_door()
+        if door.number in self._occupancy_pins:
+            self._occupancy_pins[door.number].follow_door()
         with self._cond:
             self._cond.notify_all()
 
@@ -274,6 +298,9 @@ class GpioSimBank(LockBankGpio):
 
 def _sim_settings(url: DeviceURL) -> tuple[int, int, dict[str, Any]]:
     count = url.int("doors", 4, lo=1)
+    if url.bool("occupancy_sensors", False) and count > len(OCCUPANCY_LAYOUT[0]):
+        raise DeviceURLError(f"{url.raw!r}: doors={count}: with occupancy sensors the header has room for at "
+                             f"most {len(OCCUPANCY_LAYOUT[0])} doors (three GPIOs each)")
     if count > MAX_DOORS:
         raise DeviceURLError(f"{url.raw!r}: doors={count}: the 40-pin header has room for at most "
                              f"{MAX_DOORS} doors (two GPIOs each, UART pins kept free)")
@@ -284,11 +311,16 @@ def _sim_settings(url: DeviceURL) -> tuple[int, int, dict[str, Any]]:
 def gpio_sim(url: DeviceURL, **context: Any) -> LockBankGpio:
     """Build (not open) a simulated GPIO lock bank for a sim+gpio:// URL. Raises DeviceURLError."""
     count, min_pulse_ms, settings = _sim_settings(url)
+    solenoids, sensors, occupancy = SOLENOID_PINS, SENSOR_PINS, ()
+    if url.bool("occupancy_sensors", False):
+        solenoids, sensors, occupancy = OCCUPANCY_LAYOUT
+    settings["occupancy"] = tuple(occupancy[:count])
     factory = MockFactory()  # never gpiozero's global default: this bank's pins are its own
     try:
-        sim = GpioDoorSim(factory, SOLENOID_PINS[:count], SENSOR_PINS[:count],
+        sim = GpioDoorSim(factory, solenoids[:count], sensors[:count],
                           relay_active_high=settings["relay_active_high"],
-                          door_closed=settings["door_closed"], min_pulse_ms=min_pulse_ms)
+                          door_closed=settings["door_closed"], min_pulse_ms=min_pulse_ms,
+                          occupancy=occupancy[:count])
         return GpioSimBank(sim, url=url.raw, **settings)
     except BaseException:
         factory.close()

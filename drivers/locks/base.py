@@ -51,6 +51,11 @@ class LockBankBase(DeviceBase):
         if self._is_open:
             self._make_safe_hw()
 
+    def occupancy(self) -> dict[int, bool | None]:
+        """Whether a parcel is inside each compartment; None where no sensor tells (the
+        default: a bank without occupancy sensors)."""
+        return dict.fromkeys(range(1, self.door_count + 1))
+
     def door_states(self) -> dict[int, DoorState]:
         with self._state_lock:
             return dict(self._states)

@@ -4,6 +4,7 @@ URL grammar::
 
     gpio://?solenoids=17,27&doors=22,23[&relay_active_high=1][&door_closed=low][&pull_up=1]
             [&bounce_ms=20][&pulse_ms=500][&max_energised_ms=2000][&factory=lgpio]
+            [&occupancy=5,6][&occupied_level=high]
 
     solenoids          BCM numbers of the relay outputs, in door order (required)
     doors              BCM numbers of the door sensors, same length and order (required)
@@ -15,6 +16,9 @@ URL grammar::
     pulse_ms           how long one unlock energises a solenoid (default 500)
     max_energised_ms   no output stays energised longer, whatever turned it on (default 2000)
     factory            gpiozero pin backend: lgpio (default), rpigpio, pigpio or native
+    occupancy          optional: BCM numbers of one occupancy sensor (IR) input per door, same
+                       order; lets a restart settle an opening it did not see finish
+    occupied_level     the level an occupancy input reads with a parcel inside (default high)
 
 Unlike a lock board, nothing on the GPIO header ends a pulse by itself, and a solenoid left
 energised overheats. So the driver's own thread ends every pulse, and a watchdog in that
@@ -91,14 +95,19 @@ class LockBankGpio(LockBankBase):
     def __init__(self, solenoids: Sequence[int], doors: Sequence[int], *, pin_factory: Any = None,
                  factory: str = "lgpio", relay_active_high: bool = True, door_closed: str = "low",
                  pull_up: bool | None = None, bounce_ms: int = 20, pulse_ms: int = 500,
-                 max_energised_ms: int = 2000, url: str | None = None):
+                 max_energised_ms: int = 2000, occupancy: Sequence[int] = (), occupied_level: str = "high",
+                 url: str | None = None):
         """Raises DeviceURLError for inconsistent settings, DeviceUnavailable when no
         ``pin_factory`` is given and the ``factory`` backend cannot be imported."""
         solenoids, doors = list(solenoids), list(doors)
         url = url or (f"gpio://?solenoids={','.join(map(str, solenoids))}&doors={','.join(map(str, doors))}"
                       f"&pulse_ms={pulse_ms}&max_energised_ms={max_energised_ms}")
-        _validate(url, solenoids, doors, factory, door_closed, bounce_ms, pulse_ms, max_energised_ms)
+        _validate(url, solenoids, doors, factory, door_closed, bounce_ms, pulse_ms, max_energised_ms,
+                  list(occupancy), occupied_level)
         super().__init__(url, len(solenoids))
+        self._occupancy_pins = list(occupancy)
+        self._occupied_high = occupied_level == "high"
+        self._occupancy_inputs: list[DigitalInputDevice] = []
         self._solenoid_pins = solenoids
         self._sensor_pins = doors
         self._relay_active_high = relay_active_high
@@ -137,7 +146,8 @@ class LockBankGpio(LockBankBase):
         Raises DeviceURLError."""
         solenoids, doors, backend, settings = cls._parse(url)
         _validate(url.raw, solenoids, doors, backend, settings["door_closed"], settings["bounce_ms"],
-                  settings["pulse_ms"], settings["max_energised_ms"])
+                  settings["pulse_ms"], settings["max_energised_ms"], list(settings["occupancy"]),
+                  settings["occupied_level"])
 
     @classmethod
     def _parse(cls, url: DeviceURL) -> tuple[list[int], list[int], str, dict[str, Any]]:
@@ -161,6 +171,8 @@ class LockBankGpio(LockBankBase):
             "bounce_ms": url.int("bounce_ms", 20, lo=0, hi=1000),
             "pulse_ms": url.int("pulse_ms", 500, lo=10, hi=MAX_ENERGISED_LIMIT_MS),
             "max_energised_ms": url.int("max_energised_ms", 2000, lo=10, hi=MAX_ENERGISED_LIMIT_MS),
+            "occupancy": tuple(url.ints("occupancy", [])),
+            "occupied_level": url.choice("occupied_level", ("high", "low"), "high"),
         }
 
     # --- public extras -----------------------------------------------------------------------
@@ -170,6 +182,21 @@ class LockBankGpio(LockBankBase):
         """Counters: ``pulses`` (unlocks fired), ``forced_off_by_watchdog``."""
         with self._cond:
             return dict(self._stats)
+
+    def occupancy(self) -> dict[int, bool | None]:
+        """Each compartment's occupancy input now (True: a parcel inside); None for every
+        door when no ``occupancy=`` pins are wired, or the bank is closed."""
+        with self._cond:
+            inputs = list(self._occupancy_inputs)
+        if not inputs:
+            return dict.fromkeys(range(1, self.door_count + 1))
+        result: dict[int, bool | None] = {}
+        for door, device in enumerate(inputs, 1):
+            try:
+                result[door] = bool(device.is_active)
+            except Exception:   # noqa: BLE001 — a pin that cannot be read says nothing
+                result[door] = None
+        return result
 
     def _repr_details(self) -> str:
         factory = type(self._given_factory).__name__ if self._given_factory is not None else self._backend_name
@@ -194,6 +221,9 @@ class LockBankGpio(LockBankBase):
                 sensor = DigitalInputDevice(pin, pull_up=self._pull_up, pin_factory=factory)
                 sensors.append(sensor)
                 sensor.when_activated = sensor.when_deactivated = partial(self._on_edge, door)
+            occupancy = [DigitalInputDevice(pin, pull_up=None, active_state=self._occupied_high, pin_factory=factory)
+                         for pin in self._occupancy_pins]
+            sensors += occupancy
         except Exception as err:  # gpiozero raises a zoo (PinInvalidPin, GPIOPinInUse, OSError...)
             for device in relays + sensors:
                 device.close()
@@ -202,7 +232,9 @@ class LockBankGpio(LockBankBase):
             raise DeviceInitError(f"{self.url!r}: cannot claim the GPIO pins: {err}") from err
         now = time.monotonic()
         with self._cond:
-            self._factory, self._relays, self._sensors = factory, relays, sensors
+            self._factory, self._relays = factory, relays
+            self._sensors = sensors[:len(self._sensor_pins)]
+            self._occupancy_inputs = sensors[len(self._sensor_pins):]
             self._on_since = [None] * len(relays)
             self._off_at = [None] * len(relays)
             self._settle_at.clear()
@@ -218,8 +250,8 @@ class LockBankGpio(LockBankBase):
         with self._cond:
             self._stopping = True
             self._all_off()
-            devices = self._sensors + self._relays
-            self._relays, self._sensors = [], []
+            devices = self._sensors + self._occupancy_inputs + self._relays
+            self._relays, self._sensors, self._occupancy_inputs = [], [], []
             self._cond.notify_all()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
@@ -349,7 +381,7 @@ class LockBankGpio(LockBankBase):
                 return  # closed meanwhile
             try:
                 level = bool(self._sensors[door - 1].pin.state)
-            except Exception as err:
+            except Exception as err:  # noqa: BLE001 — any backend's failure to read is an UNKNOWN door
                 state, detail = DoorState.UNKNOWN, f"cannot read GPIO{self._sensor_pins[door - 1]}: {err}"
             else:
                 state = DoorState.CLOSED if level == self._closed_level else DoorState.OPEN
@@ -368,12 +400,18 @@ class LockBankGpio(LockBankBase):
 
 
 def _validate(url: str, solenoids: list[int], doors: list[int], factory: str, door_closed: str,
-              bounce_ms: int, pulse_ms: int, max_energised_ms: int) -> None:
+              bounce_ms: int, pulse_ms: int, max_energised_ms: int, occupancy: list[int] | None = None,
+              occupied_level: str = "high") -> None:
     problems = []
+    occupancy = occupancy or []
     if not solenoids or len(solenoids) != len(doors):
         problems.append(f"solenoids= and doors= need one pin per door each "
                         f"(got {len(solenoids)} and {len(doors)})")
-    pins = solenoids + doors
+    if occupancy and len(occupancy) != len(doors):
+        problems.append(f"occupancy= needs one pin per door (got {len(occupancy)} for {len(doors)} doors)")
+    if occupied_level not in ("high", "low"):
+        problems.append(f"occupied_level={occupied_level!r} is not high or low")
+    pins = solenoids + doors + occupancy
     repeated = sorted({p for p in pins if pins.count(p) > 1})
     if repeated:
         problems.append(f"pin(s) {', '.join(map(str, repeated))} used more than once")

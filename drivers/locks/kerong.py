@@ -5,7 +5,7 @@ URL grammar (every parameter optional)::
     kerong+serial:///dev/ttyUSB0?boards=1&first_board=0&doors=16&baud=19200
                                 &polarity=closed-high&poll_ms=100&timeout_ms=200&retries=2
                                 &open_watch_ms=15000&unlock_reply=maybe&min_pulse_gap_ms=500
-                                &rs485=off
+                                &rs485=off&ir=none
 
     boards       number of CU16 boards on the bus, 1..16 (16 locks each)
     first_board  bus address of the first board (DIP switch), 0..16-boards; the rest follow
@@ -32,6 +32,9 @@ URL grammar (every parameter optional)::
     rs485        off (default: the adapter switches direction itself) or rts: the host
                  switches the transceiver with RTS, through pySerial's RS-485 mode (the
                  kernel's TIOCSRS485: RTS high while sending, low to receive)
+    ir           none (default: no occupancy sensors fitted; the IR bits mean nothing) or
+                 fitted: each compartment's IR sensor says whether a parcel is inside (bit 1
+                 = parcel), which lets a restart settle an opening it did not see finish
 
 The path goes to ``serial.serial_for_url``, so a pty (the emulator) or ``loop://`` works too.
 
@@ -68,6 +71,7 @@ OFFLINE_REPOLL_S = 0.5  # an offline board is asked once per interval, so it can
 OFFLINE_REPOLL_MAX_S = 4.0  # ... the interval doubling up to this while it stays silent
 PROBE_QUIET_S = 0.03    # an offline board's probe is given up for an unlock after this long
 UNLOCK_REPLIES = ("maybe", "status", "none")
+IR_MODES = ("none", "fitted")     # compartment occupancy (IR) sensors
 MIN_DOORS_POLARITY_CHECK = 2  # one open door at start-up is ordinary; all of several is a setting
 FAST_POLL_S = 0.025     # the poll interval of a board with a door just unlocked and not yet seen open
 
@@ -100,7 +104,7 @@ class LockBankKerong(LockBankBase):
                  baud: int = 19200, polarity: str = "closed-high", poll_ms: int = 100,
                  timeout_ms: int = 200, retries: int = 2, open_watch_ms: int = 15_000,
                  unlock_reply: str = "maybe", min_pulse_gap_ms: int = 500, rs485: str = "off",
-                 url: str | None = None):
+                 ir: str = "none", url: str | None = None):
         """Raises ValueError for settings out of range (``from_url`` checks them first)."""
         doors = codec.check_bus(boards, first_board, doors, polarity)
         if unlock_reply not in UNLOCK_REPLIES or rs485 not in RS485_MODES:
@@ -108,6 +112,9 @@ class LockBankKerong(LockBankBase):
                              f"{', '.join(UNLOCK_REPLIES)} / {', '.join(RS485_MODES)}")
         super().__init__(url or f"kerong+serial://{port}", doors)
         self.port, self.baud, self.polarity = port, baud, polarity
+        if ir not in IR_MODES:
+            raise ValueError(f"ir={ir!r}: expected one of {', '.join(IR_MODES)}")
+        self.ir_fitted = ir == "fitted"
         self.boards = tuple(range(first_board, first_board + boards))
         self._poll_s = poll_ms / 1000
         self._timeout_s = timeout_ms / 1000
@@ -154,6 +161,7 @@ class LockBankKerong(LockBankBase):
             unlock_reply=url.choice("unlock_reply", UNLOCK_REPLIES, "maybe"),
             min_pulse_gap_ms=url.int("min_pulse_gap_ms", 500, lo=0, hi=60_000),
             rs485=url.choice("rs485", RS485_MODES, "off"),
+            ir=url.choice("ir", IR_MODES, "none"),
         )
 
     @classmethod
@@ -179,8 +187,11 @@ class LockBankKerong(LockBankBase):
     # --- public API beyond LockBank --------------------------------------------------------
 
     def occupancy(self) -> dict[int, bool | None]:
-        """What each door's IR sensor last said: True = parcel inside, None = not known."""
+        """What each door's IR sensor last said: True = parcel inside, None = not known
+        (no sensors fitted, ``ir=none``, or the board is not answering)."""
         with self._state_lock:
+            if not self.ir_fitted:
+                return dict.fromkeys(self._occupied)
             return dict(self._occupied)
 
     @property

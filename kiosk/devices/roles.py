@@ -63,6 +63,10 @@ class LockBank(Device, Protocol):
     def door_states(self) -> dict[int, DoorState]:
         """The last known state of every door (UNKNOWN where it cannot be read)."""
 
+    def occupancy(self) -> dict[int, bool | None]:
+        """What each compartment's occupancy sensor says: True a parcel is inside, False
+        empty, None where the bank has no such sensor or cannot read it."""
+
     def make_safe(self) -> None:
         """De-energise every lock now."""
 

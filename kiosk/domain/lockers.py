@@ -45,6 +45,7 @@ class Outcome(enum.StrEnum):
     LEFT_OPEN = "left_open"            # opened and not closed in time (alarm, once)
     TAMPER = "tamper"                  # opened with no command
     INTERRUPTED = "interrupted"        # a restart found a command with no evidence either way
+    NOT_OPENED = "not_opened"          # a restart found the opening undone (occupancy): nothing changed hands
     UNLOCK_FAILED = "unlock_failed"    # the lock board refused or did not answer the command
 
 
@@ -165,12 +166,19 @@ def command_failed(locker: Locker, reason: str) -> tuple[Locker, Outcome]:
     return _fault_after_failed_op(locker, f"unlock failed: {reason}"), Outcome.UNLOCK_FAILED
 
 
-def reconcile(locker: Locker, reading: str, now: float) -> tuple[Locker, Outcome]:
-    """At start-up: square the books with the door as it is now.
+def reconcile(locker: Locker, reading: str, now: float, occupied: bool | None = None) -> tuple[Locker, Outcome]:
+    """At start-up: square the books with the door as it is now, and with the
+    compartment's occupancy sensor where the bank has one (``occupied``; None: no sensor).
 
     - opening commanded, door now open  → that is the evidence; wait for it to close;
-    - opening commanded, door now closed → we cannot know whether it opened while we
-      were down: fault, a person inspects (never counted as collected without evidence);
+    - opening commanded, door now closed, and an occupancy sensor that tells:
+        pickup, compartment empty        → collected (evidence: occupancy);
+        pickup, parcel still inside      → not collected: back in service, the parcel waits;
+        deposit, parcel inside           → arrived (evidence: occupancy);
+        deposit, compartment empty       → not loaded: the locker is free again;
+    - opening commanded, door now closed, no sensor → we cannot know whether it opened
+      while we were down: fault, a person inspects (never counted as collected without
+      evidence);
     - door opened (evidence recorded), now closed → the opening is complete;
     - no opening under way but the door is open → tamper.
     """
@@ -180,11 +188,24 @@ def reconcile(locker: Locker, reading: str, now: float) -> tuple[Locker, Outcome
         locker = replace(locker, door=CLOSED)
         if locker.op_kind == "service":
             return _finish(locker), Outcome.SERVICE_DONE
+        if occupied is not None and locker.op_kind in ("pickup", "deposit"):
+            return _settled_by_occupancy(locker, occupied)
         reason = f"{locker.op_kind} interrupted by a restart: inspect the locker"
         return _fault_after_failed_op(locker, reason), Outcome.INTERRUPTED
     # Everything else means what a live reading would: a door that did not change while
     # we were down is no news (no second tamper alarm for a door already reported open).
     return door_reading(locker, reading, now)
+
+
+def _settled_by_occupancy(locker: Locker, occupied: bool) -> tuple[Locker, Outcome]:
+    """An opening a restart interrupted, settled by what is in the compartment now."""
+    if locker.op_kind == "pickup":
+        if not occupied:
+            return _finish(locker, state=LockerState.FREE, parcel=None), Outcome.PICKUP_DONE
+        return _finish(locker, state=LockerState.OCCUPIED), Outcome.NOT_OPENED
+    if occupied:
+        return _finish(locker, state=LockerState.OCCUPIED), Outcome.DEPOSIT_DONE
+    return _finish(locker, state=LockerState.FREE, parcel=None), Outcome.NOT_OPENED
 
 
 def set_out_of_service(locker: Locker, reason: str) -> Locker:

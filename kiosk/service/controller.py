@@ -246,9 +246,9 @@ class Controller:
     @staticmethod
     def _reconcile(site: Site) -> None:
         """Square the books with the doors as the lock bank reads them now."""
-        states = site.locks.door_states()
+        states, occupancy = site.locks.door_states(), site.locks.occupancy()
         for n in site.locker_numbers:
-            outcome = doors.on_restart(site, n, states[n].value)
+            outcome = doors.on_restart(site, n, states[n].value, occupancy.get(n))
             if outcome.value != "nothing":
                 log.warning("locker %s at start-up: %s", n, outcome.value)
 

@@ -20,6 +20,7 @@ from kiosk.service.site import Site
 log = logging.getLogger(__name__)
 
 FAULTS = (Outcome.JAMMED, Outcome.INTERRUPTED, Outcome.UNLOCK_FAILED)
+OCCUPANCY = "occupancy"   # the source of facts a restart settled by the compartment's occupancy sensor
 DOOR_EVENTS = {L.OPEN: EventKind.DOOR_OPEN, L.CLOSED: EventKind.DOOR_CLOSED}   # a door gone unknown is no news
 
 
@@ -48,10 +49,14 @@ def on_tick(site: Site) -> list[tuple[int, Outcome]]:
     return results
 
 
-def on_restart(site: Site, number: int, reading: str) -> Outcome:
+def on_restart(site: Site, number: int, reading: str, occupied: bool | None = None) -> Outcome:
+    """Square locker ``number``'s books with its door (``reading``) and, where the bank has
+    one, its occupancy sensor (``occupied``) at start-up."""
     locker = site.db.require_locker(number)
-    new, outcome = L.reconcile(locker, reading, site.now())
-    record(site, locker, new, outcome, "reconcile")
+    new, outcome = L.reconcile(locker, reading, site.now(), occupied)
+    settled = locker.phase == L.Phase.COMMANDED and outcome in (Outcome.PICKUP_DONE, Outcome.DEPOSIT_DONE,
+                                                                Outcome.NOT_OPENED)
+    record(site, locker, new, outcome, OCCUPANCY if settled else "reconcile")
     return outcome
 
 
@@ -70,11 +75,15 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str, 
             parcel = parcel.to(ParcelState.ARRIVED, locker=n, hold_deadline=holding.arrival_deadline(site, parcel, now))
             tx.save_parcel(parcel)
             tx.emit("parcel_arrived", trade, locker=n, at=now, op_id=old.op_id)
-            tx.audit("kioskd", "parcel_arrived", trade, locker=n, op_id=old.op_id, evidence="door opened and closed")
+            how = "occupancy: parcel inside after a restart" if source == OCCUPANCY else "door opened and closed"
+            tx.audit("kioskd", "parcel_arrived", trade, locker=n, op_id=old.op_id, evidence=how)
         elif outcome == Outcome.PICKUP_DONE:
             parcel = tx.require_parcel(trade)
             tx.save_parcel(parcel.to(ParcelState.COLLECTED))
             evidence = {"op_id": old.op_id, "door_opened_at": old.opened_at, "door_closed_at": now}
+            if source == OCCUPANCY:   # the restart missed the door; the compartment is empty now
+                evidence = {"op_id": old.op_id, "occupancy": "compartment empty after a restart",
+                            "commanded_at": old.commanded_at, "seen_empty_at": now}
             tx.emit("parcel_collected", trade, locker=n, method=parcel.method, at=now, evidence=evidence)
             tx.audit("kioskd", "parcel_collected", trade, locker=n, **evidence)
         elif outcome in FAULTS:
@@ -86,6 +95,9 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str, 
         elif outcome == Outcome.TAMPER:
             tx.emit("tamper", trade, locker=n, at=now)
             tx.audit("kioskd", "alarm_tamper", f"locker:{n}", parcel=trade)
+        elif outcome == Outcome.NOT_OPENED:
+            tx.audit("kioskd", "opening_undone", f"locker:{n}", op_id=old.op_id, op=old.op_kind, parcel=trade,
+                     evidence="occupancy: nothing changed hands")
         elif outcome == Outcome.SERVICE_DONE:
             tx.audit("kioskd", "service_opening_done", f"locker:{n}", op_id=old.op_id)
     publish(site, old, new, outcome, now)

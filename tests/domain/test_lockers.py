@@ -154,3 +154,34 @@ def test_command_failed_needs_an_opening():
         L.command_failed(occupied(), "x")
     lk, out = L.command_failed(L.begin_pickup(occupied(), "op", 0), "board 0 not answering")
     assert out == Outcome.UNLOCK_FAILED and lk.state == LockerState.FAULT and "board 0" in lk.fault
+
+
+class TestReconcileWithOccupancy:
+    """Issue 9 §1: where the compartment's occupancy sensor tells, a restart settles an
+    opening it did not see finish; only where no sensor tells does a person inspect."""
+
+    def test_pickup_and_now_empty_is_collected(self):
+        lk = L.begin_pickup(occupied(), "op", 0)
+        lk, out = L.reconcile(lk, L.CLOSED, 3, occupied=False)
+        assert out == Outcome.PICKUP_DONE and lk.state == LockerState.FREE and lk.parcel is None and not lk.busy
+
+    def test_pickup_with_the_parcel_still_inside_is_back_in_service(self):
+        lk = L.begin_pickup(occupied(), "op", 0)
+        lk, out = L.reconcile(lk, L.CLOSED, 3, occupied=True)
+        assert out == Outcome.NOT_OPENED and lk.state == LockerState.OCCUPIED and lk.parcel == "1111-2222"
+        assert not lk.busy
+
+    def test_deposit_with_a_parcel_inside_has_arrived(self):
+        lk = L.begin_deposit(Locker(1, door=L.CLOSED), "1111-2222", "op", 0)
+        lk, out = L.reconcile(lk, L.CLOSED, 3, occupied=True)
+        assert out == Outcome.DEPOSIT_DONE and lk.state == LockerState.OCCUPIED and lk.parcel == "1111-2222"
+
+    def test_deposit_and_still_empty_frees_the_locker(self):
+        lk = L.begin_deposit(Locker(1, door=L.CLOSED), "1111-2222", "op", 0)
+        lk, out = L.reconcile(lk, L.CLOSED, 3, occupied=False)
+        assert out == Outcome.NOT_OPENED and lk.state == LockerState.FREE and lk.parcel is None
+
+    def test_no_sensor_still_needs_a_person(self):
+        lk = L.begin_pickup(occupied(), "op", 0)
+        _, out = L.reconcile(lk, L.CLOSED, 3, occupied=None)
+        assert out == Outcome.INTERRUPTED

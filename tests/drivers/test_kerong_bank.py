@@ -101,7 +101,7 @@ def rx_frames(sim: KerongBoardSim) -> list[str]:
 
 @pytest.mark.parametrize("polarity", ["closed-high", "closed-low"])
 def test_open_reads_every_door_before_returning(make_bank, polarity):
-    bank, recorder = make_bank(doors=8, polarity=polarity)
+    bank, recorder = make_bank(doors=8, polarity=polarity, ir="fitted")
     assert isinstance(bank, LockBank)
     assert bank.door_states() == {d: CLOSED for d in range(1, 9)}
     assert sorted(c.door for c in recorder.changes) == list(range(1, 9))
@@ -124,7 +124,7 @@ def test_unlock_opens_the_door_and_a_person_closes_it(make_bank, polarity):
 
 
 def test_two_boards_on_one_bus(make_bank):
-    bank, recorder = make_bank(boards=2, doors=20)
+    bank, recorder = make_bank(boards=2, doors=20, ir="fitted")
     mark = recorder.mark()
     bank.unlock(18)  # board 1, lock 2
     assert "02 11 31 03 47" in rx_frames(bank.sim)
@@ -553,3 +553,11 @@ def test_console_refuses_an_impossible_bus():
     out = io.StringIO()
     assert console_main(["--boards", "2", "--doors", "40"], stdin=io.StringIO(""), stdout=out) == 2
     assert "do not fit" in out.getvalue()
+
+
+def test_ir_bits_mean_nothing_unless_sensors_are_fitted(make_bank):
+    """A CU16 without IR sensors reads 0 on every IR input: that must never say "empty"."""
+    bank, _ = make_bank(doors=4)
+    bank.sim.doors.put(2)
+    bank.refresh()
+    assert bank.occupancy() == dict.fromkeys(range(1, 5))

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.kerong_board import KerongBoardSim
-from hwsim.parcels import make_parcels, manifest_document
-from hwsim.site import COURIER_CODE, FAST_HASH, write_config
-from kiosk.clock import SystemClock
+from hwsim.parcels import manifest_document
+from hwsim.site import COURIER_CODE, write_config
 from kiosk.config import load
 from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import ParcelState
@@ -28,20 +26,9 @@ CHILD = Path(__file__).with_name("crash_child.py")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def bus():
-    with KerongBoardSim(boards=1, doors=4) as sim:
-        yield sim
-
-
-@pytest.fixture
-def parcel(rng):
-    return make_parcels(1, rng, FAST_HASH, now=SystemClock().now())[0]
-
-
-def run_child_until(tmp_path, bus, parcel, mode) -> int:
+def run_child_until(tmp_path, bus, parcel, mode, url_extra: str = "") -> int:
     """Run the child to the moment under test, SIGKILL it, return the pickup's locker."""
-    config = write_config(tmp_path, locks=f"kerong+serial://{bus.port}?boards=1&doors=4&poll_ms=20")
+    config = write_config(tmp_path, locks=f"kerong+serial://{bus.port}?boards=1&doors=4&poll_ms=20{url_extra}")
     man = tmp_path / "manifest.json"
     man.write_text(json.dumps(manifest_document([parcel])))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))

@@ -36,9 +36,9 @@ def test_phone_code_is_not_the_counter_code():
     assert repr(PhoneCode("1234-5678", "123456")).count("123456") == 0   # never the secret in a repr
 
 
-async def scan(controller: Controller, data: bytes) -> None:
+async def scan(controller: Controller, data: bytes, desk: str | None = None) -> None:
     assert controller.scans is not None
-    controller.scans.feed(Scan(data, "qr", "test://", 0.0))
+    controller.scans.feed(Scan(data, "qr", "test://", 0.0), desk)
     await asyncio.wait_for(controller.scans.settle(), 5)   # the secret is checked in the hasher's thread
 
 
@@ -49,7 +49,7 @@ async def test_controller_routes_scans(tmp_path, rng):
         [parcel] = await site.add_parcels(1, rng)
         locker = await site.deposit(parcel)
         with c.subscribe() as events:
-            await scan(c, b"\xff\xfeP/")                  # not UTF-8: the counter's, as before
+            await scan(c, b"\xff\xfeP/", desk="counter")  # not UTF-8, from the desk's scanner: the counter's
             assert (await events.next("counter_rejected", timeout=5))["reason"] == "unreadable"
             await scan(c, b"P/1234-5678/12/34")           # malformed: counted, ignored
             await scan(c, f"P/{parcel.trade_number}/0{parcel.secret}".encode())
