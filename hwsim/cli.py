@@ -1,5 +1,9 @@
 """The `hwsim` command: emulated devices and scripted days, for technicians and tests.
 
+    hwsim demo [--locks kerong|gpio] [--state-dir DIR] [--seed N]
+                                          the controller with every device simulated and the
+                                          recipient screen in this terminal (./dev demo)
+    hwsim demo --screen counter           the clerk's counter screen with a simulated scanner
     hwsim scenario locker-day [--locks kerong|gpio] [--seed N] [--json]
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
     hwsim store serve --folder DIR [--port N]                the store backend on loopback (see `hwsim store -h`)
@@ -11,6 +15,10 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
+
+from kiosk import logs
+from kiosk.errors import ConfigError, KioskError
 
 SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.scenarios.store_outage",
              "tags-day": "hwsim.scenarios.tags_day"}
@@ -26,6 +34,16 @@ def main(argv: list[str] | None = None) -> int:
         return store_main(argv[1:])
     parser = argparse.ArgumentParser(prog="hwsim", description="Hardware simulator for the pickup-point controller")
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="everything simulated, the recipient screen in this terminal")
+    p.add_argument("--screen", choices=("recipient", "counter"), default="recipient",
+                   help="the recipient's locker screen, or the clerk's counter screen with a simulated scanner")
+    p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong",
+                   help="the emulated lock bank, driven by its real driver (the counter demo uses gpio)")
+    p.add_argument("--state-dir", type=Path,
+                   help="keep the demo's config, database and log here, a folder only you can read "
+                        "(default: a fresh temporary folder)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages (to the demo's log file)")
     p = sub.add_parser("scenario", help="run a scripted day against the real controller")
     p.add_argument("name", choices=sorted(SCENARIOS))
     p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong")
@@ -34,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")
     sub.add_parser("store", help="the store backend emulated on loopback (see `hwsim store --help`)")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo(args)
 
     import importlib
     module = importlib.import_module(SCENARIOS[args.name])
@@ -46,6 +66,24 @@ def main(argv: list[str] | None = None) -> int:
     bad = result["released_without_door_evidence"] or result["released_twice"] or result["unexpected"] \
         or not result["audit_chain_ok"]
     return 1 if bad else 0
+
+
+def demo(args) -> int:
+    logs.setup(args.verbose)
+    try:
+        if args.screen == "counter":
+            from hwsim.counter_demo import run_counter_demo
+            return run_counter_demo(args.state_dir, args.seed)
+        from hwsim.demo import run_demo
+        return run_demo(args.locks, args.state_dir, args.seed)
+    except ConfigError as err:
+        print(f"hwsim demo: {err}", file=sys.stderr)
+        return 2
+    except KioskError as err:
+        print(f"hwsim demo: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":
