@@ -100,13 +100,13 @@ async def prepare(locks: str, folder: Path, seed: int | None, store: StoreEmulat
 
 
 def describe(site: SimSite) -> str:
-    """What the store told each recipient, one short line a parcel (fits the door panel)."""
-    lines = ["Demo parcels: trade number, secret", ""]
+    """What the store told each recipient, one short line a parcel (fits the door panel at 80x24)."""
+    lines = ["Demo parcels: trade number, secret"]
     for parcel in site.parcels:
         state = site.controller.site.db.parcel(parcel.trade_number)
         where = f"locker {state.locker}" if state.locker else state.state.value
         lines.append(f"{parcel.trade_number}  {parcel.secret}  {where}")
-    lines += ["", f"Courier code: {COURIER_CODE}", ""]
+    lines += [f"Courier code: {COURIER_CODE}", ""]
     return "\n".join(lines)
 
 
