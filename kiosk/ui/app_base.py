@@ -12,7 +12,7 @@ swaps between the screen and the panel (the app's class ``-side-panel-shown``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, cast
+from typing import ClassVar, Protocol, cast
 
 from textual.app import App
 from textual.widget import Widget
@@ -40,8 +40,8 @@ class KioskAppMixin:
     """Mixed into a Textual App (before it) that sets ``languages``, ``language`` and
     ``_side_panel``, and binds ``SIDE_PANEL_KEY`` to ``toggle_side_panel``."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (SIDE_PANEL_WIDTH, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_BELOW, "-tall")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (SIDE_PANEL_WIDTH, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (SHORT_BELOW, "-tall")]
 
     language: str
     languages: tuple[str, ...]
