@@ -46,6 +46,7 @@ class KioskAppMixin:
     language: str
     languages: tuple[str, ...]
     _side_panel: Callable[[], Widget] | None
+    _focus_before_panel: Widget | None = None
 
     @property
     def next_language(self) -> str:
@@ -55,18 +56,29 @@ class KioskAppMixin:
 
     def action_toggle_side_panel(self) -> None:
         """On a narrow terminal: show the side panel instead of the screen, or the screen again."""
-        if self._side_panel is not None:
-            app = cast(App, self)
-            app.toggle_class("-side-panel-shown")
-            if not app.has_class("-side-panel-shown"):
-                app.screen.focus_next()   # the focus may have stayed in the hidden panel
+        app = cast(App, self)
+        screen = app.screen
+        if self._side_panel is None or not screen.has_class("-narrow"):
+            return   # nothing folded away
+        app.toggle_class("-side-panel-shown")
+        # The keys go where the eyes are: into the panel shown, then back where they were.
+        if app.has_class("-side-panel-shown"):
+            self._focus_before_panel = screen.focused
+            panels = screen.query(".kiosk-side-panel")
+            targets = [w for w in panels.first().query("*") if w.can_focus] if panels else []
+            if targets:
+                targets[0].focus()
+        else:
+            before = self._focus_before_panel
+            screen.set_focus(before if before is not None and before.is_attached and before.screen is screen else None)
+            self._focus_before_panel = None
 
     def _on_mount(self) -> None:
         # Textual calls each class's handler along the MRO: this one runs beside the app's own.
         app = cast(App, self)
         if self._side_panel is not None and app.size.width < SIDE_PANEL_WIDTH:
             app.notify(f"{SIDE_PANEL_KEY.upper()} shows the side panel (the terminal is narrower than "
-                       f"{SIDE_PANEL_WIDTH} columns); {SIDE_PANEL_KEY.upper()} again, the screen", timeout=8)
+                       f"{SIDE_PANEL_WIDTH} columns); {SIDE_PANEL_KEY.upper()} again, the screen", timeout=15)
 
     def make_side_panel(self) -> Widget | None:
         """A new side panel for one screen (a widget can be mounted in only one place)."""

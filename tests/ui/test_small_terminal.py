@@ -13,7 +13,8 @@ from textual.widgets import Button
 from kiosk.errors import CodeInvalid
 from kiosk.service.api import DeskState
 from kiosk.ui.counter import CounterApp
-from kiosk.ui.screens import CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen, MessageScreen
+from kiosk.ui.screens import (CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen, MessageScreen,
+                              PickupEntryScreen)
 from hwsim.doors import DoorBank
 from hwsim.panel import DoorPanel
 from tests.ui.conftest import wait_for, wait_for_screen
@@ -160,11 +161,29 @@ async def test_the_demo_folds_its_door_panel_away_at_80x24_and_f3_swaps_it_in():
         close = next(b for b in panel.query(Button) if str(b.label) == "Close")
         await pilot.click(close)
         assert not site.doors[3].is_open           # the panel's buttons work where it is shown
+        site.doors[3].pulse(100)
+        await pilot.press("c")                     # and its key: the focus went into the panel
+        assert not site.doors[3].is_open
 
         await pilot.press("f3")
         await pilot.pause()
         assert not panel.display and main.display
         assert clipped(app.screen) == []
+
+
+async def test_f3_gives_the_focus_back_to_the_field_being_filled():
+    app = make_app(side_panel=lambda: DoorPanel(_Site(), notes=NOTES))
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press(*"1234")
+        screen = await wait_for_screen(pilot, PickupEntryScreen)
+        field = screen.inputs[0]
+        assert app.focused is field
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.focused is not None and app.focused in screen.query_one(DoorPanel).query("*")
+        await pilot.press("f3", *"-5678")
+        await pilot.pause()
+        assert app.focused is field and field.value == "1234-5678"
 
 
 async def test_a_wide_terminal_shows_the_panel_beside_the_screen():
