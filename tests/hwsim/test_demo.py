@@ -3,12 +3,14 @@ parameters, and `kiosk demo` pointing to it."""
 
 from __future__ import annotations
 
+import logging
 import stat
+import sys
 
 import pytest
 
 from hwsim import cli as hwsim_cli
-from hwsim.demo import demo_config, private_folder, write_demo_config
+from hwsim.demo import demo_config, private_folder, run_in_folder, write_demo_config
 from hwsim.site import QUICK_LOCKS, lock_url
 from kiosk import cli as kiosk_cli
 from kiosk.devices import registry
@@ -65,3 +67,27 @@ def test_a_temporary_demo_folder_is_private_and_removed(tmp_path):
 def test_kiosk_demo_points_to_the_simulator(capsys):
     assert kiosk_cli.main(["demo", "--locks", "gpio", "--seed", "3"]) == 2
     assert "run: hwsim demo --locks gpio --seed 3" in capsys.readouterr().err
+
+
+def test_the_demo_logs_into_its_folder_not_over_the_screen(tmp_path, capsys):
+    """run_in_folder (both demos) sends log lines to demo.log while the screen runs, and says where."""
+    root = logging.getLogger()
+    handler, level = logging.StreamHandler(sys.stderr), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    seen = []
+
+    async def demo(folder):
+        seen.append(folder)
+        logging.getLogger("kiosk.service.doors").info("locker 3: evidence")
+
+    try:
+        assert run_in_folder(tmp_path / "state", "unused-", demo) == 0
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    out, err = capsys.readouterr()
+    assert seen == [tmp_path / "state"]
+    assert f"Log: {tmp_path / 'state' / 'demo.log'}" in out
+    assert "locker 3: evidence" not in err
+    assert "locker 3: evidence" in (tmp_path / "state" / "demo.log").read_text()
