@@ -5,7 +5,14 @@ Textual screen owns the terminal, a line written to stderr would be drawn over t
 screen, in the middle of what a person is reading: ``away_from_screen`` sends them to a
 file instead for that time — or leaves them on stderr when stderr is the journal
 (systemd sets ``JOURNAL_STREAM`` to the device and inode of the stream it connected), as
-it is then no terminal at all.
+it is then no terminal at all. A unit that gives a screen the tty must therefore say
+``StandardError=journal``.
+
+Wiring a screen (``kiosk screen``, ``hwsim demo``)::
+
+    with away_from_screen(screen_log_path("recipient")) as where:
+        print(f"log: {where}")
+        await RecipientApp(...).run_async()
 """
 
 from __future__ import annotations
@@ -27,6 +34,15 @@ def setup(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=FORMAT)
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def screen_log_path(name: str) -> Path:
+    """Where a screen run by hand logs while it shows: ``$XDG_STATE_HOME/kiosk/NAME.log``
+    (``~/.local/state`` by default); the folder is made private (0700)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    folder = Path(base) / "kiosk"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / f"{name}.log"
 
 
 def is_journal(stream: TextIO) -> bool:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from kiosk.logs import JOURNAL, away_from_screen, is_journal
+from kiosk.logs import JOURNAL, away_from_screen, is_journal, screen_log_path
 
 log = logging.getLogger("kiosk.test")
 
@@ -70,3 +70,10 @@ def test_a_journal_stream_of_another_file_is_not_this_stderr(tmp_path, monkeypat
     assert not is_journal(sys.stderr)
     monkeypatch.setenv("JOURNAL_STREAM", "garbage")
     assert not is_journal(sys.stderr)
+
+
+def test_a_screen_run_by_hand_logs_under_xdg_state_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = screen_log_path("recipient")
+    assert path == tmp_path / "state" / "kiosk" / "recipient.log"
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
