@@ -1,5 +1,9 @@
 """The `hwsim` command: emulated devices and scripted days, for technicians and tests.
 
+    hwsim demo [--locks kerong|gpio] [--state-dir DIR] [--seed N]
+                                          the controller with every device simulated and the
+                                          recipient screen in this terminal (./dev demo)
+    hwsim demo --screen counter           the clerk's counter screen with a simulated scanner
     hwsim scenario locker-day [--locks kerong|gpio] [--seed N] [--json]
     hwsim scenario attack-store [--seed N] [--json]   replay, forged-ack, rollback and audit attacks
     hwsim scenario attack-day [--locks ...] [--seed N] [--json]   every attack of issue 8, store ones included
@@ -13,6 +17,10 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
+
+from kiosk import logs
+from kiosk.errors import ConfigError, KioskError
 
 SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.scenarios.store_outage",
              "tags-day": "hwsim.scenarios.tags_day", "attack-store": "hwsim.scenarios.attack_store",
@@ -32,6 +40,16 @@ def main(argv: list[str] | None = None) -> int:
         return store_main(argv[1:])
     parser = argparse.ArgumentParser(prog="hwsim", description="Hardware simulator for the pickup-point controller")
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="everything simulated, the recipient screen in this terminal")
+    p.add_argument("--screen", choices=("recipient", "counter"), default="recipient",
+                   help="the recipient's locker screen, or the clerk's counter screen with a simulated scanner")
+    p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong",
+                   help="the emulated lock bank, driven by its real driver (the counter demo uses gpio)")
+    p.add_argument("--state-dir", type=Path,
+                   help="keep the demo's config, database and log here, a folder only you can read "
+                        "(default: a fresh temporary folder)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages (to the demo's log file)")
     p = sub.add_parser("scenario", help="run a scripted day against the real controller")
     p.add_argument("name", choices=sorted(SCENARIOS))
     p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong")
@@ -40,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")
     sub.add_parser("store", help="the store backend emulated on loopback (see `hwsim store --help`)")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo(args)
 
     import importlib
     module = importlib.import_module(SCENARIOS[args.name])
@@ -59,6 +79,24 @@ def _failed(module, result: dict) -> bool:
         return bool(judge(result))
     return bool(any(result.get(key) for key in MUST_BE_ZERO) or result.get("unexpected")
                 or not result.get("audit_chain_ok", True))
+
+
+def demo(args) -> int:
+    logs.setup(args.verbose)
+    try:
+        if args.screen == "counter":
+            from hwsim.counter_demo import run_counter_demo
+            return run_counter_demo(args.state_dir, args.seed)
+        from hwsim.demo import run_demo
+        return run_demo(args.locks, args.state_dir, args.seed)
+    except ConfigError as err:
+        print(f"hwsim demo: {err}", file=sys.stderr)
+        return 2
+    except KioskError as err:
+        print(f"hwsim demo: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""`kiosk demo --screen counter`: the counter terminal on a simulated pickup point, with a
-simulated scanner beside it.
+"""`hwsim demo --screen counter`: the counter terminal on a simulated pickup point, with a
+simulated scanner beside it (below 128 columns it folds away: F3 shows it).
 
-Like hwsim.demo: the simulated default config (config/kiosk.toml) with a fresh database,
+Like hwsim.demo: the demo's config (hwsim/configs/demo.toml) in a private folder,
 the store emulator on loopback, and parcels that reach the kiosk through the real, signed
 manifest. Here they are counter parcels: F1 tags, F2 tags and plain secrets, made in the
 store emulator with the secret the recipient is told, and received at the counter by a
@@ -13,16 +13,14 @@ into the controller as the desk's scanner would. On exit it prints what happened
 
 from __future__ import annotations
 
-import asyncio
 import random
-import tempfile
 from pathlib import Path
 
 from kiosk.clock import SystemClock
 from kiosk.security import tags
 from kiosk.service.controller import Controller
 from hwsim.counter_panel import CounterPanel, PanelParcel
-from hwsim.demo import demo_config
+from hwsim.demo import demo_config, run_in_folder
 from hwsim.site import register_site
 from hwsim.store.emulator import StoreEmulator
 from hwsim.tags import TagIssuer
@@ -88,14 +86,4 @@ async def main(folder: Path, seed: int | None) -> None:
 
 
 def run_counter_demo(state_dir: Path | None = None, seed: int | None = None) -> int:
-    if state_dir is not None:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(main(state_dir, seed))
-        return 0
-    with tempfile.TemporaryDirectory(prefix="kiosk-counter-demo-") as tmp:
-        asyncio.run(main(Path(tmp), seed))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(run_counter_demo())
+    return run_in_folder(state_dir, "hwsim-counter-demo-", lambda folder: main(folder, seed))

@@ -1,6 +1,6 @@
 """The simulator's scanner panel for the counter demo: a hand holding the desk's scanner.
 
-A Textual widget shown beside the counter terminal in ``kiosk demo --screen counter``. It
+A Textual widget shown beside the counter terminal in ``hwsim demo --screen counter``. It
 lists the demo's parcels (trade number, method, the secret the recipient was told) and,
 for each, buttons that do what the scanner at the desk would: read the parcel's tag, read
 its label's trade number, read the recipient's phone code (``S/`` + secret), or read a

@@ -111,6 +111,8 @@ class DoorPanel(Vertical):
     DoorPanel > .panel-rows { height: auto; }
     DoorPanel > .panel-notes { height: 1fr; margin-top: 1; border-top: solid $panel; }
     DoorPanel:focus-within > .panel-title { color: $accent; }
+    Screen.-short DoorPanel > .panel-title { margin-bottom: 0; }
+    Screen.-short DoorPanel > .panel-notes { margin-top: 0; }
     """
 
     BINDINGS = [Binding("c", "close_last", "Close last opened door")]
@@ -119,7 +121,7 @@ class DoorPanel(Vertical):
         """``site`` is a ``hwsim.site.SimSite`` (anything with a ``doors`` DoorBank will do)."""
         super().__init__()
         self.bank: DoorBank = site.doors
-        self.notes = notes
+        self.notes = notes.strip()
         self.rows = [DoorRow(door) for door in self.bank.doors.values()]
 
     def compose(self) -> ComposeResult:

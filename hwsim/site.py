@@ -1,6 +1,6 @@
 """A whole simulated pickup point: config, parcels, controller and emulated locks.
 
-Used by ``kiosk demo``, ``hwsim scenario``, the benchmarks and the tests, so all of them
+Used by ``hwsim demo``, ``hwsim scenario``, the benchmarks and the tests, so all of them
 run the real controller and the real lock drivers against the same emulators. With
 ``store=`` (a hwsim.store.StoreEmulator) the site is linked to an emulated store backend:
 its key is registered there and ``[store]`` points at it.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 from kiosk.clock import Clock, ManualClock
 from kiosk.config import load
@@ -26,10 +27,24 @@ COURIER_CODE = "24680"
 # production uses the config's (OWASP) parameters.
 FAST_HASH = HashParams(memory_kib=1024, iterations=1, lanes=1)
 
-LOCK_URLS = {
-    "kerong": "sim+kerong://?boards=1&doors={doors}&poll_ms=20",
-    "gpio": "sim+gpio://?doors={doors}&pulse_ms=60",
-}
+SIM_LOCKS = {"kerong": "sim+kerong", "gpio": "sim+gpio"}
+"""``--locks`` choices: the emulated lock bank's URL scheme (kiosk.devices.registry)."""
+
+# Scenarios and tests poll a Kerong bank fast and pulse GPIO solenoids briefly, so that a
+# simulated day takes seconds; the demo keeps the drivers' own defaults.
+QUICK_LOCKS: dict[str, dict[str, int]] = {"kerong": {"poll_ms": 20}, "gpio": {"pulse_ms": 60}}
+
+
+def lock_url(locks: str, *, doors: int = 8, **params: int | str | None) -> str:
+    """The ``[devices] locks`` URL of an emulated bank of ``doors`` doors: ``locks`` is
+    "kerong" (one KR-CU16 board) or "gpio"; ``params`` are the driver's URL parameters
+    (``poll_ms``, ``pulse_ms`` ...), left out when None."""
+    if locks not in SIM_LOCKS:
+        raise ValueError(f"no emulated lock bank {locks!r} (choose from {', '.join(SIM_LOCKS)})")
+    query: dict[str, int | str] = {"boards": 1} if locks == "kerong" else {}
+    query["doors"] = doors
+    query.update({key: value for key, value in params.items() if value is not None})
+    return f"{SIM_LOCKS[locks]}://?{urlencode(query)}"
 
 
 def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_params: HashParams = FAST_HASH,
@@ -39,8 +54,8 @@ def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_pa
     ``desk_scanners``: the counter desk's own scanners (``[counter] scanners``)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)   # the database lives here: private whatever the umask (kiosk.storage.db)
-    url = LOCK_URLS[locks].format(doors=doors) if locks in LOCK_URLS else locks
-    scanner_line = f"scanner = {_toml(scanner)}" if scanner else ""
+    url = lock_url(locks, doors=doors, **QUICK_LOCKS[locks]) if locks in SIM_LOCKS else locks
+    scanner_line = f"scanner = {toml_value(scanner)}" if scanner else ""
     path = folder / "kiosk.toml"
     path.write_text(f"""
 [site]
@@ -48,7 +63,7 @@ id = "sim-site"
 database = "kiosk.db"
 
 [devices]
-locks = "{url}"
+locks = {toml_value(url)}
 {scanner_line}
 
 [counter]
@@ -71,7 +86,8 @@ code_hash = "{hash_secret(COURIER_CODE, hash_params)}"
     return path
 
 
-def _toml(value) -> str:
+def toml_value(value) -> str:
+    """``value`` (a string, bool or number) written as a TOML value."""
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bool):
@@ -83,10 +99,10 @@ def store_config(store, *, verification: dict | None = None, **settings) -> str:
     """The ``[store]`` (and ``[verification]``) tables of a site linked to ``store``, a
     StoreEmulator that has been started: its URL and its pinned key, then ``settings``
     (batch_size, timeout_s, backoff_max_s, ...) and ``verification`` as given."""
-    lines = ["", "[store]", f"url = {_toml(store.url)}", f"public_key = {_toml(store.public_key_text)}"]
-    lines += [f"{key} = {_toml(value)}" for key, value in settings.items()]
+    lines = ["", "[store]", f"url = {toml_value(store.url)}", f"public_key = {toml_value(store.public_key_text)}"]
+    lines += [f"{key} = {toml_value(value)}" for key, value in settings.items()]
     if verification:
-        lines += ["", "[verification]"] + [f"{key} = {_toml(value)}" for key, value in verification.items()]
+        lines += ["", "[verification]"] + [f"{key} = {toml_value(value)}" for key, value in verification.items()]
     return "\n".join(lines) + "\n"
 
 

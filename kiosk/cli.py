@@ -1,9 +1,7 @@
 """The `kiosk` command.
 
     kiosk run --config PATH          the controller, headless (systemd runs this)
-    kiosk demo [--locks kerong|gpio] the controller with every device simulated, and the
-                                     recipient screen in this terminal
-    kiosk demo --screen counter      the clerk's counter screen with a simulated scanner
+    kiosk demo                       moved to the simulator: `hwsim demo` (./dev demo)
     kiosk check-config PATH          validate a config; exit 2 listing every problem
                     [--probe]        ... and talk to every device, read-only (exit 1 if one fails)
     kiosk audit verify --config PATH check the audit log's hash chain
@@ -28,11 +26,13 @@ import asyncio
 import getpass
 import json
 import logging
+import shlex
 import signal
 import sys
 from pathlib import Path
 
 from kiosk import config as config_mod
+from kiosk import logs
 from kiosk.clock import iso
 from kiosk.devices.probe import probe_devices
 from kiosk.errors import ConfigError, KioskError, StorageError
@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["label"]:  # its own argument parser: kiosk label --help
         from kiosk.labels import label_main
         return label_main(argv[1:])
+    if argv[:1] == ["demo"]:  # whatever follows is for `hwsim demo`
+        return cmd_demo(argv[1:])
     parser = argparse.ArgumentParser(prog="kiosk", description="Pickup-point kiosk and locker controller")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,12 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="run the controller headless")
     p.add_argument("--config", required=True, type=Path)
 
-    p = sub.add_parser("demo", help="everything simulated, recipient screen in this terminal")
-    p.add_argument("--screen", choices=("recipient", "counter"), default="recipient",
-                   help="the recipient's locker screen, or the clerk's counter screen with a simulated scanner")
-    p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong")
-    p.add_argument("--state-dir", type=Path, help="keep the demo's database here (default: a fresh temporary folder)")
-    p.add_argument("--seed", type=int, default=None)
+    sub.add_parser("demo", help="moved to the simulator: `hwsim demo`")
 
     p = sub.add_parser("check-config", help="validate a configuration file")
     p.add_argument("path", type=Path)
@@ -97,10 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("hash-secret", help="hash a code for the config or a manifest (read from stdin)")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not args.verbose:
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
+    logs.setup(args.verbose)
     try:
         return COMMANDS[args.command](args)
     except ConfigError as err:
@@ -268,13 +262,11 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> int:
-    if args.screen == "counter":
-        from hwsim.counter_demo import run_counter_demo
-        return run_counter_demo(args.state_dir, args.seed)
-    from hwsim.demo import run_demo
-
-    return run_demo(args.locks, args.state_dir, args.seed)
+def cmd_demo(argv: list[str]) -> int:
+    """The demo runs the simulator, which the controller never imports: point to it."""
+    print("kiosk: the demo belongs to the simulator; run: " + shlex.join(["hwsim", "demo", *argv])
+          + "  (or ./dev demo in a checkout)", file=sys.stderr)
+    return 2
 
 
 def cmd_doctor(args) -> int:
@@ -306,6 +298,8 @@ def cmd_screen(args) -> int:
     if socket is None:
         raise ConfigError([("service.socket", "is not set: kioskd serves no screens")], str(args.config))
 
+    from kiosk import logs
+
     async def show() -> None:
         client = await ServiceClient.connect(socket)
         try:
@@ -319,11 +313,14 @@ def cmd_screen(args) -> int:
         finally:
             await client.close()
 
-    asyncio.run(show())
+    with logs.away_from_screen(logs.screen_log_path(args.role)) as where:
+        print(f"kiosk screen: logging to {where}", file=sys.stderr)
+        asyncio.run(show())
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "screen": cmd_screen, "doctor": cmd_doctor, "check-config": cmd_check_config, "audit": cmd_audit,
+COMMANDS = {"run": cmd_run, "screen": cmd_screen, "doctor": cmd_doctor, "check-config": cmd_check_config,
+            "audit": cmd_audit,
             "status": cmd_status, "site-key": cmd_site_key, "hash-secret": cmd_hash_secret}
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from textual.widgets import Input  # noqa: E402
 
 SIZE = (100, 34)
 DEMO_SIZE = (150, 36)
+SMALL = (80, 24)
 SECRET = "424242"
 
 
@@ -113,9 +114,19 @@ async def demo_layout(site, issuer, parcels: dict) -> None:
         await pilot.click("#scan-label-0")
         await until(pilot, lambda: app.screen.view.label and app.screen.view.tag_method)
         await shoot(pilot, "counter-demo-with-scanner-panel")
+    app = CounterApp(site.controller, "clerk-1", side_panel=lambda: CounterPanel(site.controller, issuer, shown))
+    async with app.run_test(size=SMALL) as pilot:   # the panel folds away; F3 shows it instead
+        await shoot(pilot, "counter-demo-80x24")
+        await pilot.press("f3")
+        await pilot.click("#scan-tag-1")
+        await pilot.pause()
+        await shoot(pilot, "counter-demo-80x24-scanner-panel")
+        await pilot.press("f3")
+        await pilot.click("#scan-label-1")
+        await until(pilot, lambda: app.screen.view.label and app.screen.view.tag_method)
 
 
-def received(c, issuer, now: float) -> dict:
+async def received(c, issuer, now: float) -> dict:
     deadline = datetime.fromtimestamp(now + 3 * 86400, tz=timezone.utc).isoformat().replace("+00:00", "Z")
     made = {}
     for key, method, trade in (("f2-en", "f2_tag", "1234-5678"), ("f1-en", "f1_tag", "2345-6789"),
@@ -137,7 +148,7 @@ async def main() -> None:
             c = site.controller
             issuer = hwtags.TagIssuer(c.config.site_id, tags.CHEAP)
             c.site.tag_keys = issuer.keys()
-            parcels = received(c, issuer, site.clock.now())
+            parcels = await received(c, issuer, site.clock.now())
             for language in ("en", "ja"):
                 await tour(site, issuer, parcels, language)
             await c.counter_cancel()

@@ -4,8 +4,9 @@
 
 It runs the real controller on a simulated pickup point (GPIO lock emulator, manual
 clock), loads two parcels the way a courier would, and walks the recipient screen through
-every step in English and in Japanese, saving a screenshot at each. The last picture is
-the demo's layout, with the simulator's door panel beside the kiosk.
+every step in English and in Japanese, saving a screenshot at each. The last pictures are
+the demo's layout: the simulator's door panel beside the kiosk, and in an 80x24 terminal,
+folded away and shown instead of the kiosk (F3).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from textual.widgets import Input  # noqa: E402
 
 SIZE = (100, 34)
 DEMO_SIZE = (150, 36)
+SMALL_SIZE = (80, 24)
 
 
 async def until(pilot, condition, timeout: float = 10.0) -> None:
@@ -131,6 +133,24 @@ async def demo_layout(site, parcel, notes: str) -> None:
         await until(pilot, on(pilot, DoneScreen))
 
 
+async def demo_small(site, parcel, notes: str) -> None:
+    """The demo in an 80x24 terminal: the door panel folds away and F3 shows it instead."""
+    app = RecipientApp(site.controller, inactivity_s=600, side_panel=lambda: DoorPanel(site, notes=notes))
+    async with app.run_test(size=SMALL_SIZE) as pilot:
+        await pilot.press(*parcel.trade_number)
+        await until(pilot, on(pilot, PickupEntryScreen))
+        await pilot.press("enter", *parcel.secret, "enter")
+        await until(pilot, on(pilot, DoorOpenScreen))
+        locker = app.screen.opening.locker
+        await until(pilot, lambda: site.doors[locker].is_open)
+        await shoot(pilot, "demo-80x24")   # with the notice saying F3 shows the doors
+        await pilot.press("f3")
+        await pilot.pause(0.3)  # one panel refresh
+        await shoot(pilot, "demo-80x24-door-panel")
+        await pilot.press("c")
+        await until(pilot, on(pilot, DoneScreen))
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         site = await start_site(Path(tmp), clock=ManualClock(), locks="gpio", doors=6)
@@ -147,6 +167,7 @@ async def main() -> None:
                 await courier_tour(site, parcel, language)
             notes = "\n".join(f"{p.trade_number}  secret {p.secret}" for p in parcels[4:])
             await demo_layout(site, parcels[4], f"Demo parcels:\n{notes}\n\nCourier code: {COURIER_CODE}")
+            await demo_small(site, parcels[5], f"Demo parcels:\n{notes}\n\nCourier code: {COURIER_CODE}")
         finally:
             await site.controller.stop()
 

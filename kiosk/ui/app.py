@@ -32,7 +32,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from kiosk.service.api import LockerScreenService, ScanRejected, Subscription
-from kiosk.ui.app_base import KioskAppMixin
+from kiosk.ui.app_base import SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.events import EventFeed, ServiceEvent
 from kiosk.ui.explain import scan_problem
 from kiosk.ui.screens import (
@@ -79,7 +79,8 @@ class RecipientApp(KioskAppMixin, App):
     CSS_PATH = "kiosk.tcss"
     TITLE = "Parcel pickup"
     ENABLE_COMMAND_PALETTE = False  # a public kiosk: no command palette
-    BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True)]
+    BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
+                Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True)]
 
     language: reactive[str] = reactive("en")
     """The language showing ("en" / "ja"); every ``Words`` follows it."""

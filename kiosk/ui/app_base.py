@@ -1,11 +1,20 @@
 """What every kiosk screen app shares (the recipient's and the counter's): the language
-toggle's order and the side panel made afresh for each screen."""
+toggle's order, the side panel made afresh for each screen, and the size classes the
+stylesheets lay out by.
+
+Screens are drawn for 100x34 and up, and fit 80x24: below ``SHORT_BELOW`` rows the screen
+has the class ``-short`` (tighter spacing, kiosk.tcss). A side panel (the simulator's
+doors or scanner in the demo) sits beside the screen from ``SIDE_PANEL_WIDTH`` columns;
+narrower, the screen has the class ``-narrow`` and the panel folds away: ``SIDE_PANEL_KEY``
+swaps between the screen and the panel (the app's class ``-side-panel-shown``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import ClassVar, Protocol, cast
 
+from textual.app import App
 from textual.widget import Widget
 
 
@@ -21,18 +30,55 @@ class SpeakingApp(Protocol):
     def action_go_idle(self) -> None: ...
 
 
+SIDE_PANEL_WIDTH = 128
+"""Columns from which a side panel (48) fits beside a screen (80)."""
+SHORT_BELOW = 30
+SIDE_PANEL_KEY = "f3"
+
+
 class KioskAppMixin:
-    """Mixed into a Textual App that sets ``languages``, ``language`` and ``_side_panel``."""
+    """Mixed into a Textual App (before it) that sets ``languages``, ``language`` and
+    ``_side_panel``, and binds ``SIDE_PANEL_KEY`` to ``toggle_side_panel``."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (SIDE_PANEL_WIDTH, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (SHORT_BELOW, "-tall")]
 
     language: str
     languages: tuple[str, ...]
     _side_panel: Callable[[], Widget] | None
+    _focus_before_panel: Widget | None = None
 
     @property
     def next_language(self) -> str:
         """The language the toggle switches to."""
         i = self.languages.index(self.language) if self.language in self.languages else -1
         return self.languages[(i + 1) % len(self.languages)]
+
+    def action_toggle_side_panel(self) -> None:
+        """On a narrow terminal: show the side panel instead of the screen, or the screen again."""
+        app = cast(App, self)
+        screen = app.screen
+        if self._side_panel is None or not screen.has_class("-narrow"):
+            return   # nothing folded away
+        app.toggle_class("-side-panel-shown")
+        # The keys go where the eyes are: into the panel shown, then back where they were.
+        if app.has_class("-side-panel-shown"):
+            self._focus_before_panel = screen.focused
+            panels = screen.query(".kiosk-side-panel")
+            targets = [w for w in panels.first().query("*") if w.can_focus] if panels else []
+            if targets:
+                targets[0].focus()
+        else:
+            before = self._focus_before_panel
+            screen.set_focus(before if before is not None and before.is_attached and before.screen is screen else None)
+            self._focus_before_panel = None
+
+    def _on_mount(self) -> None:
+        # Textual calls each class's handler along the MRO: this one runs beside the app's own.
+        app = cast(App, self)
+        if self._side_panel is not None and app.size.width < SIDE_PANEL_WIDTH:
+            app.notify(f"{SIDE_PANEL_KEY.upper()} shows the side panel (the terminal is narrower than "
+                       f"{SIDE_PANEL_WIDTH} columns); {SIDE_PANEL_KEY.upper()} again, the screen", timeout=15)
 
     def make_side_panel(self) -> Widget | None:
         """A new side panel for one screen (a widget can be mounted in only one place)."""

@@ -23,7 +23,7 @@ from textual.widget import Widget
 
 from kiosk.service.api import DEFAULT_DESK, CounterService, Subscription
 from kiosk.ui.app import KIOSK_THEME
-from kiosk.ui.app_base import KioskAppMixin
+from kiosk.ui.app_base import SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.counter.screen import CounterScreen
 from kiosk.ui.counter.texts import LANGUAGES, CounterTexts, counter_texts_for
 from kiosk.ui.events import EventFeed
@@ -36,6 +36,7 @@ class CounterApp(KioskAppMixin, App):
     TITLE = "Counter"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
+                Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True),
                 Binding("escape", "next_customer", "Next customer", show=False)]
 
     language: reactive[str] = reactive("en")
