@@ -121,7 +121,8 @@ def error_for(status: int, body: bytes, retry_after: str | None, what: str) -> S
     try:
         doc = json.loads(body[:65536].decode("utf-8"))
         if isinstance(doc, dict):
-            code = doc.get("error") if isinstance(doc.get("error"), str) and _CODE.match(doc["error"]) else ""
+            error = doc.get("error")
+            code = error if isinstance(error, str) and _CODE.match(error) else ""
             message = _printable(doc.get("message"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         pass
