@@ -7,6 +7,7 @@
     hwsim scenario locker-day [--locks kerong|gpio] [--seed N] [--json]
     hwsim scenario attack-store [--seed N] [--json]   replay, forged-ack, rollback and audit attacks
     hwsim scenario attack-day [--locks ...] [--seed N] [--json]   every attack of issue 8, store ones included
+    hwsim scenario crash-day [--kills N] [--no-occupancy] [--seed N] [--json]   SIGKILLs mid-pickup, books vs doors
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
     hwsim store serve --folder DIR [--port N]                the store backend on loopback (see `hwsim store -h`)
 """
@@ -24,7 +25,7 @@ from kiosk.errors import ConfigError, KioskError
 
 SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.scenarios.store_outage",
              "tags-day": "hwsim.scenarios.tags_day", "attack-store": "hwsim.scenarios.attack_store",
-             "attack-day": "hwsim.scenarios.attack_day"}
+             "attack-day": "hwsim.scenarios.attack_day", "crash-day": "hwsim.scenarios.crash_day"}
 # Figures that must be 0 for a scenario to pass (each scenario reports those it has).
 MUST_BE_ZERO = ("released_without_door_evidence", "released_twice", "replays_accepted", "forged_acks_accepted",
                 "rollbacks_accepted", "audit_rewrites_undetected")
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--kills", type=int, default=None, help="crash-day: how many SIGKILLs (default 10)")
+    p.add_argument("--no-occupancy", action="store_true", help="crash-day: lock boards without IR sensors")
     sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")
     sub.add_parser("store", help="the store backend emulated on loopback (see `hwsim store --help`)")
     args = parser.parse_args(argv)
@@ -63,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import importlib
     module = importlib.import_module(SCENARIOS[args.name])
-    result = asyncio.run(module.run(locks=args.locks, seed=args.seed))
+    options = {}
+    if args.name == "crash-day":
+        options = {"occupancy": not args.no_occupancy, **({"kills": args.kills} if args.kills is not None else {})}
+    result = asyncio.run(module.run(locks=args.locks, seed=args.seed, **options))
     if args.json:
         print(json.dumps(result, sort_keys=False))
     else:

@@ -67,7 +67,7 @@ locks = {toml_value(url)}
 {scanner_line}
 
 [counter]
-scanners = [{", ".join(_toml(u) for u in desk_scanners)}]
+scanners = [{", ".join(toml_value(u) for u in desk_scanners)}]
 
 [lockers]
 open_timeout_s = {open_timeout_s}

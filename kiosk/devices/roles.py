@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from collections.abc import Callable
 
 
-class DoorState(str, enum.Enum):
+class DoorState(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     UNKNOWN = "unknown"  # the sensor or the board cannot be read

@@ -46,6 +46,8 @@ class Outcome(enum.StrEnum):
     TAMPER = "tamper"                  # opened with no command
     INTERRUPTED = "interrupted"        # a restart found a command with no evidence either way
     NOT_OPENED = "not_opened"          # a restart found the opening undone (occupancy): nothing changed hands
+    STILL_INSIDE = "still_inside"      # the pickup door shut on the parcel (occupancy): not collected
+    NOT_LOADED = "not_loaded"          # the deposit door shut on an empty compartment (occupancy)
     UNLOCK_FAILED = "unlock_failed"    # the lock board refused or did not answer the command
 
 
@@ -112,8 +114,11 @@ def _finish(locker: Locker, **changes) -> Locker:
                    opened_at=None, alarmed=False, **changes)
 
 
-def door_reading(locker: Locker, reading: str, now: float) -> tuple[Locker, Outcome]:
-    """Apply one door-sensor reading (open / closed / unknown)."""
+def door_reading(locker: Locker, reading: str, now: float, occupied: bool | None = None) -> tuple[Locker, Outcome]:
+    """Apply one door-sensor reading (open / closed / unknown). ``occupied``: what the
+    compartment's occupancy sensor says as the door closes (None: no sensor). With a
+    sensor, a pickup door shut on the parcel is not a collection (STILL_INSIDE) and a
+    deposit door shut on an empty compartment is not an arrival (NOT_LOADED)."""
     if reading == locker.door:
         return locker, Outcome.NOTHING
     locker = replace(locker, door=reading)
@@ -133,8 +138,12 @@ def door_reading(locker: Locker, reading: str, now: float) -> tuple[Locker, Outc
         return locker, Outcome.NOTHING
     kind = locker.op_kind
     if kind == "deposit":
+        if occupied is False:
+            return _finish(locker, state=LockerState.FREE, parcel=None), Outcome.NOT_LOADED
         return _finish(locker, state=LockerState.OCCUPIED), Outcome.DEPOSIT_DONE
     if kind == "pickup":
+        if occupied is True:
+            return _finish(locker, state=LockerState.OCCUPIED), Outcome.STILL_INSIDE
         return _finish(locker, state=LockerState.FREE, parcel=None), Outcome.PICKUP_DONE
     return _finish(locker), Outcome.SERVICE_DONE
 
@@ -194,7 +203,7 @@ def reconcile(locker: Locker, reading: str, now: float, occupied: bool | None = 
         return _fault_after_failed_op(locker, reason), Outcome.INTERRUPTED
     # Everything else means what a live reading would: a door that did not change while
     # we were down is no news (no second tamper alarm for a door already reported open).
-    return door_reading(locker, reading, now)
+    return door_reading(locker, reading, now, occupied)
 
 
 def _settled_by_occupancy(locker: Locker, occupied: bool) -> tuple[Locker, Outcome]:

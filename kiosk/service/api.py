@@ -28,7 +28,7 @@ from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, Doo
 from kiosk.service.events import (DeskState, Event, EventKind, Subscription, Alarm, CancellationNeedsStaff,
                                   CounterRead, CounterReady, CounterRejected, DepositStarted, DoorClosed, DoorOpen,
                                   ForgottenPickup, LockerFault, LockerState, ManifestCancelled, ManifestImported,
-                                  ParcelArrived, ParcelCollected, ParcelExpired, PickupStarted, Ready, ScanRejected,
+                                  ParcelArrived, ParcelCollected, ParcelExpired, PickupNotTaken, PickupStarted, Ready, ScanRejected,
                                   SyncStatus, VerificationFailed)
 
 DEFAULT_DESK = "counter"
@@ -183,6 +183,6 @@ __all__ = ["calls", "Alarm", "CancellationNeedsStaff", "ClerkService", "CounterA
            "DEFAULT_DESK", "DepositStarted", "DeskState", "DoorClosed", "DoorOpen", "DoorOpening", "Event",
            "EventKind", "EventSource", "ForgottenPickup", "KioskService", "LockerFault", "LockerScreenService",
            "LockerState", "ManifestCancelled", "ManifestImported", "ManifestPullResult", "ParcelArrived",
-           "ParcelCollected", "ParcelExpired", "PickupStarted", "ROLE_PROTOCOLS", "Ready", "RecipientService",
+           "ParcelCollected", "ParcelExpired", "PickupNotTaken", "PickupStarted", "ROLE_PROTOCOLS", "Ready", "RecipientService",
            "ReturnItem", "ScanRejected", "SiteStatus", "Subscription", "SyncStatus", "TechnicianService",
            "UiSettings", "VerificationFailed"]

@@ -32,7 +32,8 @@ def on_reading(site: Site, number: int, reading: str, source: str = "sensor", *,
     if locker is None:
         return Outcome.NOTHING  # a door beyond the configured lockers
     when = site.now() if at is None else at
-    new, outcome = L.door_reading(locker, reading, when)
+    occupied = site.locks.occupancy().get(number) if reading == L.CLOSED and locker.phase == L.Phase.OPENED else None
+    new, outcome = L.door_reading(locker, reading, when, occupied)
     record(site, locker, new, outcome, source, at=when)
     return outcome
 
@@ -95,6 +96,12 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str, 
         elif outcome == Outcome.TAMPER:
             tx.emit("tamper", trade, locker=n, at=now)
             tx.audit("kioskd", "alarm_tamper", f"locker:{n}", parcel=trade)
+        elif outcome == Outcome.STILL_INSIDE:
+            tx.audit("kioskd", "pickup_not_taken", trade, locker=n, op_id=old.op_id,
+                     evidence="occupancy: the door shut on the parcel")
+        elif outcome == Outcome.NOT_LOADED:
+            tx.audit("kioskd", "deposit_not_loaded", trade, locker=n, op_id=old.op_id,
+                     evidence="occupancy: the door shut on an empty compartment")
         elif outcome == Outcome.NOT_OPENED:
             tx.audit("kioskd", "opening_undone", f"locker:{n}", op_id=old.op_id, op=old.op_kind, parcel=trade,
                      evidence="occupancy: nothing changed hands")
@@ -111,6 +118,8 @@ def publish(site: Site, old: Locker, new: Locker, outcome: Outcome, now: float) 
         site.bus.publish(EventKind.PARCEL_ARRIVED, now, locker=n, trade_number=trade)
     elif outcome == Outcome.PICKUP_DONE:
         site.bus.publish(EventKind.PARCEL_COLLECTED, now, locker=n, trade_number=trade)
+    elif outcome == Outcome.STILL_INSIDE:
+        site.bus.publish(EventKind.PICKUP_NOT_TAKEN, now, locker=n, trade_number=trade)
     elif outcome in FAULTS:
         site.bus.publish(EventKind.LOCKER_FAULT, now, locker=n, reason=new.fault, op=old.op_kind)
     elif outcome in (Outcome.LEFT_OPEN, Outcome.TAMPER):

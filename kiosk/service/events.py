@@ -29,6 +29,7 @@ class EventKind(enum.StrEnum):
     DOOR_CLOSED = "door_closed"
     PARCEL_ARRIVED = "parcel_arrived"
     PARCEL_COLLECTED = "parcel_collected"
+    PICKUP_NOT_TAKEN = "pickup_not_taken"
     PARCEL_EXPIRED = "parcel_expired"
     FORGOTTEN_PICKUP = "forgotten_pickup"
     LOCKER_FAULT = "locker_fault"
@@ -150,6 +151,16 @@ class ParcelCollected(Event):
     trade_number: str
     locker: int | None = None
     by: str = "door"
+
+
+@_kind(EventKind.PICKUP_NOT_TAKEN)
+@dataclass(frozen=True)
+class PickupNotTaken(Event):
+    """The pickup door was shut with the parcel still inside (the compartment's occupancy
+    sensor says so): not collected; the parcel waits in ``locker`` and can be collected again."""
+
+    trade_number: str
+    locker: int
 
 
 @_kind(EventKind.PARCEL_EXPIRED)

@@ -185,3 +185,25 @@ class TestReconcileWithOccupancy:
         lk = L.begin_pickup(occupied(), "op", 0)
         _, out = L.reconcile(lk, L.CLOSED, 3, occupied=None)
         assert out == Outcome.INTERRUPTED
+
+
+class TestDoorShutWithOccupancy:
+    """A door shut live, where the compartment's occupancy sensor tells what is inside."""
+
+    def test_a_pickup_door_shut_on_the_parcel_is_not_a_collection(self):
+        lk = L.begin_pickup(occupied(), "op", 0)
+        lk, _ = L.door_reading(lk, L.OPEN, 1)
+        lk, out = L.door_reading(lk, L.CLOSED, 2, occupied=True)
+        assert out == Outcome.STILL_INSIDE and lk.state == LockerState.OCCUPIED and lk.parcel == "1111-2222"
+
+    def test_a_deposit_door_shut_on_nothing_is_not_an_arrival(self):
+        lk = L.begin_deposit(Locker(1, door=L.CLOSED), "1111-2222", "op", 0)
+        lk, _ = L.door_reading(lk, L.OPEN, 1)
+        lk, out = L.door_reading(lk, L.CLOSED, 2, occupied=False)
+        assert out == Outcome.NOT_LOADED and lk.state == LockerState.FREE and lk.parcel is None
+
+    def test_without_a_sensor_the_door_is_the_evidence(self):
+        lk = L.begin_pickup(occupied(), "op", 0)
+        lk, _ = L.door_reading(lk, L.OPEN, 1)
+        _, out = L.door_reading(lk, L.CLOSED, 2, occupied=None)
+        assert out == Outcome.PICKUP_DONE
