@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
 
 from kiosk.clock import ManualClock
 from hwsim.site import start_site
+from tests.support import no_thread_leaks, strict_no_leaks
 
 
 @pytest.fixture(params=["kerong", "gpio"])
@@ -33,16 +33,9 @@ def rng():
 
 
 @pytest.fixture(autouse=True)
-def no_thread_leaks():
-    """Fail a test that leaves a driver or emulator thread running (python-can's leak check)."""
-    before = {t.ident for t in threading.enumerate()}
-    yield
-    import time
-    deadline = time.monotonic() + 3.0
-    while True:
-        extra = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()
-                 and not t.name.startswith(("asyncio_", "ThreadPoolExecutor", "hasher"))]
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    assert not extra, f"threads left running: {[t.name for t in extra]}"
+def leak_check(request):
+    """Fail a test that leaves a driver or emulator thread running (python-can's leak check);
+    a test marked ``strict_leaks`` may leave no thread and no file descriptor at all."""
+    strict = request.node.get_closest_marker("strict_leaks") is not None
+    with strict_no_leaks() if strict else no_thread_leaks():
+        yield

@@ -4,7 +4,6 @@ engine's), so that the emulator is checked by a client that is not the one it se
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
@@ -60,14 +59,6 @@ def opened(response: httpx.Response, store: StoreEmulator) -> dict:
     assert set(envelope) == {"document", "signature"}
     assert verify(load_public_key(store.public_key_text), envelope["document"], envelope["signature"])
     return envelope["document"]
-
-
-def wait_for(condition, timeout: float = 10.0, what: str = "condition") -> None:
-    """Poll ``condition`` until it holds (a condition, not a fixed sleep). Fails after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
 
 
 def event(seq: int, kind: str = "parcel_arrived", trade_number: str | None = "1234-5678", **payload) -> dict:

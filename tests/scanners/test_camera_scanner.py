@@ -16,7 +16,10 @@ from kiosk.devices import registry
 from kiosk.devices.roles import Scanner
 from kiosk.errors import DeviceInitError, DeviceUnavailable, DeviceURLError
 
-from tests.scanners.conftest import WAIT, FakeTime, Recorder, wait_until
+from tests.scanners.conftest import FakeTime
+from tests.support import WAIT, ScanRecorder, wait_until
+
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
 
 PHOTOS = Path(__file__).parent.parent / "data" / "photos"
 
@@ -72,7 +75,7 @@ def test_frames_are_dropped_not_queued_when_decoding_falls_behind():
     sim.show(b"NEWEST FRAME WINS", "qr")
     pipeline = BlockingPipeline()
     scanner = ScannerCamera("sim", capture_factory=sim.capture, pipeline=pipeline)
-    rec = Recorder()
+    rec = ScanRecorder()
     scanner.subscribe(rec)
     with scanner:
         wait_until(lambda: scanner.stats["dropped"] >= 20, what="frames to pile up behind a slow decode")
@@ -143,7 +146,7 @@ def test_real_videocapture_on_photographs(tmp_path):
     assert all(p in [d.data for d in pipeline.decode(cv2.imread(str(f)))] for p, f in
                zip(expected, sorted(tmp_path.glob("frame_*.png"))))
     scanner = registry.create("scanner", f"camera://{tmp_path}/frame_%2503d.png?backend=images&fps=100&dedupe_ms=0")
-    rec = Recorder()
+    rec = ScanRecorder()
     scanner.subscribe(rec)
     with scanner:
         wait_until(lambda: set(expected) <= set(rec.data), what="every photo read")

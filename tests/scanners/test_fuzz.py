@@ -17,7 +17,9 @@ from drivers.scanners.framing import _FORBIDDEN, SUFFIXES, SerialFramer
 from drivers.scanners.keymap import KeyDecoder
 from hwsim.scanners.keyboard import KeyboardWedgeSim
 
-from tests.scanners.conftest import wait_until
+from tests.support import wait_until
+
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
 
 STREAMS = 10_000
 KNOWN = set(aim.CODE_CHARACTERS.values()) | {"ean13", "ean8", "ean-addon", "unknown"}

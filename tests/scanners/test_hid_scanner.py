@@ -13,7 +13,10 @@ from kiosk.devices import registry
 from kiosk.devices.roles import Scanner
 from kiosk.errors import DeviceInitError, DeviceUnavailable, DeviceURLError
 
-from tests.scanners.conftest import FakeTime, Recorder, wait_until
+from tests.scanners.conftest import FakeTime
+from tests.support import ScanRecorder, wait_until
+
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
 
 
 def test_scans_are_decoded_and_the_device_is_grabbed(make_scanner):
@@ -153,7 +156,7 @@ def test_through_the_kernel_with_uinput():  # pragma: no cover - needs a machine
     with UInput({ecodes.EV_KEY: list(range(1, 120))}, name="hwsim-uinput-scanner") as ui:
         wait_until(lambda: os.path.exists(ui.device.path))
         scanner = ScannerHid(ui.device.path)
-        rec = Recorder()
+        rec = ScanRecorder()
         scanner.subscribe(rec)
         with scanner:
             for ch in "42":

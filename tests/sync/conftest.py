@@ -69,15 +69,6 @@ async def deliver_all(site, *, rounds: int = 40) -> None:
     raise AssertionError(f"{pending(c)} event(s) still pending; status {c.status()['store_link']}")
 
 
-async def wait_for(condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
-
-
 def delivered_once_in_order(store, site_id: str, ids: list[str]) -> None:
     """Every id at the store exactly once, in the order the pickup point made them."""
     at_store = [e["event_id"] for e in store.events(site_id)]
