@@ -5,7 +5,6 @@ recorded as "did not open" because its evidence was late."""
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import subprocess
