@@ -179,3 +179,14 @@ def test_url_errors(url, problem):
         registry.check("scanner", url)
     with pytest.raises(DeviceURLError, match=problem):
         registry.create("scanner", url)
+
+
+def test_empty_codes_are_counted_on_both_sides(make_scanner):
+    """An Enter alone (the decoder's "empty") and an AIM identifier alone (the driver's)
+    add up; neither count hides the other."""
+    scanner, rec = make_scanner("sim+hid://?aim=1")
+    scanner.sim.scan("")                      # no keys before the Enter
+    scanner.sim.scan("", symbology="qr")      # an identifier and nothing after it
+    scanner.sim.scan("AFTER", symbology="qr")
+    assert rec.wait_count(1) and rec.data == [b"AFTER"]
+    wait_until(lambda: scanner.stats["empty"] == 2, what="both empty codes counted")
