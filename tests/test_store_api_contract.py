@@ -137,6 +137,7 @@ def signed_by_the_store(store: StoreEmulator):
     return check
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # one store per operation, on purpose
 def test_the_emulator_keeps_the_contract(case, store):

@@ -167,6 +167,7 @@ def test_the_hid_driver_survives_a_hostile_stream(make_scanner, rng):
     assert scanner.health()["ok"] and scanner.stats["errors"] == 0
 
 
+@pytest.mark.slow
 def test_camera_pipeline_on_random_images(rng):
     """Noise, stripes, blocks and chequerboards (the textures that look most like codes):
     the pipeline neither crashes nor reads a code out of them."""
