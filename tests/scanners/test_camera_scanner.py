@@ -83,7 +83,7 @@ def test_frames_are_dropped_not_queued_when_decoding_falls_behind():
         pipeline.release.set()
         rec.wait_count(1)
         wait_until(lambda: len(pipeline.numbers) >= 2)
-        stats = scanner.stats
+    stats = scanner.stats  # once both threads have ended: no frame half-way through the counters
     first, second = pipeline.numbers[:2]
     # the frame decoded next is one read after the long decode, not the one queued behind it:
     # frames are numbered in the order they are read, and read_while_blocked had been read
