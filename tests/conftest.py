@@ -1,14 +1,28 @@
-"""Shared fixtures: a whole simulated pickup point on either lock driver, and leak checks."""
+"""Shared fixtures: a whole simulated pickup point on either lock driver, and leak checks;
+Hypothesis's profiles."""
 
 from __future__ import annotations
 
+import os
 import random
-import threading
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from kiosk.clock import ManualClock
 from hwsim.site import start_site
+from tests.support import no_thread_leaks, strict_no_leaks
+
+# Hypothesis: "ci" (chosen when CI=true, as .ci/run sets) is derandomized, so a CI run is
+# repeatable and a failure shows up again on the next run; "dev" explores new examples on
+# every run and keeps the failing ones in .hypothesis/. Neither has a deadline: a shared,
+# busy machine makes any per-example time limit flaky. HYPOTHESIS_PROFILE overrides.
+# A test's own @settings (e.g. a larger max_examples) still wins over the profile.
+settings.register_profile("ci", derandomize=True, database=None, max_examples=100, deadline=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev"))
 
 
 @pytest.fixture(params=["kerong", "gpio"])
@@ -33,16 +47,9 @@ def rng():
 
 
 @pytest.fixture(autouse=True)
-def no_thread_leaks():
-    """Fail a test that leaves a driver or emulator thread running (python-can's leak check)."""
-    before = {t.ident for t in threading.enumerate()}
-    yield
-    import time
-    deadline = time.monotonic() + 3.0
-    while True:
-        extra = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()
-                 and not t.name.startswith(("asyncio_", "ThreadPoolExecutor", "hasher"))]
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    assert not extra, f"threads left running: {[t.name for t in extra]}"
+def leak_check(request):
+    """Fail a test that leaves a driver or emulator thread running (python-can's leak check);
+    a test marked ``strict_leaks`` may leave no thread and no file descriptor at all."""
+    strict = request.node.get_closest_marker("strict_leaks") is not None
+    with strict_no_leaks() if strict else no_thread_leaks():
+        yield

@@ -61,7 +61,8 @@ class ScannerCamera(ScannerBase):
     ``open()`` raises DeviceUnavailable (no such camera, decoder package missing),
     DeviceInitError (it will not open or deliver a frame). ``stats``: scans, duplicates,
     frames, decoded, dropped, read_failures, unconfirmed (1-D reads seen once),
-    disconnects, reconnects; ``health()`` adds frame_size, decode_ms and passes."""
+    disconnects, reconnects, empty (frames decoded with no code in them: the camera's
+    garbage); ``health()`` adds frame_size, decode_ms and passes."""
 
     kind = "camera"
 
@@ -87,7 +88,7 @@ class ScannerCamera(ScannerBase):
         self._frame_size: tuple[int, int] | None = None
         self._decode_ms = 0.0           # moving average
         self._previous_linear: set[bytes] = set()
-        for key in ("frames", "decoded", "dropped", "read_failures", "unconfirmed"):
+        for key in ("frames", "decoded", "empty", "dropped", "read_failures", "unconfirmed"):
             self._counts[key] = 0
 
     # --- URL ---------------------------------------------------------------------------------
@@ -229,6 +230,8 @@ class ScannerCamera(ScannerBase):
             elapsed = (time.perf_counter() - started) * 1000
             self._decode_ms = elapsed if not self._decode_ms else 0.9 * self._decode_ms + 0.1 * elapsed
             self._count("decoded")
+            if not found:
+                self._count("empty")
             linear_now = set()
             for code in found:
                 if code.symbology in LINEAR:
@@ -246,4 +249,4 @@ class ScannerCamera(ScannerBase):
         return report
 
     def __repr__(self) -> str:
-        return f"<ScannerCamera {self.source!r} {self.backend} {self.pipeline.decoder_name} {self._state}>"
+        return f"<{type(self).__name__} {self.source!r} {self.backend} {self.pipeline.decoder_name} {self._state}>"

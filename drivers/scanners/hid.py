@@ -64,6 +64,7 @@ class ScannerHid(ScannerBase):
         self._stream = EventStream()
         self._opener = opener or EvdevDevice.open
         self._dev: InputDevice | None = None
+        self._counts["garbage"] = 0   # health() reads zeros, not absences
 
     # --- URL ---------------------------------------------------------------------------------
 
@@ -143,8 +144,12 @@ class ScannerHid(ScannerBase):
         self._stream.reset()
 
     def _stats_locked(self) -> dict[str, int]:
-        return {**self._decoder.counts, **self._counts}
+        # "empty" is counted on both sides (no keys; only an AIM identifier): add, not replace
+        stats = dict(self._decoder.counts)
+        for key, n in self._counts.items():
+            stats[key] = stats.get(key, 0) + n
+        return stats
 
     def __repr__(self) -> str:
         grab = "grabbed" if self.grab else "NOT grabbed"
-        return f"<ScannerHid {self.path!r} {self._decoder.layout} {grab} {self._state}>"
+        return f"<{type(self).__name__} {self.path!r} {self._decoder.layout} {grab} {self._state}>"

@@ -126,4 +126,4 @@ class ScannerSerial(ScannerBase):
         return {**self._framer.counts, **self._counts}
 
     def __repr__(self) -> str:
-        return f"<ScannerSerial {self.port!r} {self.baud} baud {self._state}>"
+        return f"<{type(self).__name__} {self.port!r} {self.baud} baud {self._state}>"

@@ -90,6 +90,7 @@ class OutageDay:
     async def kill_mid_send(self, moment, why: str) -> None:
         """Hand the database to kioskd in a child process and SIGKILL it at ``moment()``."""
         await self.c.stop()
+        self.store.clear_faults("down")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
         child = subprocess.Popen([sys.executable, "-m", "hwsim.scenarios.kiosk_child",
                                   str(self.folder / "site" / "kiosk.toml"), repr(self.clock.now()), str(self.seed)],
@@ -152,15 +153,19 @@ class OutageDay:
         except (KioskError, TimeoutError) as err:
             self.unexpected.append(f"pickup of {trade}: {type(err).__name__}: {err}")
 
-    async def backlog(self) -> None:
-        """Make sure events are waiting (a receipt notice, while the store is down) when kioskd dies."""
+    async def backlog(self, fault: str, **params) -> None:
+        """Make sure events are waiting (a receipt notice, while the store is down) when kioskd
+        dies, and put ``fault`` in force for the child's first send. The store stays down until
+        this controller has stopped: its pump would otherwise send the backlog (and meet the
+        fault) itself the moment the store listened again."""
+        self.store.clear_faults()
         self.store.set_fault("down")
         await self.courier()
         await self.pickup()
         await self.later(60, 120)
-        self.store.clear_faults()
         if self.c.site.db.pending_summary()[0] == 0:
             self.unexpected.append("nothing was waiting to be sent when kioskd was to be killed")
+        self.store.set_fault(fault, **params)   # the store comes back in kill_mid_send, for the child
 
     async def life(self, steps: int, low_s: float = 300, high_s: float = 1200) -> None:
         """Visitors come and go while simulated time passes."""
@@ -196,9 +201,7 @@ class OutageDay:
         self.store.set_fault("http_500", p=0.85)
         self.injected.append("HTTP 500s for 45 min")
         await self.until(0.75)
-        self.store.clear_faults()
-        await self.backlog()
-        self.store.set_fault("timeout_after_processing", mode="hold", seconds=60, path="/events", times=1)
+        await self.backlog("timeout_after_processing", mode="hold", seconds=60, path="/events", times=1)
         await self.kill_mid_send(lambda: any(r.fault == "timeout_after_processing" for r in self.store.requests),
                                  "after the store processed a batch")
 
@@ -213,8 +216,7 @@ class OutageDay:
         self.store.set_fault("down")
         self.injected.append("down for 40 min")
         await self.until(0.67)
-        await self.backlog()
-        self.store.set_fault("slow", seconds=60, path="/events", times=1)
+        await self.backlog("slow", seconds=60, path="/events", times=1)
         await self.kill_mid_send(lambda: "slow" not in self.store.faults, "with a batch on the wire, unhandled")
 
     async def afternoon(self) -> None:

@@ -16,6 +16,8 @@ import io
 import os
 import random
 
+import pytest
+
 from kiosk import cli, config
 from kiosk.errors import ConfigError
 from tests.config.mutate import cases
@@ -28,6 +30,7 @@ def _tree(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
 
+@pytest.mark.slow
 def test_mutated_configs_give_problems_not_tracebacks(tmp_path, monkeypatch):
     # argparse asks gettext for every help string, and gettext searches the locale folders
     # afresh each time a translation is missing: 60% of this test's time. Untranslated

@@ -4,13 +4,12 @@ Each implementation is reached the way the controller reaches it: through the re
 by URL; the simulated ones are the real drivers on their emulators.
 """
 
-import threading
-
 import pytest
 
 from kiosk.devices import registry
-from kiosk.devices.roles import DoorChange, DoorState, LockBank
+from kiosk.devices.roles import DoorState, LockBank
 from kiosk.errors import DeviceClosed, DeviceURLError
+from tests.support import DoorRecorder
 
 URLS = {
     "kerong": "sim+kerong://?boards=1&doors=5&poll_ms=20",
@@ -25,21 +24,10 @@ def bank(request):
     bank.close()
 
 
-class Changes:
-    def __init__(self, bank):
-        self.items: list[DoorChange] = []
-        self.cond = threading.Condition()
-        bank.subscribe(self.add)
-
-    def add(self, change):
-        with self.cond:
-            self.items.append(change)
-            self.cond.notify_all()
-
-    def wait_for(self, door, state, timeout=5.0):
-        with self.cond:
-            ok = self.cond.wait_for(lambda: any(c.door == door and c.state == state for c in self.items), timeout)
-        assert ok, f"door {door} never reported {state}; saw {self.items}"
+def changes_of(bank) -> DoorRecorder:
+    recorder = DoorRecorder()
+    bank.subscribe(recorder)
+    return recorder
 
 
 def test_is_a_lockbank(bank):
@@ -62,30 +50,30 @@ def test_open_and_close_are_idempotent(bank):
 
 
 def test_unlock_then_evidence(bank):
-    changes = Changes(bank)
+    changes = changes_of(bank)
     bank.open()
     bank.unlock(3)
     changes.wait_for(3, DoorState.OPEN)
     assert bank.door_states()[3] == DoorState.OPEN
     bank.sim.doors.close(3)
     changes.wait_for(3, DoorState.CLOSED)
-    assert all(c.door == 3 for c in changes.items if c.state != DoorState.CLOSED)
+    assert all(c.door == 3 for c in changes.changes if c.state != DoorState.CLOSED)
 
 
 def test_the_unlock_itself_is_not_evidence(bank):
     """A jammed door: the pulse goes out, no OPEN is ever reported."""
-    changes = Changes(bank)
+    changes = changes_of(bank)
     bank.open()
     bank.sim.doors.jam(2)
     bank.unlock(2)
     bank.unlock(4)  # a working neighbour, to know the pulses have been processed
     changes.wait_for(4, DoorState.OPEN)
     assert bank.door_states()[2] == DoorState.CLOSED
-    assert not [c for c in changes.items if c.door == 2 and c.state != DoorState.CLOSED]
+    assert not [c for c in changes.changes if c.door == 2 and c.state != DoorState.CLOSED]
 
 
 def test_forced_door_is_reported(bank):
-    changes = Changes(bank)
+    changes = changes_of(bank)
     bank.open()
     bank.sim.doors.force_open(5)
     changes.wait_for(5, DoorState.OPEN)

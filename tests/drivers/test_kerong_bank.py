@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.leaks import strict_no_leaks
+from tests.support import DoorRecorder
 import serial
 import serial.rs485
 
@@ -22,8 +22,10 @@ from drivers.locks.kerong_line import KerongLine
 from hwsim.kerong_board import KerongBoardSim
 from hwsim.kerong_console import console_main
 from kiosk.devices import registry
-from kiosk.devices.roles import DoorChange, DoorState, LockBank
+from kiosk.devices.roles import DoorState, LockBank
 from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, DeviceTimeout, DeviceUnavailable, DeviceURLError
+
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
 
 WAIT = 5.0  # seconds; only ever reached when a test is failing
 OPEN, CLOSED, UNKNOWN = DoorState.OPEN, DoorState.CLOSED, DoorState.UNKNOWN
@@ -35,54 +37,16 @@ def h(text: str) -> bytes:
 
 # --- fixtures and helpers ------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def no_leaks():
-    """Fail a test that leaves a thread running or a file descriptor open (tests/leaks.py)."""
-    with strict_no_leaks():
-        yield
-
-
-class Recorder:
-    """Subscriber that keeps every DoorChange; tests wait on it instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.changes: list[DoorChange] = []
-        self.threads: set[str] = set()  # names of the threads the changes came from
-        self._cv = threading.Condition()
-
-    def __call__(self, change: DoorChange) -> None:
-        with self._cv:
-            self.changes.append(change)
-            self.threads.add(threading.current_thread().name)
-            self._cv.notify_all()
-
-    def mark(self) -> int:
-        with self._cv:
-            return len(self.changes)
-
-    def since(self, mark: int, door: int | None = None) -> list[DoorChange]:
-        with self._cv:
-            return [c for c in self.changes[mark:] if door is None or c.door == door]
-
-    def wait_for(self, door: int, state: DoorState, since: int = 0) -> DoorChange:
-        def match():
-            return next((c for c in self.changes[since:] if c.door == door and c.state is state), None)
-        with self._cv:
-            found = self._cv.wait_for(match, WAIT)
-        assert found, f"door {door} never reported {state.value}; saw {self.changes[since:]}"
-        return found
-
-
 @pytest.fixture
 def make_bank():
     """Build, subscribe and open ``sim+kerong://`` banks; close them all afterwards."""
     banks = []
 
-    def make(open_it: bool = True, **params) -> tuple[LockBankKerong, Recorder]:
+    def make(open_it: bool = True, **params) -> tuple[LockBankKerong, DoorRecorder]:
         params = {"poll_ms": 20, **params}
         bank = registry.create("locks", "sim+kerong://?" + urlencode(params))
         banks.append(bank)
-        recorder = Recorder()
+        recorder = DoorRecorder()
         bank.subscribe(recorder)
         if open_it:
             bank.open()
@@ -160,7 +124,7 @@ def test_mismatched_polarity_reads_every_door_inverted():
 def test_wrong_polarity_is_refused_with_one_message_naming_it(caplog):
     with KerongBoardSim(doors=8, polarity="closed-low") as sim:
         bank = registry.create("locks", f"kerong+serial://{sim.port}?doors=8&poll_ms=20")
-        recorder = Recorder()
+        recorder = DoorRecorder()
         bank.subscribe(recorder)
         with caplog.at_level("WARNING"), pytest.raises(DeviceInitError) as caught:
             bank.open()

@@ -160,6 +160,7 @@ def feed_in_chunks(parser: FrameParser, stream: bytes, sizes: list[int]) -> list
     return found
 
 
+@pytest.mark.slow
 @settings(max_examples=10_000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=st.one_of(noisy_streams, st.binary(max_size=64)), sizes=chunk_sizes)
 def test_parser_fuzz_never_raises_and_yields_only_sound_frames(stream, sizes):
@@ -175,6 +176,7 @@ def test_parser_fuzz_never_raises_and_yields_only_sound_frames(stream, sizes):
     assert len(parser.pending) < codec.MAX_FRAME_LENGTH
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None, database=None)
 @given(pieces=st.lists(st.tuples(st.binary(max_size=10).map(lambda b: b.replace(b"\x02", b"")), frames), max_size=8),
        sizes=chunk_sizes)

@@ -5,7 +5,6 @@ engine's), so that the emulator is checked by a client that is not the one it se
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 
 import httpx
@@ -77,14 +76,6 @@ def acknowledged(response: httpx.Response, store: StoreEmulator, client: "SiteCl
     assert document["site_id"] == client.site_id and document["nonce"] == client.last_nonce
     assert document["body_sha256"] == hashlib.sha256(canonical_bytes(body)).hexdigest()
     return document
-
-
-def wait_for(condition, timeout: float = 10.0, what: str = "condition") -> None:
-    """Poll ``condition`` until it holds (a condition, not a fixed sleep). Fails after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
 
 
 def event(seq: int, kind: str = "parcel_arrived", trade_number: str | None = "1234-5678", **payload) -> dict:

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from kiosk.security.keys import load_public_key, verify
-from tests.hwsim.conftest import SITE, event, opened, wait_for
+from tests.hwsim.conftest import SITE, event, opened
+from tests.support import wait_until
 
 EVENTS = f"/v1/sites/{SITE}/events"
 MANIFEST = f"/v1/sites/{SITE}/manifest"
@@ -90,7 +91,7 @@ def test_timeout_after_processing_hold_outlasts_the_client_and_stop_is_prompt(ma
     store.set_fault("timeout_after_processing", mode="hold", seconds=60)
     with pytest.raises(httpx.ReadTimeout):
         client.post(EVENTS, {"events": [event(1)]}, timeout=0.3)
-    wait_for(lambda: len(store.events()) == 1, what="the held batch to be committed")
+    wait_until(lambda: len(store.events()) == 1, what="the held batch to be committed")
     started = time.monotonic()
     store.stop()                      # a held reply does not keep the emulator up
     assert time.monotonic() - started < 5

@@ -20,7 +20,9 @@ from hwsim.scanners.serial_scanner import SerialScannerSim
 from kiosk.devices import registry
 from kiosk.errors import DeviceUnavailable
 
-from tests.scanners.conftest import wait_until
+from tests.support import wait_until
+
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
 
 PHOTOS = Path(__file__).parent.parent / "data" / "photos"
 SCHEMES = ("serial", "hid", "camera", "sim+serial-scanner", "sim+hid", "sim+camera")

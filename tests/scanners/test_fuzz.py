@@ -17,7 +17,9 @@ from drivers.scanners.framing import _FORBIDDEN, SUFFIXES, SerialFramer
 from drivers.scanners.keymap import KeyDecoder
 from hwsim.scanners.keyboard import KeyboardWedgeSim
 
-from tests.scanners.conftest import wait_until
+from tests.support import wait_until
+
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
 
 STREAMS = 10_000
 KNOWN = set(aim.CODE_CHARACTERS.values()) | {"ean13", "ean8", "ean-addon", "unknown"}
@@ -165,6 +167,7 @@ def test_the_hid_driver_survives_a_hostile_stream(make_scanner, rng):
     assert scanner.health()["ok"] and scanner.stats["errors"] == 0
 
 
+@pytest.mark.slow
 def test_camera_pipeline_on_random_images(rng):
     """Noise, stripes, blocks and chequerboards (the textures that look most like codes):
     the pipeline neither crashes nor reads a code out of them."""

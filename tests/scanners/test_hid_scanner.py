@@ -13,7 +13,10 @@ from kiosk.devices import registry
 from kiosk.devices.roles import Scanner
 from kiosk.errors import DeviceInitError, DeviceUnavailable, DeviceURLError
 
-from tests.scanners.conftest import FakeTime, Recorder, wait_until
+from tests.scanners.conftest import FakeTime
+from tests.support import ScanRecorder, wait_until
+
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
 
 
 def test_scans_are_decoded_and_the_device_is_grabbed(make_scanner):
@@ -153,7 +156,7 @@ def test_through_the_kernel_with_uinput():  # pragma: no cover - needs a machine
     with UInput({ecodes.EV_KEY: list(range(1, 120))}, name="hwsim-uinput-scanner") as ui:
         wait_until(lambda: os.path.exists(ui.device.path))
         scanner = ScannerHid(ui.device.path)
-        rec = Recorder()
+        rec = ScanRecorder()
         scanner.subscribe(rec)
         with scanner:
             for ch in "42":
@@ -176,3 +179,14 @@ def test_url_errors(url, problem):
         registry.check("scanner", url)
     with pytest.raises(DeviceURLError, match=problem):
         registry.create("scanner", url)
+
+
+def test_empty_codes_are_counted_on_both_sides(make_scanner):
+    """An Enter alone (the decoder's "empty") and an AIM identifier alone (the driver's)
+    add up; neither count hides the other."""
+    scanner, rec = make_scanner("sim+hid://?aim=1")
+    scanner.sim.scan("")                      # no keys before the Enter
+    scanner.sim.scan("", symbology="qr")      # an identifier and nothing after it
+    scanner.sim.scan("AFTER", symbology="qr")
+    assert rec.wait_count(1) and rec.data == [b"AFTER"]
+    wait_until(lambda: scanner.stats["empty"] == 2, what="both empty codes counted")

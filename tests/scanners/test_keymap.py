@@ -8,6 +8,8 @@ from drivers.scanners import input_events as ie
 from drivers.scanners.keymap import LAYOUTS, KeyDecoder
 from hwsim.scanners.keyboard import KeyboardWedgeSim
 
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
+
 
 def typed(sim: KeyboardWedgeSim, data, symbology=None) -> bytes:
     """The records the emulator writes for one scan (captured from a node, not grabbed by us)."""

@@ -15,6 +15,8 @@ from drivers.scanners.pipeline import ScanPipeline, parse_roi
 from hwsim.scanners import frames
 from kiosk.errors import DeviceURLError
 
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
+
 PHOTOS = Path(__file__).parent.parent / "data" / "photos"
 PHOTO_FLOOR = 36  # of 40; measured 38 (see tests/data/photos/README.md)
 

@@ -7,6 +7,8 @@ import pytest
 from drivers.scanners import aim
 from drivers.scanners.framing import SerialFramer
 
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
+
 
 def frames(framer: SerialFramer, *chunks: bytes, t: float = 0.0) -> list:
     out = []

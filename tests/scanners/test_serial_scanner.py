@@ -13,7 +13,10 @@ from kiosk.devices import registry
 from kiosk.devices.roles import Scanner
 from kiosk.errors import DeviceUnavailable, DeviceURLError
 
-from tests.scanners.conftest import FakeTime, Recorder, wait_until
+from tests.scanners.conftest import FakeTime
+from tests.support import ScanRecorder, wait_until
+
+pytestmark = pytest.mark.strict_leaks  # tests/support.py: no thread or descriptor may outlive a test
 
 
 def test_scans_arrive_with_their_symbology_from_the_driver_thread(make_scanner):
@@ -164,7 +167,7 @@ def test_a_plain_client_reads_what_the_emulator_sends():
 def test_the_driver_on_a_pty_directly():
     with SerialScannerSim(suffix="cr", aim=False) as sim:
         scanner = ScannerSerial(sim.path, suffix="cr", baud=115200)
-        rec = Recorder()
+        rec = ScanRecorder()
         scanner.subscribe(rec)
         with scanner:
             sim.scan("DIRECT")

@@ -9,18 +9,10 @@ from kiosk.config import load
 from kiosk.errors import ConfigError
 from hwsim.site import start_site, write_config
 
-import asyncio
-import time
+from tests.support import wait_until_async
 
 SERIAL = "sim+serial-scanner://?aim=1"
 LABEL = "1234-5678"
-
-
-async def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the scan never reached the router"
-        await asyncio.sleep(0.01)
 
 
 async def _read_label(tmp_path, **kw):
@@ -28,7 +20,7 @@ async def _read_label(tmp_path, **kw):
     c = sim.controller
     assert c.scanner is not None, c.scanner_error
     c.scanner.sim.scan(LABEL, "code128")
-    await wait_for(lambda: c.scans.counts["counter"] + c.scans.counts["not_a_desk_scanner"] == 1)
+    await wait_until_async(lambda: c.scans.counts["counter"] + c.scans.counts["not_a_desk_scanner"] == 1, "the scan to reach the router")
     await c.settle()
     return sim
 

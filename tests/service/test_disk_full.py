@@ -5,7 +5,6 @@ recorded as "did not open" because its evidence was late."""
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import subprocess
@@ -17,6 +16,7 @@ from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import ParcelState
 from kiosk.errors import OutOfService
 from hwsim.site import start_site
+from tests.support import wait_until_async
 
 
 @pytest.fixture
@@ -64,15 +64,15 @@ async def test_a_door_opened_and_closed_on_a_full_disk_is_collected_once_space_r
             n = c.site.db.parcel(first.trade_number).locker
             site.doors.jam(n)                          # the latch sticks: the pulse does not open it...
             started = await c.submit_code(first.trade_number, first.secret)
-            await wait_until(lambda: site.sim.history.count(f"door {n}", "jammed_stays_shut") == 1, "the pulse")
+            await wait_until_async(lambda: site.sim.history.count(f"door {n}", "jammed_stays_shut") == 1, "the pulse")
             filler = fill(small_disk)
             site.doors.jam(n, False)
             site.doors[n].pulse(100)                   # ...and lets go a moment later, on a full disk
-            await wait_until(lambda: c.evidence.pending >= 1, "the door-open reading")
+            await wait_until_async(lambda: c.evidence.pending >= 1, "the door-open reading")
             site.clock.advance(4.0)                    # the recipient takes a few seconds
             site.doors.take(n)                         # the parcel is taken and the door shut:
             site.doors.close(n)                        # none of it can be written
-            await wait_until(lambda: c.evidence.pending >= 2 and c.site.db.failing, "the evidence to wait")
+            await wait_until_async(lambda: c.evidence.pending >= 2 and c.site.db.failing, "the evidence to wait")
             site.clock.advance(c.config.timing.open_timeout_s + 5)   # long past the jam timeout
             c.tick()
             went = await events.next("service_state", timeout=5)
@@ -102,12 +102,3 @@ async def test_a_door_opened_and_closed_on_a_full_disk_is_collected_once_space_r
         assert (await c.submit_code(second.trade_number, second.secret)).locker
     finally:
         await c.stop()
-
-
-async def wait_until(condition, what: str, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)

@@ -5,6 +5,7 @@ import pytest
 from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import ParcelState
 from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, SeeStaff, SlowDown, UnknownParcel
+from tests.support import wait_until_async
 
 
 async def collect(site, parcel, close=True):
@@ -196,7 +197,7 @@ async def test_board_offline_pickup_fails_at_once_and_nothing_moves(site, rng):
     locker = await site.deposit(parcel)
     c = site.controller
     site.sim.silent(True)
-    await wait_for(lambda: c.site.locks.door_states()[locker].value == "unknown")
+    await wait_until_async(lambda: c.site.locks.door_states()[locker].value == "unknown")
     pulses = site.doors[locker].pulses
     with pytest.raises(DoorFault, match="not answering"):
         await c.submit_code(parcel.trade_number, parcel.secret)
@@ -204,15 +205,6 @@ async def test_board_offline_pickup_fails_at_once_and_nothing_moves(site, rng):
     assert c.site.db.locker(locker).state == LockerState.FAULT
     assert c.site.db.parcel(parcel.trade_number).state == ParcelState.ARRIVED
     site.sim.silent(False)
-
-
-async def wait_for(condition, timeout=10.0):
-    import asyncio
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition never held"
-        await asyncio.sleep(0.01)
 
 
 async def test_the_trade_number_alone_says_what_a_code_would_be_refused_for(site, rng):

@@ -20,6 +20,7 @@ from kiosk.service.socket_client import ServiceClient
 from kiosk.service.socket_codec import NotAllowed
 from hwsim.site import FAST_HASH, start_site
 
+from tests.support import wait_until_async
 from tests.test_service_api import mismatches
 
 CLERK_CODE = "97531"
@@ -107,22 +108,14 @@ async def test_a_request_in_flight_when_the_connection_drops_is_made_once(linked
         return await real_submit(trade_number, secret)
     monkeypatch.setattr(c, "submit_code", held)
     pending = asyncio.create_task(client.submit_code(p.trade_number, p.secret))
-    await wait_until(lambda: c.socket._outcomes)
+    await wait_until_async(lambda: c.socket._outcomes)
     client._writer.transport.abort()
-    await wait_until(lambda: c.socket.repeats == 1)       # re-sent after the reconnect, not made again
+    await wait_until_async(lambda: c.socket.repeats == 1)       # re-sent after the reconnect, not made again
     release.set()
     opening = await asyncio.wait_for(pending, 20)
     assert client.reconnects == 1
     pulses = [e for e in c.site.db.audit_entries("unlock_commanded") if e["detail"]["op"] == "pickup"]
     assert len(pulses) == 1 and pulses[0]["detail"]["locker"] == opening.locker
-
-
-async def wait_until(condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.005)):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition never held")
 
 
 async def test_garbage_on_the_socket_gets_an_error_and_the_connection_lives(linked):

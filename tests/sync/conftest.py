@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 import pytest
@@ -67,15 +66,6 @@ async def deliver_all(site, *, rounds: int = 40) -> None:
         site.clock.advance(c.config.store.backoff_max_s + 1)
         c.tick()
     raise AssertionError(f"{pending(c)} event(s) still pending; status {c.status()['store_link']}")
-
-
-async def wait_for(condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
 
 
 def delivered_once_in_order(store, site_id: str, ids: list[str]) -> None:

@@ -12,7 +12,9 @@ from kiosk.errors import ConfigError
 from kiosk.security.keys import load_or_create_site_key, public_key_text
 from tests.sync.conftest import linked_site, queue_events
 
-KEY = public_key_text(Ed25519PrivateKey.generate().public_key())
+# A fixed key: it is in the parametrized tests' ids, which must be the same in every
+# pytest-xdist worker (a fresh key per import made each worker collect other tests).
+KEY = public_key_text(Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key())
 
 
 def problems(tmp_path, extra: str) -> dict:

@@ -11,7 +11,8 @@ import asyncio
 import pytest
 
 from kiosk.errors import StoreUnreachable
-from tests.sync.conftest import deliver_all, delivered_once_in_order, pending, queue_events, wait_for
+from tests.sync.conftest import deliver_all, delivered_once_in_order, pending, queue_events
+from tests.support import wait_until_async
 
 SITE = "sim-site"
 
@@ -21,7 +22,7 @@ async def test_a_receipt_notice_leaves_within_a_second_when_the_store_is_up(link
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     ids = queue_events(c.site.db, c.clock.now(), 1)
-    await wait_for(lambda: pending(c) == 0, timeout=5)
+    await wait_until_async(lambda: pending(c) == 0, timeout=5)
     assert loop.time() - t0 < 1.0
     delivered_once_in_order(store, SITE, ids)
     row = c.site.db.outbox()[-1]
@@ -103,7 +104,7 @@ async def test_slow_store(linked, seconds, fails):
     await c.sync.settle()
     assert (pending(c) == 5) == fails
     await deliver_all(linked)
-    await wait_for(lambda: len(store.requests) >= 2 + fails)   # the slow request has been handled too
+    await wait_until_async(lambda: len(store.requests) >= 2 + fails)   # the slow request has been handled too
     delivered_once_in_order(store, SITE, ids)
 
 
@@ -164,7 +165,7 @@ async def test_rate_limited_waits_at_least_retry_after(linked):
     assert pending(c) == 3   # not before the store said
     clock.advance(2)
     c.tick()
-    await wait_for(lambda: pending(c) == 0)
+    await wait_until_async(lambda: pending(c) == 0)
     delivered_once_in_order(store, SITE, ids)
 
 

@@ -34,6 +34,7 @@ payloads = st.one_of(
 )
 
 
+@pytest.mark.slow
 def test_random_payloads(keys):
     seen = []
 
@@ -91,6 +92,7 @@ def _mutate(text: str, op) -> str | bytes:
     return _with_check_digits(number) if recheck else number + text[-2:]
 
 
+@pytest.mark.slow
 def test_mutated_tags(keys, f1, f2):
     seen = []
     genuine = {tags.decode_text(f1), tags.decode_text(f2)}

@@ -3,7 +3,6 @@ pty. A tag held in the field is delivered once; damaged frames never deliver an 
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from hypothesis import given, strategies as st
@@ -11,6 +10,7 @@ from hypothesis import given, strategies as st
 from drivers.tokens.rdm6300 import RdmFramer, frame_for
 from kiosk.devices import registry
 from kiosk.errors import DeviceURLError
+from tests.support import wait_until
 
 UID = "1A00C3D4E5"
 
@@ -50,17 +50,10 @@ def reader():
         device.close()
 
 
-def wait_for(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-
-
 def test_a_tag_held_in_the_field_is_read_once(reader):
     device, got = reader
     device.sim.hold(UID, frames=6)
-    wait_for(lambda: device.stats["frames"] == 6)
+    wait_until(lambda: device.stats["frames"] == 6)
     assert [(s.data, s.symbology) for s in got] == [(UID.encode(), "em4100")]
     assert device.stats["duplicates"] == 5
 
@@ -72,7 +65,7 @@ def test_damaged_frames_deliver_nothing_and_the_next_good_one_arrives(reader):
     device.sim.wrong_type()
     device.sim.cut(UID)
     device.sim.hold("0000000001", frames=1)
-    wait_for(lambda: got)
+    wait_until(lambda: got)
     assert [s.data for s in got] == [b"0000000001"]
     stats = device.stats
     assert stats["bad_checksum"] == 1 and stats["malformed"] == 1 and stats["stray_bytes"] >= 30
@@ -81,11 +74,11 @@ def test_damaged_frames_deliver_nothing_and_the_next_good_one_arrives(reader):
 def test_an_unplugged_reader_comes_back(reader):
     device, got = reader
     device.sim.disconnect()
-    wait_for(lambda: not device.health()["ok"])
+    wait_until(lambda: not device.health()["ok"])
     device.sim.reconnect()
-    wait_for(lambda: device.health()["ok"])
+    wait_until(lambda: device.health()["ok"])
     device.sim.hold(UID, frames=1)
-    wait_for(lambda: got)
+    wait_until(lambda: got)
     assert got[0].data == UID.encode()
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from kiosk.clock import ManualClock
 from hwsim.site import start_site
+from tests.support import wait_until_async
 
 SIZE = (100, 34)
 
@@ -29,12 +28,8 @@ async def type_text(pilot, text: str) -> None:
 
 async def wait_for(pilot, condition, what: str, timeout: float = 10.0) -> None:
     """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; the screen is {type(pilot.app.screen).__name__}")
-        await pilot.pause(0.02)
+    await wait_until_async(condition, lambda: f"{what}; the screen is {type(pilot.app.screen).__name__}",
+                           timeout=timeout, pause=lambda: pilot.pause(0.02))
 
 
 def record_screens(app) -> list:

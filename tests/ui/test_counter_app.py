@@ -161,6 +161,7 @@ async def test_wrong_secret_says_how_many_tries_are_left_then_the_right_one_hand
         await verdict(pilot, f"Hand over parcel {p.trade_number}")
 
 
+@pytest.mark.slow
 async def test_typed_scans_phone_code_and_keypad(desk):
     """A keyboard-wedge scanner types the tag and Enter into the focused field; the label is
     typed by hand; the recipient's phone code is typed by the wedge too (S/ + secret)."""

@@ -36,6 +36,7 @@ async def load(pilot, site, trade_number: str) -> int:
     return locker
 
 
+@pytest.mark.slow
 async def test_courier_loads_two_parcels_then_finishes(gpio_site, rng):
     first, second = await gpio_site.add_parcels(2, rng)
     store = gpio_site.controller.site.db
@@ -81,6 +82,7 @@ async def test_wrong_courier_code(gpio_site):
         assert screen.active == 0 and screen.inputs[0].value == ""
 
 
+@pytest.mark.slow
 async def test_deposit_problems_are_explained(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     app = RecipientApp(gpio_site.controller)
@@ -104,6 +106,7 @@ async def test_deposit_problems_are_explained(gpio_site, rng):
         assert await answer(pilot, screen) == "No locker is free. Please take the parcel to the counter."
 
 
+@pytest.mark.slow
 async def test_jammed_door_on_deposit_lets_the_courier_try_again(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     for door in range(1, 7):

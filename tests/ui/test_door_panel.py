@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App
 
 from hwsim.doors import DoorBank
@@ -67,6 +68,7 @@ async def test_panel_follows_the_emulator_and_c_closes_the_last_opened_door():
         await pilot.press("c")  # nothing open: says so, does nothing
 
 
+@pytest.mark.slow
 async def test_demo_layout_close_the_door_from_the_panel(gpio_site, rng):
     """What a demo user does: collect a parcel, then close its door with the panel's key."""
     [parcel] = await gpio_site.add_parcels(1, rng)

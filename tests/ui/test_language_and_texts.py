@@ -65,6 +65,7 @@ def shown(screen) -> list[str]:
     return [w.text for w in screen.query(Words) if w.text]
 
 
+@pytest.mark.slow
 async def test_language_toggle_changes_every_word_and_keeps_what_was_typed():
     service = FakeService()
     service.answers["submit_code"] = CodeInvalid("x", attempts_left=2)
@@ -113,6 +114,7 @@ async def test_slow_down_says_how_long_to_wait():
         assert screen.active == 1 and screen.inputs[0].value == "1234-5678"
 
 
+@pytest.mark.slow
 async def test_the_secret_never_leaves_the_form():
     service = FakeService()
     service.answers["submit_code"] = CodeInvalid("x", attempts_left=4)

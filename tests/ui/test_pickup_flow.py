@@ -35,6 +35,7 @@ async def submit_secret(pilot, secret: str) -> None:
     await wait_for(pilot, lambda: not screen.busy and screen.problem.text, "an answer")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("locks", ["gpio", "kerong"])
 async def test_full_pickup(tmp_path, rng, locks):
     site = await start_site(tmp_path / "site", clock=ManualClock(), locks=locks, doors=6)
@@ -62,6 +63,7 @@ async def test_full_pickup(tmp_path, rng, locks):
         await site.controller.stop()
 
 
+@pytest.mark.slow
 async def test_wrong_secret_says_how_many_tries_are_left(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     await gpio_site.deposit(parcel)
@@ -77,6 +79,7 @@ async def test_wrong_secret_says_how_many_tries_are_left(gpio_site, rng):
         assert screen.active == 1 and app.focused is screen.inputs[1]
 
 
+@pytest.mark.slow
 async def test_five_wrong_secrets_lock_the_parcel(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     await gpio_site.deposit(parcel)
@@ -97,6 +100,7 @@ async def test_five_wrong_secrets_lock_the_parcel(gpio_site, rng):
         assert gpio_site.controller.site.db.parcel(parcel.trade_number).locked_out
 
 
+@pytest.mark.slow
 async def test_unknown_trade_number_keeps_it_for_correction(gpio_site):
     app = RecipientApp(gpio_site.controller)
     async with app.run_test(size=SIZE) as pilot:
@@ -107,6 +111,7 @@ async def test_unknown_trade_number_keeps_it_for_correction(gpio_site):
         assert screen.active == 0 and screen.inputs[0].value == "9999-0000" and screen.inputs[1].value == ""
 
 
+@pytest.mark.slow
 async def test_keypad_enters_the_code(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     locker = await gpio_site.deposit(parcel)
@@ -132,6 +137,7 @@ async def test_keypad_enters_the_code(gpio_site, rng):
         assert door.opening.locker == locker
 
 
+@pytest.mark.slow
 async def test_jammed_door_says_the_parcel_is_safe(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     locker = await gpio_site.deposit(parcel)
@@ -148,6 +154,7 @@ async def test_jammed_door_says_the_parcel_is_safe(gpio_site, rng):
             "The door did not open.", "Your parcel is safe. Please see staff."]
 
 
+@pytest.mark.slow
 async def test_door_left_open_shows_a_reminder(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     locker = await gpio_site.deposit(parcel)
@@ -164,6 +171,7 @@ async def test_door_left_open_shows_a_reminder(gpio_site, rng):
         await wait_for_screen(pilot, DoneScreen)
 
 
+@pytest.mark.slow
 async def test_inactivity_returns_to_idle_with_everything_cleared(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     await gpio_site.deposit(parcel)
@@ -184,6 +192,7 @@ async def test_inactivity_returns_to_idle_with_everything_cleared(gpio_site, rng
         assert not app.screen.query(Input)
 
 
+@pytest.mark.slow
 async def test_no_inactivity_timeout_while_a_door_is_open(gpio_site, rng):
     [parcel] = await gpio_site.add_parcels(1, rng)
     locker = await gpio_site.deposit(parcel)

@@ -51,6 +51,7 @@ def test_idle(snap_compare, language):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=in_language(language))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_entry_with_wrong_secret(snap_compare, language):
     service = FakeService()
@@ -68,11 +69,13 @@ async def to_door(pilot) -> None:
     await wait_for_screen(pilot, DoorOpenScreen)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_door_open(snap_compare, language):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=in_language(language, to_door))
 
 
+@pytest.mark.slow
 def test_door_left_open_reminder(snap_compare):
     service = FakeService()
 
@@ -84,6 +87,7 @@ def test_door_left_open_reminder(snap_compare):
     assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language("en", steps))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_done(snap_compare, language):
     service = FakeService()
@@ -96,6 +100,7 @@ def test_done(snap_compare, language):
     assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_door_did_not_open(snap_compare, language):
     service = FakeService()
@@ -115,6 +120,7 @@ async def courier_logged_in(pilot) -> None:
     await wait_for(pilot, lambda: pilot.app.courier_token, "the courier session")
 
 
+@pytest.mark.slow
 def test_courier_no_locker_free(snap_compare):
     service = FakeService()
     service.answers["deposit"] = NoLockerFree("x")
@@ -127,6 +133,7 @@ def test_courier_no_locker_free(snap_compare):
     assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language("en", steps))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_courier_done(snap_compare, language):
     service = FakeService()
@@ -148,6 +155,7 @@ class _Site:
         self.doors = DoorBank(6)
 
 
+@pytest.mark.slow
 def test_demo_layout_with_door_panel(snap_compare):
     site = _Site()
     site.doors.put(1)
