@@ -49,6 +49,7 @@ from kiosk.ui.screens import (
     PickupEntryScreen,
 )
 from kiosk.ui.texts import LANGUAGES
+from kiosk.ui.type_ahead import TypeAhead
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class RecipientApp(KioskAppMixin, App):
         self._side_panel = side_panel
         self._subscription: Subscription | None = None
         self._idle_timer: Timer | None = None
+        self.type_ahead = TypeAhead()
         self.set_reactive(RecipientApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)
         self.theme = KIOSK_THEME.name
@@ -118,7 +120,9 @@ class RecipientApp(KioskAppMixin, App):
         self._subscription = self.service.subscribe()
         self._pump_events(self._subscription)
         self.screen_change_signal.subscribe(self, self._screen_changed)
-        self.push_screen(IdleScreen())
+        first = IdleScreen()
+        self.type_ahead.hold(first)
+        self.push_screen(first)
 
     def on_unmount(self) -> None:
         self._end_courier_session()
@@ -180,9 +184,18 @@ class RecipientApp(KioskAppMixin, App):
         self._end_courier_session()
         self.language = self.languages[0]
         if not isinstance(self.screen, IdleScreen):
-            self.switch_screen(IdleScreen())
+            self.show(IdleScreen())
+
+    def start_pickup(self, typed: str = "") -> None:
+        """A new person starts a pickup from an end screen: clear everything, then the form
+        with the first character they typed."""
+        self._end_courier_session()
+        self.language = self.languages[0]
+        self.show(PickupEntryScreen(typed=typed))
 
     def show(self, screen: KioskScreen) -> None:
+        """Switch to ``screen``; keys typed from now on wait for it (kiosk.ui.type_ahead)."""
+        self.type_ahead.hold(screen)
         self.switch_screen(screen)
 
     # --- the flow ---------------------------------------------------------------------------
@@ -248,7 +261,55 @@ class RecipientApp(KioskAppMixin, App):
         # Every key and touch passes here on its way in (and again if it bubbles back up).
         if isinstance(event, (events.Key, events.MouseDown)):
             self._restart_idle_timer()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._hold_overdue():
+                await self._replay(self.type_ahead.release(None) or [])
+            if self.type_ahead.holding:
+                self.type_ahead.keep(event)
+                return
+            await self._route_key(event)
+            return
         await super().on_event(event)
+
+    # --- keys, in the order typed (kiosk.ui.type_ahead) ------------------------------------------
+
+    async def _route_key(self, key: events.Key) -> None:
+        """Hand ``key`` on as Textual would (to the focus, else the screen); when the screen
+        says this key will change it, hold the keys after it."""
+        screen = self.screen
+        holds = isinstance(screen, KioskScreen) and screen.is_mounted and screen.holds_keys_after(key)
+        await super().on_event(key)
+        if holds:
+            self.type_ahead.hold(screen)  # until it answers, or until the screen it switches to is ready
+
+    async def keys_ready(self, screen: KioskScreen, keep: bool = True) -> None:
+        """``screen`` can take keys now (its field has the focus): route the keys held for it,
+        in order. ``keep`` False drops them (typed for a step that was refused). Screens call
+        it through ``call_later``, so it runs after the focus they have just asked for."""
+        keys = self.type_ahead.release(screen)
+        if not keys:
+            return
+        if not keep:
+            log.info("%d keys typed while %s was answering dropped: the step was refused",
+                     len(keys), type(screen).__name__)
+            return
+        await self._replay(keys)
+
+    async def _replay(self, keys: list[events.Key]) -> None:
+        for i, key in enumerate(keys):
+            if self.type_ahead.holding:  # a key changed the screen again: the rest wait for it
+                self.type_ahead.put_back(keys[i:])
+                return
+            await self._route_key(key)
+
+    def _hold_overdue(self) -> bool:
+        """The safety net: a hold nobody released, while the screen is at rest, is let go."""
+        screen = self.screen
+        if not self.type_ahead.overdue() or (isinstance(screen, KioskScreen) and not screen.can_go_idle()):
+            return False
+        log.warning("%d keys held too long for a screen that never took them: handing them on",
+                    len(self.type_ahead))
+        return True
 
     def _screen_changed(self, screen) -> None:
         self._restart_idle_timer()

@@ -8,6 +8,7 @@ from textual.widgets import Input
 from hwsim.site import start_site
 from kiosk.clock import ManualClock
 from kiosk.domain.parcels import ParcelState
+from kiosk.errors import CodeInvalid, LockedOut
 from kiosk.ui.app import RecipientApp
 from kiosk.ui.screens import DoneScreen, DoorOpenScreen, IdleScreen, MessageScreen, PickupEntryScreen
 from kiosk.ui.widgets import BigNumber, Keypad
@@ -100,11 +101,28 @@ async def test_five_wrong_secrets_lock_the_parcel(gpio_site, rng):
 async def test_unknown_trade_number_keeps_it_for_correction(gpio_site):
     app = RecipientApp(gpio_site.controller)
     async with app.run_test(size=SIZE) as pilot:
-        await enter_code(pilot, "9999-0000", "123456")
-        screen = pilot.app.screen
+        await type_text(pilot, "9999-0000")
+        screen = await wait_for_screen(pilot, PickupEntryScreen)
+        await pilot.press("enter")   # checked at once: the secret is never asked for
         await wait_for(pilot, lambda: not screen.busy and screen.problem.text, "an answer")
         assert "9999-0000" in screen.problem.text and "check the number" in screen.problem.text
         assert screen.active == 0 and screen.inputs[0].value == "9999-0000" and screen.inputs[1].value == ""
+
+
+async def test_a_locked_out_parcel_says_so_before_the_secret_is_typed(gpio_site, rng):
+    [parcel] = await gpio_site.add_parcels(1, rng)
+    await gpio_site.deposit(parcel)
+    for _ in range(gpio_site.controller.config.attempts.per_parcel_max):
+        with pytest.raises((CodeInvalid, LockedOut)):
+            await gpio_site.controller.submit_code(parcel.trade_number, wrong(parcel.secret))
+    app = RecipientApp(gpio_site.controller)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_text(pilot, parcel.trade_number)
+        screen = await wait_for_screen(pilot, PickupEntryScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not screen.busy and screen.problem.text, "an answer")
+        assert screen.problem.text.startswith("Too many wrong tries: this parcel is now locked.")
+        assert screen.active == 0 and screen.prompt.text == "Enter your trade number"
 
 
 async def test_keypad_enters_the_code(gpio_site, rng):

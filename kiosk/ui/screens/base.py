@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -42,6 +43,16 @@ class KioskScreen(Screen):
     def can_go_idle(self) -> bool:
         """False while something is under way that must not be abandoned (a command sent)."""
         return True
+
+    def holds_keys_after(self, key: events.Key) -> bool:
+        """True when ``key`` will change this screen (another screen, another field after a
+        check): the app then holds the keys typed after it until this screen, or the one it
+        switches to, calls ``keys_ready``. Asked before the key is handed on."""
+        return False
+
+    def on_screen_resume(self) -> None:
+        # After compose and mount (where the screen asked for its focus): keys may come.
+        self.app.call_later(self.kiosk.keys_ready, self)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="kiosk-frame"):

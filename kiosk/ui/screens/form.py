@@ -55,6 +55,7 @@ class CodeFormScreen(KioskScreen):
         super().__init__()
         self.active = start_at
         self.busy = False
+        self._refused = False
         self._start_at = start_at
         self._typed = typed
         self._first_problem = problem
@@ -99,6 +100,10 @@ class CodeFormScreen(KioskScreen):
     def can_go_idle(self) -> bool:
         return not self.busy
 
+    def holds_keys_after(self, key: events.Key) -> bool:
+        # Enter completes the field: what is typed after it waits for the answer.
+        return key.key == "enter" and not self.busy and self.focused in self.inputs
+
     # --- what subclasses use ----------------------------------------------------------
 
     async def field_done(self, index: int, value: str) -> None:
@@ -128,6 +133,7 @@ class CodeFormScreen(KioskScreen):
 
     def fail(self, phrase: Say, index: int, *, clear: tuple[int, ...] = ()) -> None:
         """Say what went wrong, empty the ``clear`` fields (and every secret), go back to ``index``."""
+        self._refused = True
         for i in clear:
             self.inputs[i].clear()
         self.clear_secrets()
@@ -139,7 +145,7 @@ class CodeFormScreen(KioskScreen):
         self.inputs[index].display = self._labels[index].display = shown
 
     def clear_secrets(self) -> None:
-        for field, box in zip(self.FIELDS, self.inputs):
+        for field, box in zip(self.FIELDS, self.inputs, strict=False):
             if field.secret:
                 box.clear()
 
@@ -172,6 +178,8 @@ class CodeFormScreen(KioskScreen):
         if self.FIELDS[index].secret:
             self.inputs[index].clear()
         self.problem.say(None)
+        self._refused = False
+        self.kiosk.type_ahead.hold(self)  # keys typed from now on wait for the answer
         self._set_busy(True)  # now, not in the worker: a second Enter must find the form busy
         self._complete(index, value)
 
@@ -196,3 +204,5 @@ class CodeFormScreen(KioskScreen):
         self.keypad.disabled = busy
         if not busy and self.is_attached:
             self.inputs[self.active].focus()
+            # After that focus: keys typed during the check go to the next field, unless it was refused.
+            self.app.call_later(self.kiosk.keys_ready, self, not self._refused)
