@@ -48,13 +48,17 @@ from kiosk.ui.screens import (
     Opening,
     PickupEntryScreen,
 )
-from kiosk.ui.texts import LANGUAGES
+from kiosk.ui.texts import LANGUAGES, Texts, for_site, with_staff
 from kiosk.ui.type_ahead import TypeAhead
 
 log = logging.getLogger(__name__)
 
 DONE_S = 8.0
 """How long "Thank you" stays before the screen returns to the start."""
+
+IDLE_WARNING_S = 10.0
+"""How long an untouched screen counts down, saying so, before it goes back to the start
+(half the timeout when that is shorter); any key or touch keeps the session."""
 
 # Light text on a dark blue ground, yellow for the main action: high contrast for poor
 # sight, and no colour carries meaning alone (every state also has words).
@@ -103,16 +107,22 @@ class RecipientApp(KioskAppMixin, App):
         self.allow_quit = allow_quit
         # Offer "hold the code to the camera" only where a code reader is configured.
         self.reads_codes = settings.reads_codes
+        self._texts = for_site(settings.staff_contact)   # "see staff" names where, in each language
         self._background: set[asyncio.Task] = set()
         self.events = EventFeed()
         self.courier_token: str | None = None
         self._side_panel = side_panel
         self._subscription: Subscription | None = None
         self._idle_timer: Timer | None = None
+        self._warning_timer: Timer | None = None
         self.type_ahead = TypeAhead()
         self.set_reactive(RecipientApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)
         self.theme = KIOSK_THEME.name
+
+    def texts_for(self, language: str) -> Texts:
+        """The phrases every ``Words`` on this app shows (kiosk.ui.widgets.words)."""
+        return self._texts[language]
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -160,10 +170,11 @@ class RecipientApp(KioskAppMixin, App):
         elif event.kind == "scan_rejected" and event.data.get("code") == "recipient":
             assert isinstance(event, ScanRejected)
             phrase = scan_problem(event)
+            wait_s = float(event.retry_after or 1) if event.reason == "slow_down" else None
             if isinstance(self.screen, PickupEntryScreen):
-                self.screen.scan_refused(phrase)
+                self.screen.scan_refused(phrase, wait_s=wait_s)
             else:
-                self.show(PickupEntryScreen(problem=phrase))
+                self.show(PickupEntryScreen(problem=phrase, wait_s=wait_s))
 
     # --- actions --------------------------------------------------------------------------
 
@@ -231,7 +242,7 @@ class RecipientApp(KioskAppMixin, App):
     def on_door_open_screen_failed(self, message: DoorOpenScreen.Failed) -> None:
         n = message.opening.locker
         if message.opening.kind == PICKUP:
-            self.show(MessageScreen(lambda t: t.door_did_not_open, lambda t: t.parcel_is_safe,
+            self.show(MessageScreen(lambda t: t.door_did_not_open, with_staff(lambda t: t.parcel_is_safe),
                                    title=lambda t: t.pickup_title))
         else:
             self.show(CourierEntryScreen(self.courier_token, problem=lambda t: t.deposit_door_fault.format(n=n)))
@@ -260,7 +271,7 @@ class RecipientApp(KioskAppMixin, App):
     async def on_event(self, event: events.Event) -> None:
         # Every key and touch passes here on its way in (and again if it bubbles back up).
         if isinstance(event, (events.Key, events.MouseDown)):
-            self._restart_idle_timer()
+            self.restart_idle_timer()
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self._hold_overdue():
                 await self._replay(self.type_ahead.release(None) or [])
@@ -312,21 +323,31 @@ class RecipientApp(KioskAppMixin, App):
         return True
 
     def _screen_changed(self, screen) -> None:
-        self._restart_idle_timer()
+        self.restart_idle_timer()
 
-    def _restart_idle_timer(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.stop()
-            self._idle_timer = None
+    def restart_idle_timer(self) -> None:
+        """From now: warn ``IDLE_WARNING_S`` before the screen's inactivity timeout, then clear.
+        Any key or touch calls this again, so it also takes the warning away."""
+        for timer in (self._idle_timer, self._warning_timer):
+            if timer is not None:
+                timer.stop()
+        self._idle_timer = self._warning_timer = None
         screen = self.screen
-        after = screen.idle_after() if isinstance(screen, KioskScreen) else None
-        if after is not None:
-            self._idle_timer = self.set_timer(after, self._idle_timeout, name="inactivity")
+        if not isinstance(screen, KioskScreen):
+            return
+        screen.warn_idle(None)
+        after = screen.idle_after()
+        if after is None:
+            return
+        warn = min(IDLE_WARNING_S, after / 2) if screen.WARNS_BEFORE_IDLE else 0.0
+        if warn > 0:
+            self._warning_timer = self.set_timer(after - warn, lambda: screen.warn_idle(warn), name="idle-warning")
+        self._idle_timer = self.set_timer(after, self._idle_timeout, name="inactivity")
 
     def _idle_timeout(self) -> None:
         screen = self.screen
         if isinstance(screen, KioskScreen) and not screen.can_go_idle():
-            self._restart_idle_timer()  # a command is under way: look again later
+            self.restart_idle_timer()  # a command is under way: look again later
             return
         log.info("no input for a while on %s: back to the start", type(screen).__name__)
         self.action_go_idle()

@@ -51,6 +51,9 @@ async def test_full_pickup(tmp_path, rng, locks):
             assert door.opening.locker == locker
             assert door.query_one(BigNumber).number == locker
             await wait_for(pilot, lambda: site.doors[locker].is_open, "the door to open")
+            await wait_for(pilot, lambda: door.opened, "the door sensor's evidence")
+            assert door.headline.text == f"Door {locker} is open"
+            assert door.instruction.text == "Take your parcel and close the door."
 
             seen = record_screens(app)
             site.doors.take(locker)
@@ -150,20 +153,36 @@ async def test_keypad_enters_the_code(gpio_site, rng):
         assert door.opening.locker == locker
 
 
-async def test_jammed_door_says_the_parcel_is_safe(gpio_site, rng):
-    [parcel] = await gpio_site.add_parcels(1, rng)
-    locker = await gpio_site.deposit(parcel)
-    gpio_site.doors.jam(locker)
-    app = RecipientApp(gpio_site.controller)
-    async with app.run_test(size=SIZE) as pilot:
-        await enter_code(pilot, parcel.trade_number, parcel.secret)
-        await wait_for_screen(pilot, DoorOpenScreen)
-        # The door never opens; the controller's timer calls it a fault.
-        gpio_site.clock.advance(gpio_site.controller.config.timing.open_timeout_s + 1)
-        gpio_site.controller.tick()
-        screen = await wait_for_screen(pilot, MessageScreen)
-        assert [w.text for w in screen.query("Words") if w.text][-2:] == [
-            "The door did not open.", "Your parcel is safe. Please see staff."]
+STAFF = '[ui.staff]\nen = "the service counter inside the shop, or call 0120-000-000"\nja = "店内のサービスカウンター、またはお電話 0120-000-000"\n'
+
+
+async def test_a_jammed_door_says_opening_never_open_then_how_to_reach_staff(tmp_path, rng):
+    site = await start_site(tmp_path / "site", clock=ManualClock(), locks="gpio", doors=6, extra=STAFF)
+    try:
+        [parcel] = await site.add_parcels(1, rng)
+        locker = await site.deposit(parcel)
+        site.doors.jam(locker)
+        app = RecipientApp(site.controller)
+        async with app.run_test(size=SIZE) as pilot:
+            await enter_code(pilot, parcel.trade_number, parcel.secret)
+            door = await wait_for_screen(pilot, DoorOpenScreen)
+            await wait_for(pilot, lambda: site.controller.site.db.locker(locker).busy, "the unlock")
+            await site.controller.settle()
+            await pilot.pause(0.1)
+            # The lock was pulsed but the door never opened: the screen must not say it did.
+            assert door.headline.text == f"Opening door {locker}…" and not door.opened
+            assert door.instruction.text == f"Please wait by door {locker}: it opens in a moment."
+            site.clock.advance(site.controller.config.timing.open_timeout_s + 1)
+            site.controller.tick()
+            screen = await wait_for_screen(pilot, MessageScreen)
+            assert [w.text for w in screen.query("Words") if w.text][-2:] == [
+                "The door did not open.", "Your parcel is safe inside. Please see staff: the service counter "
+                "inside the shop, or call 0120-000-000"]
+            app.language = "ja"
+            assert screen.query(".end-text").first().text == (
+                "荷物は扉の中に安全に保管されています。係員にお声がけください：店内のサービスカウンター、またはお電話 0120-000-000")
+    finally:
+        await site.controller.stop()
 
 
 async def test_door_left_open_shows_a_reminder(gpio_site, rng):

@@ -20,6 +20,7 @@ from kiosk.ui.widgets import SayButton, TopBar, Words
 
 class _EndScreen(KioskScreen):
     AUTO_FOCUS = None
+    WARNS_BEFORE_IDLE = False   # it says itself that it goes back to the start
 
     def holds_keys_after(self, key: events.Key) -> bool:
         return True

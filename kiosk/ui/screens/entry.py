@@ -42,14 +42,24 @@ class PickupEntryScreen(CodeFormScreen):
             self.started = started
             self.since = since
 
-    def __init__(self, *, typed: str = "", problem: Say | None = None) -> None:
+    def __init__(self, *, typed: str = "", problem: Say | None = None, wait_s: float | None = None) -> None:
         """``typed``: a first character already typed; ``problem``: what went wrong before
-        this screen (a phone code refused at the idle screen)."""
+        this screen (a phone code refused at the idle screen); ``wait_s``: that was the
+        site's slow-down, for that many seconds (counted down)."""
         super().__init__(typed=typed, problem=problem)
+        self._wait_s = wait_s
 
-    def scan_refused(self, phrase: Say) -> None:
-        """A phone code held to the camera was refused: say why, keep what is typed."""
-        self.problem.say(phrase)
+    def on_mount(self) -> None:
+        if self._wait_s is not None:
+            self.wait_out(self._wait_s, self.active)
+
+    def scan_refused(self, phrase: Say, *, wait_s: float | None = None) -> None:
+        """A phone code held to the camera was refused: say why, keep what is typed.
+        ``wait_s``: the site is slowed down for that long (counted down)."""
+        if wait_s is not None:
+            self.wait_out(wait_s, self.active)
+        else:
+            self.problem.say(phrase)
 
     async def field_done(self, index: int, value: str) -> None:
         trade_number = self.value(0)
@@ -79,8 +89,11 @@ class PickupEntryScreen(CodeFormScreen):
         """Say why, and go back to where it can be fixed: a wrong secret or a "slow down" to
         the field being filled (``at``), an unknown number to the number (kept, to correct),
         anything that needs staff to an empty form."""
+        if isinstance(err, SlowDown):
+            self.wait_out(err.retry_after, at)
+            return
         phrase = pickup_problem(err, trade_number.upper())
-        if isinstance(err, (CodeInvalid, SlowDown)):
+        if isinstance(err, CodeInvalid):
             self.fail(phrase, at)
         elif isinstance(err, UnknownParcel):
             self.fail(phrase, 0)
