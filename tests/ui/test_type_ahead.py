@@ -86,3 +86,19 @@ async def test_the_next_person_scanning_on_thank_you_starts_with_the_whole_numbe
         screen = await wait_for_screen(pilot, PickupEntryScreen)
         await wait_for(pilot, lambda: len(screen.inputs[0].value) >= 9, "the whole number", timeout=3)
         assert screen.inputs[0].value == "8765-4321"
+
+
+async def test_keys_held_for_a_screen_that_never_answers_are_let_go_in_order(monkeypatch):
+    from kiosk.ui import type_ahead
+    monkeypatch.setattr(type_ahead, "HOLD_MAX_S", 0.2)
+    app = RecipientApp(FakeService(), inactivity_s=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await scanner_types(app, "1", 0.0)
+        screen = await wait_for_screen(pilot, PickupEntryScreen)
+        app.type_ahead.hold(screen)       # as if the form had asked and never answered
+        await scanner_types(app, "23", 0.0)
+        await pilot.pause(0.4)
+        assert screen.inputs[0].value == "1"
+        await scanner_types(app, "4", 0.0)  # the next key finds the hold overdue
+        await wait_for(pilot, lambda: len(screen.inputs[0].value) >= 4, "the held keys", timeout=3)
+        assert screen.inputs[0].value == "1234"

@@ -13,7 +13,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button
 
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.screens.idle import CARRIED
+from kiosk.ui.screens.idle import CARRIED, FOCUS_KEYS
 from kiosk.ui.texts import Say
 from kiosk.ui.widgets import SayButton, TopBar, Words
 
@@ -23,9 +23,11 @@ class _EndScreen(KioskScreen):
     WARNS_BEFORE_IDLE = False   # it says itself that it goes back to the start
 
     def holds_keys_after(self, key: events.Key) -> bool:
-        return True
+        return key.key not in FOCUS_KEYS   # every other key leaves (on_key, or the focused button)
 
     def on_key(self, event: events.Key) -> None:
+        if event.key in FOCUS_KEYS:
+            return
         event.stop()
         if event.character and event.character in CARRIED:
             self.kiosk.start_pickup(event.character)

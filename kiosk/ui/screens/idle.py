@@ -18,7 +18,7 @@ from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import LanguageToggle, SayButton, TopBar, Words
 
 CARRIED = set("0123456789-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_FOCUS_KEYS = {"tab", "shift+tab"}
+FOCUS_KEYS = {"tab", "shift+tab"}
 _PRESS_KEYS = {"enter", "space"}
 
 
@@ -64,7 +64,7 @@ class IdleScreen(KioskScreen):
 
     def _starts(self, key: events.Key) -> bool:
         """Any key starts a pickup but moving between the buttons or pressing the focused one."""
-        return not (key.key in _FOCUS_KEYS or (self.focused is not None and key.key in _PRESS_KEYS))
+        return not (key.key in FOCUS_KEYS or (self.focused is not None and key.key in _PRESS_KEYS))
 
     def holds_keys_after(self, key: events.Key) -> bool:
         return self._starts(key)
