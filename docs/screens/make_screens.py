@@ -173,11 +173,11 @@ async def main() -> None:
             parcels = await site.add_parcels(6, rng)
             for parcel in parcels[:4]:
                 await site.deposit(parcel)
-            for language, parcel in zip(("en", "ja"), parcels[:2]):
+            for language, parcel in zip(("en", "ja"), parcels[:2], strict=True):
                 await recipient_tour(site, parcel, language)
             await fault_tour(site, parcels[2], "en")
             await fault_tour(site, parcels[3], "ja")
-            for language, parcel in zip(("en", "ja"), parcels[4:6]):
+            for language, parcel in zip(("en", "ja"), parcels[4:6], strict=True):
                 await courier_tour(site, parcel, language)
             notes = "\n".join(f"{p.trade_number}  secret {p.secret}" for p in parcels[4:])
             await demo_layout(site, parcels[4], f"Demo parcels:\n{notes}\n\nCourier code: {COURIER_CODE}")

@@ -10,10 +10,13 @@ This module is the composition root and the map of the flow::
                         └────────────────────────────────────┴──────────────────────────┘
 
 Screens post what happened (``PickupEntryScreen.DoorOpened`` ...); the handlers below
-choose the next screen. The app also owns the three things that outlive a screen: the
+choose the next screen. The app also owns the things that outlive a screen: the
 service's event stream (read in one worker and handed to the screen showing), the
-inactivity timer (reset by any key or touch; each screen says how long it may sit), and
-the courier's session. It talks to the controller through ``LockerScreenService`` only.
+inactivity timer (reset by any key or touch; each screen says how long it may sit, and
+the last ``IDLE_WARNING_S`` are counted down on it), the keys typed while a screen
+changes (held and handed on in order: kiosk.ui.type_ahead), the phrases with this
+site's staff contact, and the courier's session. It talks to the controller through
+``LockerScreenService`` only.
 """
 
 from __future__ import annotations
