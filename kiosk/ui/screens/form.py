@@ -156,7 +156,7 @@ class CodeFormScreen(KioskScreen):
         self.inputs[index].display = self._labels[index].display = shown
 
     def clear_secrets(self) -> None:
-        for field, box in zip(self.FIELDS, self.inputs, strict=False):
+        for field, box in zip(self.FIELDS, self.inputs, strict=True):
             if field.secret:
                 box.clear()
 
