@@ -12,6 +12,7 @@ folded away and shown instead of the kiosk (F3).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import sys
 import tempfile
@@ -23,6 +24,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 from hwsim.panel import DoorPanel  # noqa: E402
 from hwsim.site import COURIER_CODE, start_site  # noqa: E402
 from kiosk.clock import ManualClock  # noqa: E402
+from kiosk.errors import KioskError  # noqa: E402
 from kiosk.ui.app import RecipientApp  # noqa: E402
 from kiosk.ui.screens import (CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen,  # noqa: E402
                               MessageScreen, PickupEntryScreen)
@@ -63,13 +65,16 @@ async def recipient_tour(site, parcel, language: str) -> None:
         await pilot.press(*parcel.trade_number)
         await until(pilot, on(pilot, PickupEntryScreen))
         await shoot(pilot, f"entry-trade-number-{language}")
+        app.screen.warn_idle(10)       # what an untouched screen says before it clears
+        await shoot(pilot, f"entry-idle-warning-{language}")
+        app.screen.warn_idle(None)
         await pilot.press("enter", *"000000", "enter")
         await until(pilot, lambda: app.screen.problem.text and not app.screen.busy)
         await shoot(pilot, f"entry-wrong-secret-{language}")
         await pilot.press(*parcel.secret, "enter")
         await until(pilot, on(pilot, DoorOpenScreen))
         locker = app.screen.opening.locker
-        await until(pilot, lambda: site.doors[locker].is_open)
+        await until(pilot, lambda: app.screen.opened)   # the door sensor's evidence
         await shoot(pilot, f"door-open-{language}")
         site.clock.advance(site.controller.config.timing.left_open_alarm_s + 1)
         site.controller.tick()
@@ -91,11 +96,43 @@ async def fault_tour(site, parcel, language: str) -> None:
         await until(pilot, on(pilot, PickupEntryScreen))
         await pilot.press("enter", *parcel.secret, "enter")
         await until(pilot, on(pilot, DoorOpenScreen))
+        await until(pilot, lambda: site.controller.site.db.locker(locker).busy)
+        await site.controller.settle()
+        await shoot(pilot, f"door-opening-{language}")   # pulsed, never opened: not "open"
         site.clock.advance(site.controller.config.timing.open_timeout_s + 1)
         site.controller.tick()
         await until(pilot, on(pilot, MessageScreen))
         await shoot(pilot, f"door-did-not-open-{language}")
     site.doors.jam(locker, False)
+
+
+STAFF = """
+[ui.staff]
+en = "the service counter inside the shop, or call 0120-000-000"
+ja = "店内のサービスカウンター、またはお電話 0120-000-000"
+"""
+
+
+async def locked_out_tour(site, parcel, language: str) -> None:
+    app = RecipientApp(site.controller, inactivity_s=600, done_s=600)
+    async with app.run_test(size=SIZE) as pilot:
+        app.language = language
+        await pilot.press(*parcel.trade_number)
+        await until(pilot, on(pilot, PickupEntryScreen))
+        await pilot.press("enter")   # checked before the secret is asked for
+        await until(pilot, lambda: app.screen.problem.text and not app.screen.busy)
+        await shoot(pilot, f"entry-locked-out-{language}")
+
+
+async def slow_down_tour(site, language: str) -> None:
+    app = RecipientApp(site.controller, inactivity_s=600, done_s=600)
+    async with app.run_test(size=SIZE) as pilot:
+        app.language = language
+        await pilot.press(*"9999-0000")
+        await until(pilot, on(pilot, PickupEntryScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.problem.text and not app.screen.busy)
+        await shoot(pilot, f"entry-slow-down-{language}")
 
 
 async def courier_tour(site, parcel, language: str) -> None:
@@ -110,7 +147,7 @@ async def courier_tour(site, parcel, language: str) -> None:
         await pilot.press(*parcel.trade_number, "enter")
         await until(pilot, on(pilot, DoorOpenScreen))
         locker = app.screen.opening.locker
-        await until(pilot, lambda: site.doors[locker].is_open)
+        await until(pilot, lambda: app.screen.opened)
         await shoot(pilot, f"courier-door-open-{language}")
         site.doors.put(locker)
         site.doors.close(locker)
@@ -125,8 +162,7 @@ async def demo_layout(site, parcel, notes: str) -> None:
         await until(pilot, on(pilot, PickupEntryScreen))
         await pilot.press("enter", *parcel.secret, "enter")
         await until(pilot, on(pilot, DoorOpenScreen))
-        locker = app.screen.opening.locker
-        await until(pilot, lambda: site.doors[locker].is_open)
+        await until(pilot, lambda: app.screen.opened)
         await pilot.pause(0.3)  # one panel refresh
         await shoot(pilot, "demo-with-door-panel")
         await pilot.press("c")
@@ -153,18 +189,32 @@ async def demo_small(site, parcel, notes: str) -> None:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        site = await start_site(Path(tmp), clock=ManualClock(), locks="gpio", doors=6)
+        site = await start_site(Path(tmp), clock=ManualClock(), locks="gpio", doors=6, extra=STAFF)
         try:
             rng = random.Random(7)
             parcels = await site.add_parcels(6, rng)
             for parcel in parcels[:4]:
                 await site.deposit(parcel)
-            for language, parcel in zip(("en", "ja"), parcels[:2]):
+            for language, parcel in zip(("en", "ja"), parcels[:2], strict=True):
                 await recipient_tour(site, parcel, language)
             await fault_tour(site, parcels[2], "en")
             await fault_tour(site, parcels[3], "ja")
-            for language, parcel in zip(("en", "ja"), parcels[4:6]):
+            for language, parcel in zip(("en", "ja"), parcels[4:6], strict=True):
                 await courier_tour(site, parcel, language)
+            [locked] = await site.add_parcels(1, rng)
+            await site.deposit(locked)
+            for _ in range(site.controller.config.attempts.per_parcel_max):
+                with contextlib.suppress(KioskError):
+                    await site.controller.submit_code(locked.trade_number, "0")
+            for language in ("en", "ja"):
+                await locked_out_tour(site, locked, language)
+            # A burst of wrong numbers slows the whole site down for a while...
+            for _ in range(site.controller.config.attempts.site_threshold):
+                with contextlib.suppress(KioskError):
+                    await site.controller.check_trade_number("0000-0000")
+            for language in ("en", "ja"):
+                await slow_down_tour(site, language)
+            site.clock.advance(site.controller.config.attempts.site_window_s + 1)   # ...and the while passes
             notes = "\n".join(f"{p.trade_number}  secret {p.secret}" for p in parcels[4:])
             await demo_layout(site, parcels[4], f"Demo parcels:\n{notes}\n\nCourier code: {COURIER_CODE}")
             await demo_small(site, parcels[5], f"Demo parcels:\n{notes}\n\nCourier code: {COURIER_CODE}")

@@ -10,10 +10,13 @@ This module is the composition root and the map of the flow::
                         └────────────────────────────────────┴──────────────────────────┘
 
 Screens post what happened (``PickupEntryScreen.DoorOpened`` ...); the handlers below
-choose the next screen. The app also owns the three things that outlive a screen: the
+choose the next screen. The app also owns the things that outlive a screen: the
 service's event stream (read in one worker and handed to the screen showing), the
-inactivity timer (reset by any key or touch; each screen says how long it may sit), and
-the courier's session. It talks to the controller through ``LockerScreenService`` only.
+inactivity timer (reset by any key or touch; each screen says how long it may sit, and
+the last ``IDLE_WARNING_S`` are counted down on it), the keys typed while a screen
+changes (held and handed on in order: kiosk.ui.type_ahead), the phrases with this
+site's staff contact, and the courier's session. It talks to the controller through
+``LockerScreenService`` only.
 """
 
 from __future__ import annotations
@@ -48,12 +51,17 @@ from kiosk.ui.screens import (
     Opening,
     PickupEntryScreen,
 )
-from kiosk.ui.texts import LANGUAGES
+from kiosk.ui.texts import LANGUAGES, Texts, for_site, with_staff
+from kiosk.ui.type_ahead import TypeAhead
 
 log = logging.getLogger(__name__)
 
 DONE_S = 8.0
 """How long "Thank you" stays before the screen returns to the start."""
+
+IDLE_WARNING_S = 10.0
+"""How long an untouched screen counts down, saying so, before it goes back to the start
+(half the timeout when that is shorter); any key or touch keeps the session."""
 
 # Light text on a dark blue ground, yellow for the main action: high contrast for poor
 # sight, and no colour carries meaning alone (every state also has words).
@@ -103,15 +111,22 @@ class RecipientApp(KioskAppMixin, App):
         self.allow_quit = allow_quit
         # Offer "hold the code to the camera" only where a code reader is configured.
         self.reads_codes = settings.reads_codes
+        self._texts = for_site(settings.staff_contact)   # "see staff" names where, in each language
         self._background: set[asyncio.Task] = set()
         self.events = EventFeed()
         self.courier_token: str | None = None
         self._side_panel = side_panel
         self._subscription: Subscription | None = None
         self._idle_timer: Timer | None = None
+        self._warning_timer: Timer | None = None
+        self.type_ahead = TypeAhead()
         self.set_reactive(RecipientApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)
         self.theme = KIOSK_THEME.name
+
+    def texts_for(self, language: str) -> Texts:
+        """The phrases every ``Words`` on this app shows (kiosk.ui.widgets.words)."""
+        return self._texts[language]
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -119,7 +134,9 @@ class RecipientApp(KioskAppMixin, App):
         self._subscription = self.service.subscribe()
         self._pump_events(self._subscription)
         self.screen_change_signal.subscribe(self, self._screen_changed)
-        self.push_screen(IdleScreen())
+        first = IdleScreen()
+        self.type_ahead.hold(first)
+        self.push_screen(first)
 
     def on_unmount(self) -> None:
         self._end_courier_session()
@@ -157,10 +174,11 @@ class RecipientApp(KioskAppMixin, App):
         elif event.kind == "scan_rejected" and event.data.get("code") == "recipient":
             assert isinstance(event, ScanRejected)
             phrase = scan_problem(event)
+            wait_s = float(event.retry_after or 1) if event.reason == "slow_down" else None
             if isinstance(self.screen, PickupEntryScreen):
-                self.screen.scan_refused(phrase)
+                self.screen.scan_refused(phrase, wait_s=wait_s)
             else:
-                self.show(PickupEntryScreen(problem=phrase))
+                self.show(PickupEntryScreen(problem=phrase, wait_s=wait_s))
 
     # --- actions --------------------------------------------------------------------------
 
@@ -181,9 +199,18 @@ class RecipientApp(KioskAppMixin, App):
         self._end_courier_session()
         self.language = self.languages[0]
         if not isinstance(self.screen, IdleScreen):
-            self.switch_screen(IdleScreen())
+            self.show(IdleScreen())
+
+    def start_pickup(self, typed: str = "") -> None:
+        """A new person starts a pickup from an end screen: clear everything, then the form
+        with the first character they typed."""
+        self._end_courier_session()
+        self.language = self.languages[0]
+        self.show(PickupEntryScreen(typed=typed))
 
     def show(self, screen: KioskScreen) -> None:
+        """Switch to ``screen``; keys typed from now on wait for it (kiosk.ui.type_ahead)."""
+        self.type_ahead.hold(screen)
         self.switch_screen(screen)
 
     # --- the flow ---------------------------------------------------------------------------
@@ -219,7 +246,7 @@ class RecipientApp(KioskAppMixin, App):
     def on_door_open_screen_failed(self, message: DoorOpenScreen.Failed) -> None:
         n = message.opening.locker
         if message.opening.kind == PICKUP:
-            self.show(MessageScreen(lambda t: t.door_did_not_open, lambda t: t.parcel_is_safe,
+            self.show(MessageScreen(lambda t: t.door_did_not_open, with_staff(lambda t: t.parcel_is_safe),
                                    title=lambda t: t.pickup_title))
         else:
             self.show(CourierEntryScreen(self.courier_token, problem=lambda t: t.deposit_door_fault.format(n=n)))
@@ -248,25 +275,83 @@ class RecipientApp(KioskAppMixin, App):
     async def on_event(self, event: events.Event) -> None:
         # Every key and touch passes here on its way in (and again if it bubbles back up).
         if isinstance(event, (events.Key, events.MouseDown)):
-            self._restart_idle_timer()
+            self.restart_idle_timer()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._hold_overdue():
+                await self._replay(self.type_ahead.release(None) or [])
+            if self.type_ahead.holding:
+                self.type_ahead.keep(event)
+                return
+            await self._route_key(event)
+            return
         await super().on_event(event)
 
-    def _screen_changed(self, screen) -> None:
-        self._restart_idle_timer()
+    # --- keys, in the order typed (kiosk.ui.type_ahead) ------------------------------------------
 
-    def _restart_idle_timer(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.stop()
-            self._idle_timer = None
+    async def _route_key(self, key: events.Key) -> None:
+        """Hand ``key`` on as Textual would (to the focus, else the screen); when the screen
+        says this key will change it, hold the keys after it."""
         screen = self.screen
-        after = screen.idle_after() if isinstance(screen, KioskScreen) else None
-        if after is not None:
-            self._idle_timer = self.set_timer(after, self._idle_timeout, name="inactivity")
+        holds = isinstance(screen, KioskScreen) and screen.is_mounted and screen.holds_keys_after(key)
+        await super().on_event(key)
+        if holds:
+            self.type_ahead.hold(screen)  # until it answers, or until the screen it switches to is ready
+
+    async def keys_ready(self, screen: KioskScreen, keep: bool = True) -> None:
+        """``screen`` can take keys now (its field has the focus): route the keys held for it,
+        in order. ``keep`` False drops them (typed for a step that was refused). Screens call
+        it through ``call_later``, so it runs after the focus they have just asked for."""
+        keys = self.type_ahead.release(screen)
+        if not keys:
+            return
+        if not keep:
+            log.info("%d keys typed while %s was answering dropped: the step was refused",
+                     len(keys), type(screen).__name__)
+            return
+        await self._replay(keys)
+
+    async def _replay(self, keys: list[events.Key]) -> None:
+        for i, key in enumerate(keys):
+            if self.type_ahead.holding:  # a key changed the screen again: the rest wait for it
+                self.type_ahead.put_back(keys[i:])
+                return
+            await self._route_key(key)
+
+    def _hold_overdue(self) -> bool:
+        """The safety net: a hold nobody released, while the screen is at rest, is let go."""
+        screen = self.screen
+        if not self.type_ahead.overdue() or (isinstance(screen, KioskScreen) and not screen.can_go_idle()):
+            return False
+        log.warning("%d keys held too long for a screen that never took them: handing them on",
+                    len(self.type_ahead))
+        return True
+
+    def _screen_changed(self, screen) -> None:
+        self.restart_idle_timer()
+
+    def restart_idle_timer(self) -> None:
+        """From now: warn ``IDLE_WARNING_S`` before the screen's inactivity timeout, then clear.
+        Any key or touch calls this again, so it also takes the warning away."""
+        for timer in (self._idle_timer, self._warning_timer):
+            if timer is not None:
+                timer.stop()
+        self._idle_timer = self._warning_timer = None
+        screen = self.screen
+        if not isinstance(screen, KioskScreen):
+            return
+        screen.warn_idle(None)
+        after = screen.idle_after()
+        if after is None:
+            return
+        warn = min(IDLE_WARNING_S, after / 2) if screen.WARNS_BEFORE_IDLE else 0.0
+        if warn > 0:
+            self._warning_timer = self.set_timer(after - warn, lambda: screen.warn_idle(warn), name="idle-warning")
+        self._idle_timer = self.set_timer(after, self._idle_timeout, name="inactivity")
 
     def _idle_timeout(self) -> None:
         screen = self.screen
         if isinstance(screen, KioskScreen) and not screen.can_go_idle():
-            self._restart_idle_timer()  # a command is under way: look again later
+            self.restart_idle_timer()  # a command is under way: look again later
             return
         log.info("no input for a while on %s: back to the start", type(screen).__name__)
         self.action_go_idle()

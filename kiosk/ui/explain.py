@@ -7,7 +7,8 @@ when the screen draws them, in whatever language is showing then.
 
 ``NotCollectable`` covers several situations. It is read from ``err.reason`` when the
 service supplies one, else from the service's message; anything not recognised falls
-back to a safe "please see staff".
+back to a safe "please see staff". Every phrase that sends a person to staff ends with
+where and how to reach them (``kiosk.ui.texts.with_staff``).
 """
 
 from __future__ import annotations
@@ -18,17 +19,20 @@ from collections.abc import Callable
 from kiosk.errors import (CodeInvalid, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable, PaymentDue,
                           SeeStaff, SlowDown, UnknownParcel)
 from kiosk.service.api import ScanRejected
-from kiosk.ui.texts import Say
+from kiosk.ui.texts import Say, join, with_staff
 
 # NotCollectable reason -> phrase. The keys are the reasons the service reports
 # (``err.reason``); the phrases after them are how its messages say the same thing.
 _NOT_COLLECTABLE: dict[str, tuple[tuple[str, ...], Say]] = {
     "not_arrived": (("not arrived",), lambda t: t.not_arrived),
     "collected": (("already been collected", "already collected"), lambda t: t.already_collected),
-    "expired": (("holding period", "expired", "returned"), lambda t: t.expired),
-    "at_counter": (("counter",), lambda t: t.at_counter),
+    "expired": (("holding period", "expired", "returned"), with_staff(lambda t: t.expired)),
+    "at_counter": (("counter",), with_staff(lambda t: t.at_counter)),
     "door_busy": (("already open",), lambda t: t.door_busy),
 }
+
+
+UNEXPECTED: Say = with_staff(lambda t: t.unexpected)
 
 
 def money(amount: int) -> str:
@@ -47,7 +51,7 @@ def _not_collectable(err: NotCollectable) -> Say:
     for phrases, say in _NOT_COLLECTABLE.values():
         if any(p in message for p in phrases):
             return say
-    return lambda t: t.not_collectable
+    return with_staff(lambda t: t.not_collectable)
 
 
 def wrong_secret(attempts_left: int | None) -> Say:
@@ -59,7 +63,13 @@ def wrong_secret(attempts_left: int | None) -> Say:
 
 
 def slow_down(err: SlowDown) -> Say:
-    seconds = max(1, math.ceil(err.retry_after))
+    return slow_down_left(max(1, math.ceil(err.retry_after)))
+
+
+def slow_down_left(seconds: int) -> Say:
+    """The site's slow-down with ``seconds`` still to wait (counted down on the screen)."""
+    if seconds == 1:
+        return lambda t: t.slow_down_one
     return lambda t: t.slow_down.format(s=seconds)
 
 
@@ -69,7 +79,7 @@ def pickup_problem(err: KioskError, trade_number: str) -> Say:
         case CodeInvalid():
             return wrong_secret(err.attempts_left)
         case LockedOut():
-            return lambda t: t.locked_out
+            return with_staff(lambda t: t.locked_out)
         case SlowDown():
             return slow_down(err)
         case UnknownParcel():
@@ -77,10 +87,10 @@ def pickup_problem(err: KioskError, trade_number: str) -> Say:
         case NotCollectable():
             return _not_collectable(err)
         case DoorFault():
-            return lambda t: f"{t.door_did_not_open} {t.parcel_is_safe}"
+            return with_staff(lambda t: join(t.door_did_not_open, t.parcel_is_safe))
         case SeeStaff():
-            return lambda t: t.see_staff
-    return lambda t: t.unexpected
+            return with_staff(lambda t: t.see_staff)
+    return UNEXPECTED
 
 
 _SCAN_REJECTED: dict[str, Callable[[ScanRejected], KioskError]] = {
@@ -100,7 +110,7 @@ def scan_problem(event: ScanRejected) -> Say:
     the same words as for the typed code (``pickup_problem``)."""
     rebuild = _SCAN_REJECTED.get(event.reason)
     if rebuild is None:
-        return lambda t: t.unexpected
+        return UNEXPECTED
     return pickup_problem(rebuild(event), event.trade_number)
 
 
@@ -111,7 +121,7 @@ def courier_login_problem(err: KioskError) -> Say:
             return lambda t: t.courier_code_wrong
         case SlowDown():
             return slow_down(err)
-    return lambda t: t.unexpected
+    return UNEXPECTED
 
 
 def deposit_problem(err: KioskError, trade_number: str) -> Say:
@@ -129,5 +139,5 @@ def deposit_problem(err: KioskError, trade_number: str) -> Say:
             return lambda t: t.no_locker_free
         case DoorFault():
             return lambda t: t.door_did_not_open
-    return lambda t: t.unexpected
+    return UNEXPECTED
 

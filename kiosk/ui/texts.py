@@ -9,12 +9,18 @@ Screens never hold a finished string: they hold a ``Say`` (``Texts -> str``), so
 message already on the screen follows the language toggle.
 
 Style: short sentences, the action first, no jargon. Japanese is polite (です・ます).
+
+**Staff.** Every message that sends a person to staff ends with ``staff`` (``with_staff``).
+The tables here say only "Please see staff."; the app replaces ``staff`` with ``staff_at``
+filled in with where and how to reach them at this site (``[ui.staff]`` in the config,
+``UiSettings.staff_contact``): ``for_site``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from collections.abc import Callable
 
 from kiosk.languages import every_language
 
@@ -37,6 +43,9 @@ class Texts:
     checking: str
     finish: str
     step: str                    # {n} of {total}
+    staff: str                   # replaced per site by staff_at (see for_site)
+    staff_at: str                # {where}: the site's [ui.staff] line
+    idle_warning: str            # {s} seconds left before the screen clears
 
     # --- pickup entry ---------------------------------------------------------------
     pickup_title: str
@@ -54,7 +63,9 @@ class Texts:
     wrong_secret_last: str       # one try left
     wrong_code: str              # no count known
     locked_out: str
-    slow_down: str               # {s} seconds
+    slow_down: str               # {s} seconds, counting down
+    slow_down_one: str           # one second left
+    slow_down_over: str
     unknown_parcel: str          # {trade}
     not_arrived: str
     payment_due: str
@@ -68,6 +79,8 @@ class Texts:
 
     # --- door -----------------------------------------------------------------------
     door: str
+    door_opening: str            # {n}
+    wait_for_door: str           # {n}
     door_is_open: str            # {n}
     take_and_close: str
     put_and_close: str
@@ -112,6 +125,10 @@ EN = Texts(
     checking="Checking…",
     finish="Finish",
     step="Step {n} of {total}",
+    staff="Please see staff.",
+    staff_at="Please see staff: {where}",
+    idle_warning="Are you still there? This screen goes back to the start in {s} s. "
+                 "Press any key or touch the screen to carry on.",
     pickup_title="Collect a parcel",
     trade_number="Trade number",
     trade_number_prompt="Enter your trade number",
@@ -124,25 +141,29 @@ EN = Texts(
     wrong_secret="That secret code is not right. You can try {n} more times.",
     wrong_secret_last="That secret code is not right. You can try 1 more time.",
     wrong_code="That code is not right. Please try again.",
-    locked_out="Too many wrong tries: this parcel is now locked. Please see staff.",
+    locked_out="Too many wrong tries: this parcel is now locked.",
     slow_down="Too many wrong tries at this machine. Please wait {s} seconds, then try again.",
+    slow_down_one="Too many wrong tries at this machine. Please wait 1 second, then try again.",
+    slow_down_over="You can try again now.",
     unknown_parcel="No parcel with the number {trade} is waiting here. Please check the number.",
     not_arrived="This parcel has not arrived yet. Please come back later.",
     payment_due="There is {amount} to pay for this parcel. Please pay at the counter, where staff will hand it over.",
     already_collected="This parcel has already been collected.",
-    expired="This parcel was kept for as long as allowed. Please see staff.",
-    at_counter="This parcel is kept at the counter. Please see staff.",
+    expired="This parcel was kept for as long as allowed.",
+    at_counter="This parcel is kept at the counter.",
     door_busy="The door for this parcel is already open.",
-    not_collectable="This parcel cannot be collected now. Please see staff.",
-    see_staff="This cannot be done at the machine. Please see staff.",
-    unexpected="Something went wrong. Please see staff.",
+    not_collectable="This parcel cannot be collected now.",
+    see_staff="This cannot be done at the machine.",
+    unexpected="Something went wrong.",
     door="Door",
+    door_opening="Opening door {n}…",
+    wait_for_door="Please wait by door {n}: it opens in a moment.",
     door_is_open="Door {n} is open",
     take_and_close="Take your parcel and close the door.",
     put_and_close="Put the parcel in and close the door.",
     close_reminder="Please close door {n}: push it until it clicks.",
     door_did_not_open="The door did not open.",
-    parcel_is_safe="Your parcel is safe. Please see staff.",
+    parcel_is_safe="Your parcel is safe inside.",
     thank_you="Thank you",
     door_closed="Door {n} is closed. Have a nice day.",
     returning="This screen goes back to the start in a few seconds.",
@@ -177,6 +198,9 @@ JA = Texts(
     checking="確認しています…",
     finish="終了",
     step="手順 {n}／{total}",
+    staff="係員にお声がけください。",
+    staff_at="係員にお声がけください：{where}",
+    idle_warning="ご利用中ですか？{s}秒後に最初の画面に戻ります。続けるには、キーを押すか画面にタッチしてください。",
     pickup_title="荷物の受け取り",
     trade_number="取引番号",
     trade_number_prompt="取引番号を入力してください",
@@ -189,25 +213,29 @@ JA = Texts(
     wrong_secret="暗証番号が違います。あと{n}回入力できます。",
     wrong_secret_last="暗証番号が違います。あと1回入力できます。",
     wrong_code="番号が違います。もう一度入力してください。",
-    locked_out="入力の誤りが多すぎるため、この荷物はロックされました。係員にお声がけください。",
+    locked_out="入力の誤りが多すぎるため、この荷物はロックされました。",
     slow_down="この機械で誤りが続いています。{s}秒待ってから、もう一度お試しください。",
+    slow_down_one="この機械で誤りが続いています。1秒待ってから、もう一度お試しください。",
+    slow_down_over="もう一度お試しいただけます。",
     unknown_parcel="取引番号 {trade} の荷物はここにはありません。番号をご確認ください。",
     not_arrived="この荷物はまだ届いていません。後ほどお越しください。",
     payment_due="この荷物は{amount}のお支払いが必要です。カウンターでお支払いのうえ、お受け取りください。",
     already_collected="この荷物はすでに受け取り済みです。",
-    expired="この荷物は保管期限を過ぎました。係員にお声がけください。",
-    at_counter="この荷物はカウンターでお渡しします。係員にお声がけください。",
+    expired="この荷物は保管期限を過ぎました。",
+    at_counter="この荷物はカウンターでお渡しします。",
     door_busy="この荷物の扉はすでに開いています。",
-    not_collectable="この荷物は今は受け取れません。係員にお声がけください。",
-    see_staff="この機械では手続きできません。係員にお声がけください。",
-    unexpected="エラーが発生しました。係員にお声がけください。",
+    not_collectable="この荷物は今は受け取れません。",
+    see_staff="この機械では手続きできません。",
+    unexpected="エラーが発生しました。",
     door="扉",
+    door_opening="{n}番の扉を開けています…",
+    wait_for_door="{n}番の扉の前でお待ちください。まもなく開きます。",
     door_is_open="{n}番の扉が開きました",
     take_and_close="荷物を取り出して、扉を閉めてください。",
     put_and_close="荷物を入れて、扉を閉めてください。",
     close_reminder="{n}番の扉を「カチッ」と音がするまで押して閉めてください。",
     door_did_not_open="扉が開きませんでした。",
-    parcel_is_safe="荷物は安全に保管されています。係員にお声がけください。",
+    parcel_is_safe="荷物は扉の中に安全に保管されています。",
     thank_you="ありがとうございました",
     door_closed="{n}番の扉が閉まりました。",
     returning="まもなく最初の画面に戻ります。",
@@ -238,3 +266,27 @@ Say = Callable[[Texts], str]
 def texts_for(language: str) -> Texts:
     """The phrases for ``language`` ("en" or "ja"). Raises KeyError for any other."""
     return LANGUAGES[language]
+
+
+def for_site(staff_contact: Mapping[str, str]) -> dict[str, Texts]:
+    """Every language's table with ``staff`` naming where and how to reach staff here
+    (``staff_contact``: language -> the site's line; a language without one keeps the plain
+    "Please see staff.")."""
+    return {code: dataclasses.replace(table, staff=table.staff_at.format(where=staff_contact[code].strip()))
+            if staff_contact.get(code, "").strip() else table
+            for code, table in LANGUAGES.items()}
+
+
+def join(*sentences: str) -> str:
+    """Sentences one after the other: a space after a Latin full stop, none after "。"."""
+    out = ""
+    for sentence in sentences:
+        if out and sentence:
+            out += "" if out.endswith(("。", "！", "？", "）")) else " "
+        out += sentence
+    return out
+
+
+def with_staff(phrase: Say) -> Say:
+    """``phrase`` followed by where and how to reach staff."""
+    return lambda t: join(phrase(t), t.staff)

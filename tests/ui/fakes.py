@@ -20,8 +20,10 @@ from kiosk.service.events import EventBus
 class FakeService:
     """A scripted LockerScreenService: recipients and couriers at a locker bank."""
 
-    def __init__(self, *, languages=("en", "ja"), inactivity_s: float = 45.0, reads_codes: bool = True):
-        self.settings = UiSettings("sim-site", tuple(languages), inactivity_s, reads_codes)
+    def __init__(self, *, languages=("en", "ja"), inactivity_s: float = 45.0, reads_codes: bool = True,
+                 staff_contact: dict[str, str] | None = None):
+        self.settings = UiSettings("sim-site", tuple(languages), inactivity_s, reads_codes,
+                                   staff_contact=dict(staff_contact or {}))
         self.bus = EventBus()
         self.calls: list[tuple] = []
         self.logged_out: list[str] = []

@@ -185,4 +185,4 @@ async def test_while_the_service_works_the_form_waits_for_its_answer():
         assert app.screen is screen  # nobody walks away from a command already sent
         service.gate.set()
         await wait_for_screen(pilot, DoorOpenScreen)
-        assert service.calls == [("submit_code", "1234-5678")]
+        assert service.calls == [("check_trade_number", "1234-5678"), ("submit_code", "1234-5678")]

@@ -8,6 +8,7 @@ from textual.widgets import Input
 from hwsim.site import start_site
 from kiosk.clock import ManualClock
 from kiosk.domain.parcels import ParcelState
+from kiosk.errors import CodeInvalid, LockedOut
 from kiosk.ui.app import RecipientApp
 from kiosk.ui.screens import DoneScreen, DoorOpenScreen, IdleScreen, MessageScreen, PickupEntryScreen
 from kiosk.ui.widgets import BigNumber, Keypad
@@ -51,6 +52,9 @@ async def test_full_pickup(tmp_path, rng, locks):
             assert door.opening.locker == locker
             assert door.query_one(BigNumber).number == locker
             await wait_for(pilot, lambda: site.doors[locker].is_open, "the door to open")
+            await wait_for(pilot, lambda: door.opened, "the door sensor's evidence")
+            assert door.headline.text == f"Door {locker} is open"
+            assert door.instruction.text == "Take your parcel and close the door."
 
             seen = record_screens(app)
             site.doors.take(locker)
@@ -104,11 +108,28 @@ async def test_five_wrong_secrets_lock_the_parcel(gpio_site, rng):
 async def test_unknown_trade_number_keeps_it_for_correction(gpio_site):
     app = RecipientApp(gpio_site.controller)
     async with app.run_test(size=SIZE) as pilot:
-        await enter_code(pilot, "9999-0000", "123456")
-        screen = pilot.app.screen
+        await type_text(pilot, "9999-0000")
+        screen = await wait_for_screen(pilot, PickupEntryScreen)
+        await pilot.press("enter")   # checked at once: the secret is never asked for
         await wait_for(pilot, lambda: not screen.busy and screen.problem.text, "an answer")
         assert "9999-0000" in screen.problem.text and "check the number" in screen.problem.text
         assert screen.active == 0 and screen.inputs[0].value == "9999-0000" and screen.inputs[1].value == ""
+
+
+async def test_a_locked_out_parcel_says_so_before_the_secret_is_typed(gpio_site, rng):
+    [parcel] = await gpio_site.add_parcels(1, rng)
+    await gpio_site.deposit(parcel)
+    for _ in range(gpio_site.controller.config.attempts.per_parcel_max):
+        with pytest.raises((CodeInvalid, LockedOut)):
+            await gpio_site.controller.submit_code(parcel.trade_number, wrong(parcel.secret))
+    app = RecipientApp(gpio_site.controller)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_text(pilot, parcel.trade_number)
+        screen = await wait_for_screen(pilot, PickupEntryScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not screen.busy and screen.problem.text, "an answer")
+        assert screen.problem.text.startswith("Too many wrong tries: this parcel is now locked.")
+        assert screen.active == 0 and screen.prompt.text == "Enter your trade number"
 
 
 @pytest.mark.slow
@@ -137,21 +158,37 @@ async def test_keypad_enters_the_code(gpio_site, rng):
         assert door.opening.locker == locker
 
 
+STAFF = '[ui.staff]\nen = "the service counter inside the shop, or call 0120-000-000"\nja = "店内のサービスカウンター、またはお電話 0120-000-000"\n'
+
+
 @pytest.mark.slow
-async def test_jammed_door_says_the_parcel_is_safe(gpio_site, rng):
-    [parcel] = await gpio_site.add_parcels(1, rng)
-    locker = await gpio_site.deposit(parcel)
-    gpio_site.doors.jam(locker)
-    app = RecipientApp(gpio_site.controller)
-    async with app.run_test(size=SIZE) as pilot:
-        await enter_code(pilot, parcel.trade_number, parcel.secret)
-        await wait_for_screen(pilot, DoorOpenScreen)
-        # The door never opens; the controller's timer calls it a fault.
-        gpio_site.clock.advance(gpio_site.controller.config.timing.open_timeout_s + 1)
-        gpio_site.controller.tick()
-        screen = await wait_for_screen(pilot, MessageScreen)
-        assert [w.text for w in screen.query("Words") if w.text][-2:] == [
-            "The door did not open.", "Your parcel is safe. Please see staff."]
+async def test_a_jammed_door_says_opening_never_open_then_how_to_reach_staff(tmp_path, rng):
+    site = await start_site(tmp_path / "site", clock=ManualClock(), locks="gpio", doors=6, extra=STAFF)
+    try:
+        [parcel] = await site.add_parcels(1, rng)
+        locker = await site.deposit(parcel)
+        site.doors.jam(locker)
+        app = RecipientApp(site.controller)
+        async with app.run_test(size=SIZE) as pilot:
+            await enter_code(pilot, parcel.trade_number, parcel.secret)
+            door = await wait_for_screen(pilot, DoorOpenScreen)
+            await wait_for(pilot, lambda: site.controller.site.db.locker(locker).busy, "the unlock")
+            await site.controller.settle()
+            await pilot.pause(0.1)
+            # The lock was pulsed but the door never opened: the screen must not say it did.
+            assert door.headline.text == f"Opening door {locker}…" and not door.opened
+            assert door.instruction.text == f"Please wait by door {locker}: it opens in a moment."
+            site.clock.advance(site.controller.config.timing.open_timeout_s + 1)
+            site.controller.tick()
+            screen = await wait_for_screen(pilot, MessageScreen)
+            assert [w.text for w in screen.query("Words") if w.text][-2:] == [
+                "The door did not open.", "Your parcel is safe inside. Please see staff: the service counter "
+                "inside the shop, or call 0120-000-000"]
+            app.language = "ja"
+            assert screen.query(".end-text").first().text == (
+                "荷物は扉の中に安全に保管されています。係員にお声がけください：店内のサービスカウンター、またはお電話 0120-000-000")
+    finally:
+        await site.controller.stop()
 
 
 @pytest.mark.slow

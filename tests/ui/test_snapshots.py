@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from kiosk.errors import CodeInvalid, NoLockerFree
+from kiosk.errors import CodeInvalid, LockedOut, NoLockerFree
 from kiosk.ui.app import RecipientApp
 from kiosk.ui.screens import (CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen, MessageScreen,
                               PickupEntryScreen)
@@ -64,15 +64,46 @@ def test_entry_with_wrong_secret(snap_compare, language):
     assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
 
 
-async def to_door(pilot) -> None:
+CONTACT = {"en": "the counter inside the shop, or call 0120-000-000",
+           "ja": "店内のカウンター、またはお電話 0120-000-000"}
+
+
+async def to_opening(pilot) -> None:
+    """The code accepted and the lock pulsed; the door sensor has not shown the door open."""
     await enter_code(pilot)
     await wait_for_screen(pilot, DoorOpenScreen)
+
+
+async def to_door(pilot) -> None:
+    """The door sensor shows the door open."""
+    await to_opening(pilot)
+    pilot.app.service.publish("door_open", locker=3, op="pickup")
+    await wait_for(pilot, lambda: pilot.app.screen.opened, "the door open")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_door_opening(snap_compare, language):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=in_language(language, to_opening))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_door_open(snap_compare, language):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=in_language(language, to_door))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_locked_out_before_the_secret(snap_compare, language):
+    service = FakeService(staff_contact=CONTACT)
+    service.answers["check_trade_number"] = LockedOut("x")
+
+    async def steps(pilot):
+        await type_text(pilot, "1234-5678")
+        await wait_for_screen(pilot, PickupEntryScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pilot.app.screen.problem.text, "the refusal")
+
+    assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
 
 
 @pytest.mark.slow
@@ -103,10 +134,10 @@ def test_done(snap_compare, language):
 @pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_door_did_not_open(snap_compare, language):
-    service = FakeService()
+    service = FakeService(staff_contact=CONTACT)
 
     async def steps(pilot):
-        await to_door(pilot)
+        await to_opening(pilot)   # jammed: it never opens
         service.publish("locker_fault", locker=3, reason="jammed", op="pickup")
         await wait_for_screen(pilot, MessageScreen)
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
 from kiosk.service.api import LockerScreenService
+from kiosk.ui.widgets import IdleWarning
 
 if TYPE_CHECKING:
     from kiosk.ui.app import RecipientApp
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
 
 class KioskScreen(Screen):
     """One step of the flow; subclasses implement ``compose_main``."""
+
+    WARNS_BEFORE_IDLE = True
+    """Count down across the bottom before going back to the start (not on a "thank you")."""
 
     @property
     def kiosk(self) -> "RecipientApp":
@@ -43,7 +48,28 @@ class KioskScreen(Screen):
         """False while something is under way that must not be abandoned (a command sent)."""
         return True
 
+    def holds_keys_after(self, key: events.Key) -> bool:
+        """True when ``key`` will change this screen (another screen, another field after a
+        check): the app then holds the keys typed after it until this screen, or the one it
+        switches to, calls ``keys_ready``. Asked before the key is handed on."""
+        return False
+
+    def on_screen_resume(self) -> None:
+        # After compose and mount (where the screen asked for its focus): keys may come.
+        self.app.call_later(self.kiosk.keys_ready, self)
+
+    def warn_idle(self, seconds: float | None) -> None:
+        """Count down the ``seconds`` left before the app goes back to the start; None hides it."""
+        if not self.is_mounted or not self.query(IdleWarning):
+            return
+        warning = self.query_one(IdleWarning)
+        if seconds is None:
+            warning.stop()
+        else:
+            warning.start(seconds)
+
     def compose(self) -> ComposeResult:
+        yield IdleWarning()
         with Horizontal(classes="kiosk-frame"):
             with Vertical(classes="kiosk-main"):
                 yield from self.compose_main()

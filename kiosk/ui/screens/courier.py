@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button
 
-from kiosk.errors import CodeInvalid, KioskError
+from kiosk.errors import CodeInvalid, KioskError, SlowDown
 from kiosk.service.api import DoorOpening
 from kiosk.ui.explain import courier_login_problem, deposit_problem
 from kiosk.ui.screens.base import KioskScreen
@@ -74,6 +74,9 @@ class CourierEntryScreen(CodeFormScreen):
             return
         try:
             self.token = (await self.service.courier_login(code)).token
+        except SlowDown as err:
+            self.wait_out(err.retry_after, 0)
+            return
         except KioskError as err:
             self.fail(courier_login_problem(err), 0)
             return

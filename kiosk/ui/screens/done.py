@@ -1,6 +1,8 @@
 """The ends of a visit: "Thank you" after a pickup, or a message that needs staff.
 
-Both go back to the start by themselves; a touch or a key goes back at once.
+Both go back to the start by themselves; a touch or a key goes back at once. A character
+of a trade number typed here (the next person, or their scanner) starts their pickup with it,
+as on the idle screen, so nothing they typed is lost.
 """
 
 from __future__ import annotations
@@ -11,16 +13,26 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button
 
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.idle import CARRIED, FOCUS_KEYS
 from kiosk.ui.texts import Say
 from kiosk.ui.widgets import SayButton, TopBar, Words
 
 
 class _EndScreen(KioskScreen):
     AUTO_FOCUS = None
+    WARNS_BEFORE_IDLE = False   # it says itself that it goes back to the start
+
+    def holds_keys_after(self, key: events.Key) -> bool:
+        return key.key not in FOCUS_KEYS   # every other key leaves (on_key, or the focused button)
 
     def on_key(self, event: events.Key) -> None:
+        if event.key in FOCUS_KEYS:
+            return
         event.stop()
-        self.kiosk.action_go_idle()
+        if event.character and event.character in CARRIED:
+            self.kiosk.start_pickup(event.character)
+        else:
+            self.kiosk.action_go_idle()
 
     def on_click(self, event: events.Click) -> None:
         self.kiosk.action_go_idle()

@@ -1,10 +1,13 @@
-"""A door is open: the locker number, huge, and what to do; then wait for the door.
+"""A door is being opened: the locker number, huge, and what to do; then wait for the door.
 
-The screen waits on the controller's evidence, never on a timer: the parcel is collected
-(or delivered) when the door sensor has seen the door open and close again. Meanwhile a
-left-open alarm turns into a reminder on the screen, and a fault (the door never opened)
-ends the wait. There is no inactivity timeout here: nobody may walk away from an open
-door and find the screen reset behind them.
+The screen says only what the controller's evidence shows, never what a timer assumes:
+"Opening door N…" until the door sensor reports the door open (a jammed door never does),
+then "Door N is open — take your parcel". The parcel is collected (or delivered) when the
+sensor has seen the door open and close again; a fault (the door did not open within the
+open timeout) ends the wait. There is no inactivity timeout while the door is opening or
+open: nobody may walk away from an open door and find the screen reset behind them. Once
+the left-open alarm has gone off (staff have been told), the screen reminds the person to
+close the door and then, if nobody touches it, goes back to the start for the next person.
 """
 
 from __future__ import annotations
@@ -58,21 +61,25 @@ class DoorOpenScreen(KioskScreen):
         self.opening = opening
         self._seen: set[int] = set()
         self._finished = False
+        self.opened = False          # the sensor has shown the door open
+        self.left_open = False       # the left-open alarm went off
 
     def idle_after(self) -> float | None:
-        return None
+        # Waiting on a door: never. After the left-open alarm: the site's inactivity timeout.
+        return self.kiosk.inactivity_s if self.left_open else None
 
     def compose_main(self) -> ComposeResult:
         n = self.opening.locker
         title = (lambda t: t.pickup_title) if self.opening.kind == PICKUP else (lambda t: t.courier_title)
         yield TopBar(title)
         with Vertical(classes="door-body"):
-            yield Words(lambda t: t.door_is_open.format(n=n), classes="door-headline")
+            self.headline = Words(lambda t: t.door_opening.format(n=n), classes="door-headline")
+            yield self.headline
             with Horizontal(classes="door-number"):
                 yield Words(lambda t: t.door, classes="door-caption")
                 yield BigNumber(n, classes="door-digits")
-            instruction = (lambda t: t.take_and_close) if self.opening.kind == PICKUP else (lambda t: t.put_and_close)
-            yield Words(instruction, classes="door-instruction")
+            self.instruction = Words(lambda t: t.wait_for_door.format(n=n), classes="door-instruction")
+            yield self.instruction
             self.reminder = Words(classes="door-reminder")
             yield self.reminder
 
@@ -95,10 +102,24 @@ class DoorOpenScreen(KioskScreen):
             self._finish(self.Closed(self.opening))
         elif event.kind == "locker_fault":
             self._finish(self.Failed(self.opening, event.data.get("reason")))
+        elif event.kind == "door_open":
+            self._door_opened()
         elif event.kind == "alarm" and event.data.get("alarm") == "left_open":
             n = self.opening.locker
             self.reminder.say(lambda t: t.close_reminder.format(n=n))
             self.add_class("-left-open")
+            self.left_open = True
+            self.kiosk.restart_idle_timer()   # staff have the alarm: the next person may come
+
+    def _door_opened(self) -> None:
+        if self.opened:
+            return
+        self.opened = True
+        n = self.opening.locker
+        self.headline.say(lambda t: t.door_is_open.format(n=n))
+        self.instruction.say((lambda t: t.take_and_close) if self.opening.kind == PICKUP
+                             else (lambda t: t.put_and_close))
+        self.add_class("-open")
 
     def _completes(self, event: Event) -> bool:
         expected = "parcel_collected" if self.opening.kind == PICKUP else "parcel_arrived"

@@ -1,6 +1,8 @@
 """Collecting a parcel: the trade number, then the secret code.
 
-Each refusal from the service gets its own words (``kiosk.ui.explain``) and puts the
+The trade number is checked with the service as soon as it is entered
+(``check_trade_number``), so a parcel that is locked out, must be paid for at the counter
+or cannot be collected here says so before anyone types a secret. Each refusal from the service gets its own words (``kiosk.ui.explain``) and puts the
 person back where they can fix it: a wrong secret or a "slow down" on the secret field
 (trade number kept), an unknown number on the trade number field (kept, to correct),
 anything that needs staff on an empty form.
@@ -40,14 +42,24 @@ class PickupEntryScreen(CodeFormScreen):
             self.started = started
             self.since = since
 
-    def __init__(self, *, typed: str = "", problem: Say | None = None) -> None:
+    def __init__(self, *, typed: str = "", problem: Say | None = None, wait_s: float | None = None) -> None:
         """``typed``: a first character already typed; ``problem``: what went wrong before
-        this screen (a phone code refused at the idle screen)."""
+        this screen (a phone code refused at the idle screen); ``wait_s``: that was the
+        site's slow-down, for that many seconds (counted down)."""
         super().__init__(typed=typed, problem=problem)
+        self._wait_s = wait_s
 
-    def scan_refused(self, phrase: Say) -> None:
-        """A phone code held to the camera was refused: say why, keep what is typed."""
-        self.problem.say(phrase)
+    def on_mount(self) -> None:
+        if self._wait_s is not None:
+            self.wait_out(self._wait_s, self.active)
+
+    def scan_refused(self, phrase: Say, *, wait_s: float | None = None) -> None:
+        """A phone code held to the camera was refused: say why, keep what is typed.
+        ``wait_s``: the site is slowed down for that long (counted down)."""
+        if wait_s is not None:
+            self.wait_out(wait_s, self.active)
+        else:
+            self.problem.say(phrase)
 
     async def field_done(self, index: int, value: str) -> None:
         trade_number = self.value(0)
@@ -55,6 +67,11 @@ class PickupEntryScreen(CodeFormScreen):
             self.fail(lambda t: t.trade_number_too_short, 0)
             return
         if index == 0:
+            try:
+                await self.service.check_trade_number(trade_number)
+            except KioskError as err:
+                self._refused_with(err, trade_number, at=0)
+                return
             self.go_to(1)
             return
         if not value:
@@ -64,12 +81,21 @@ class PickupEntryScreen(CodeFormScreen):
         try:
             started = await self.service.submit_code(trade_number, value)
         except KioskError as err:
-            phrase = pickup_problem(err, trade_number.upper())
-            if isinstance(err, (CodeInvalid, SlowDown)):
-                self.fail(phrase, 1)
-            elif isinstance(err, UnknownParcel):
-                self.fail(phrase, 0)
-            else:
-                self.fail(phrase, 0, clear=(0,))
+            self._refused_with(err, trade_number, at=1)
             return
         self.post_message(self.DoorOpened(started, since))
+
+    def _refused_with(self, err: KioskError, trade_number: str, *, at: int) -> None:
+        """Say why, and go back to where it can be fixed: a wrong secret or a "slow down" to
+        the field being filled (``at``), an unknown number to the number (kept, to correct),
+        anything that needs staff to an empty form."""
+        if isinstance(err, SlowDown):
+            self.wait_out(err.retry_after, at)
+            return
+        phrase = pickup_problem(err, trade_number.upper())
+        if isinstance(err, CodeInvalid):
+            self.fail(phrase, at)
+        elif isinstance(err, UnknownParcel):
+            self.fail(phrase, 0)
+        else:
+            self.fail(phrase, 0, clear=(0,))

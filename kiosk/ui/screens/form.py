@@ -13,6 +13,7 @@ when the screen goes away, and its value is never logged or put in a message.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -20,11 +21,13 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Input
 
+from kiosk.ui.explain import UNEXPECTED, slow_down_left
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.texts import Say
-from kiosk.ui.widgets import Keypad, TopBar, Words
+from kiosk.ui.widgets import Keypad, TopBar, Words, count_down
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class CodeFormScreen(KioskScreen):
         super().__init__()
         self.active = start_at
         self.busy = False
+        self._refused = False
+        self._wait: Timer | None = None      # the site's slow-down, counting down
         self._start_at = start_at
         self._typed = typed
         self._first_problem = problem
@@ -99,6 +104,10 @@ class CodeFormScreen(KioskScreen):
     def can_go_idle(self) -> bool:
         return not self.busy
 
+    def holds_keys_after(self, key: events.Key) -> bool:
+        # Enter completes the field: what is typed after it waits for the answer.
+        return key.key == "enter" and not self.busy and self.focused in self.inputs
+
     # --- what subclasses use ----------------------------------------------------------
 
     async def field_done(self, index: int, value: str) -> None:
@@ -126,8 +135,16 @@ class CodeFormScreen(KioskScreen):
         if not self.busy:
             self.inputs[index].focus()
 
+    def wait_out(self, seconds: float, index: int) -> None:
+        """The site is slowed down for ``seconds``: count them down on the problem line, then
+        say the person may try again; go back to ``index``."""
+        self.fail(slow_down_left(max(1, math.ceil(seconds))), index)
+        self._wait = count_down(self.problem, seconds, slow_down_left, then=lambda t: t.slow_down_over)
+
     def fail(self, phrase: Say, index: int, *, clear: tuple[int, ...] = ()) -> None:
         """Say what went wrong, empty the ``clear`` fields (and every secret), go back to ``index``."""
+        self._stop_waiting()
+        self._refused = True
         for i in clear:
             self.inputs[i].clear()
         self.clear_secrets()
@@ -156,8 +173,13 @@ class CodeFormScreen(KioskScreen):
 
     @on(Input.Changed)
     def _edited(self, event: Input.Changed) -> None:
-        if event.value:
+        if event.value and self._wait is None:   # a slow-down keeps counting while they type
             self.problem.say(None)
+
+    def _stop_waiting(self) -> None:
+        if self._wait is not None:
+            self._wait.stop()
+            self._wait = None
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if not self.busy and event.widget in self.inputs and event.widget is not self.inputs[self.active]:
@@ -171,7 +193,10 @@ class CodeFormScreen(KioskScreen):
         value = self.value(index)
         if self.FIELDS[index].secret:
             self.inputs[index].clear()
+        self._stop_waiting()
         self.problem.say(None)
+        self._refused = False
+        self.kiosk.type_ahead.hold(self)  # keys typed from now on wait for the answer
         self._set_busy(True)  # now, not in the worker: a second Enter must find the form busy
         self._complete(index, value)
 
@@ -182,7 +207,7 @@ class CodeFormScreen(KioskScreen):
         except Exception:
             # Never the value: it may be a secret.
             log.exception("%s: completing field %d failed", type(self).__name__, index)
-            self.fail(lambda t: t.unexpected, index)
+            self.fail(UNEXPECTED, index)
         finally:
             self._set_busy(False)
 
@@ -196,3 +221,5 @@ class CodeFormScreen(KioskScreen):
         self.keypad.disabled = busy
         if not busy and self.is_attached:
             self.inputs[self.active].focus()
+            # After that focus: keys typed during the check go to the next field, unless it was refused.
+            self.app.call_later(self.kiosk.keys_ready, self, not self._refused)

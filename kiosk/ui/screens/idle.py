@@ -17,8 +17,8 @@ from textual.widgets import Button
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import LanguageToggle, SayButton, TopBar, Words
 
-_CARRIED = set("0123456789-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_FOCUS_KEYS = {"tab", "shift+tab"}
+CARRIED = set("0123456789-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+FOCUS_KEYS = {"tab", "shift+tab"}
 _PRESS_KEYS = {"enter", "space"}
 
 
@@ -62,11 +62,18 @@ class IdleScreen(KioskScreen):
         elif event.button is self.courier:
             self.post_message(self.CourierChosen())
 
+    def _starts(self, key: events.Key) -> bool:
+        """Any key starts a pickup but moving between the buttons or pressing the focused one."""
+        return not (key.key in FOCUS_KEYS or (self.focused is not None and key.key in _PRESS_KEYS))
+
+    def holds_keys_after(self, key: events.Key) -> bool:
+        return self._starts(key)
+
     def on_key(self, event: events.Key) -> None:
-        if event.key in _FOCUS_KEYS or (self.focused is not None and event.key in _PRESS_KEYS):
-            return  # moving between the buttons, or pressing the focused one
+        if not self._starts(event):
+            return
         event.stop()
-        typed = event.character if event.character in _CARRIED else ""
+        typed = event.character if event.character in CARRIED else ""
         self.post_message(self.CollectChosen(typed))
 
     def on_click(self, event: events.Click) -> None:
