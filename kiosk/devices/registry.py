@@ -31,7 +31,10 @@ REGISTRY: dict[str, dict[str, str]] = {
         "sim+hid": "hwsim.scanners.keyboard:hid_sim",
         "sim+camera": "hwsim.scanners.camera:camera_sim",
     },
-    "card": {},
+    "card": {
+        "pcsc": "drivers.cards.pcsc:CardReaderPcsc",
+        "sim+pcsc": "hwsim.cards.sim:pcsc_sim",
+    },
     "token": {},
     "biometric": {},
     "cash": {},

@@ -96,5 +96,47 @@ class Scanner(Device, Protocol):
     def health(self) -> dict: ...
 
 
+class CardPresence(str, enum.Enum):
+    INSERTED = "inserted"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class CardEvent:
+    """A card was put into the reader (``atr`` is its Answer To Reset) or taken out."""
+
+    presence: CardPresence
+    reader: str             # the reader's name as PC/SC gives it
+    atr: bytes
+    monotonic: float
+
+
+@runtime_checkable
+class CardReader(Device, Protocol):
+    """A contact (or contactless) IC card reader, e.g. over PC/SC.
+
+    ``open()`` finds the reader by name and starts watching it (in a driver thread);
+    every insertion and removal is delivered to each subscriber. ``transmit`` sends one
+    command APDU and returns the complete response APDU (data + SW1 SW2): the transport
+    rules (T=0 case 4, ``61xx`` GET RESPONSE, ``6Cxx`` re-send) are the driver's, so the
+    caller sees one response per command whatever the protocol. The card is connected
+    on the first ``transmit`` after it was inserted and released by ``release()`` or
+    by its removal."""
+
+    def subscribe(self, callback: Callable[[CardEvent], None]) -> None: ...
+
+    @property
+    def card_present(self) -> bool: ...
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send ``apdu``; returns the response's data followed by SW1 SW2. Raises
+        CardRemoved (no card, or pulled out meanwhile), DeviceClosed, DeviceOperationError."""
+
+    def release(self) -> None:
+        """Disconnect from the card (resetting it, so no PIN stays verified). Idempotent."""
+
+    def health(self) -> dict: ...
+
+
 # Roles the later issues fill in; named here so the registry and config know them.
 ROLES = ("scanner", "card", "token", "biometric", "locks", "cash")
