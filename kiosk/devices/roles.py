@@ -96,7 +96,7 @@ class Scanner(Device, Protocol):
     def health(self) -> dict: ...
 
 
-class CardPresence(str, enum.Enum):
+class CardPresence(enum.StrEnum):
     INSERTED = "inserted"
     REMOVED = "removed"
 
