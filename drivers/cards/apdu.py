@@ -95,6 +95,8 @@ class Command:
             raise APDUError(f"{n} data bytes exceed extended length")
         if self.le is not None and not 1 <= self.le <= 65536:
             raise APDUError(f"Le={self.le} is out of range for extended length (1..65536)")
+        if not n and self.le is None:
+            return header                           # case 1 has no length fields at all
         body = b"\x00"
         if n:
             body += n.to_bytes(2, "big") + self.data

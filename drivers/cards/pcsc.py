@@ -278,11 +278,12 @@ class CardReaderPcsc:
                 raise CardRemoved(f"{self!r}: card lost during a command: {_message(result)}")
             self.stats["errors"] += 1
             raise DeviceOperationError(f"{self!r}: transmit failed: {_message(result)}")
-        try:
-            return Response.parse(bytes(raw))
-        except APDUError as err:
+        if len(raw) < 2:
+            # No status word: the card went away mid-command (vpcd and some readers then
+            # report success with nothing) or is mute. Either way nothing it said is known.
             self._drop_card()
-            raise DeviceOperationError(f"{self!r}: {err}") from err
+            raise CardRemoved(f"{self!r}: the card gave no answer ({len(raw)} bytes): pulled out or mute")
+        return Response.parse(bytes(raw))
 
     def _drop_card(self) -> None:
         card, self._card = self._card, None
