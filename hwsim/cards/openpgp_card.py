@@ -452,3 +452,16 @@ HANDLERS = {0xA4: OpenPGPCardSim._select, 0x20: OpenPGPCardSim._verify, 0x24: Op
             0x2C: OpenPGPCardSim._reset_retry_counter, 0xCA: OpenPGPCardSim._get_data,
             0xDA: OpenPGPCardSim._put_data, 0x47: OpenPGPCardSim._generate, 0x2A: OpenPGPCardSim._pso,
             0xE6: OpenPGPCardSim._terminate, 0x44: OpenPGPCardSim._activate}
+
+
+class DirectLink:
+    """A card in a reader that is not behind pcscd: the store's provisioning station in
+    simulations. ``transmit`` hands the APDU straight to the card (T=1 rules)."""
+
+    active_protocol = "T=1"
+
+    def __init__(self, card: OpenPGPCardSim):
+        self.card = card
+
+    def transmit(self, apdu: bytes) -> bytes:
+        return self.card.process(apdu)

@@ -65,9 +65,9 @@ class PrivatePcscd:
     ``reader_names`` their PC/SC names."""
 
     def __init__(self) -> None:
+        self.port = _free_port_pair()
         self.dir = tempfile.mkdtemp(prefix="hwsim-pcscd-")
         self.socket_path = os.path.join(self.dir, "run", "pcscd.comm")
-        self.port = _free_port_pair()
         self.ports = (self.port, self.port + 1)
         self.reader_names = (f"{READER} 00 00", f"{READER} 00 01")
         self._proc: subprocess.Popen | None = None
