@@ -194,7 +194,8 @@ class SlowDown(DomainError):
 
 class NotCollectable(DomainError):
     """The parcel exists but cannot be collected now. ``reason`` says which case, for screens:
-    not_arrived, collected, expired, at_counter, in_locker, door_busy, payment_due (None: another)."""
+    not_arrived, collected, expired, at_counter, in_locker, door_busy, payment_due,
+    card_required (an IC-card parcel: opens with its card), wrong_method (None: another)."""
 
     def __init__(self, message: str = "cannot be collected now", reason: str | None = None):
         super().__init__(message)

@@ -97,3 +97,16 @@ def create(role: str, url: str | DeviceURL, **context: Any) -> Any:
             close()
         raise
     return device
+
+
+# The parcel-card application over a CardReader (docs/cards.md), named lazily like the drivers.
+PARCEL_CARD = "drivers.cards.parcel_card:ParcelCardSession"
+
+
+def parcel_card(reader: Any) -> Any:
+    """A ParcelCard session on ``reader`` (a CardReader). Raises DeviceUnavailable."""
+    module_name, _, attr = PARCEL_CARD.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)(reader)
+    except ImportError as err:
+        raise DeviceUnavailable(f"parcel cards cannot load: {err}") from err

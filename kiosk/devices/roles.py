@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from collections.abc import Callable
 
+from kiosk.security.card_receipt import CardReceipt
+
 
 class DoorState(str, enum.Enum):
     OPEN = "open"
@@ -136,6 +138,24 @@ class CardReader(Device, Protocol):
         """Disconnect from the card (resetting it, so no PIN stays verified). Idempotent."""
 
     def health(self) -> dict: ...
+
+
+@runtime_checkable
+class ParcelCard(Protocol):
+    """One parcel card (docs/cards.md) in a CardReader, for one hand-over; built by
+    ``registry.parcel_card(reader)``. Blocking: call it off the event loop. Every method
+    raises CardRemoved, CardStatusError, CardNotSupported as the card answers."""
+
+    def open(self) -> object:
+        """Select the application and check the card fits the profile."""
+
+    def unlock(self, pin: str) -> None:
+        """Present the PIN once. Raises CardPinWrong (tries left), CardPinBlocked."""
+
+    def trade_number(self) -> str: ...
+
+    def sign_receipt(self, make: Callable[[int], CardReceipt]) -> tuple[CardReceipt, bytes, int]:
+        """Sign ``make(signature_number)`` and write it back; (receipt, signature, counter)."""
 
 
 # Roles the later issues fill in; named here so the registry and config know them.

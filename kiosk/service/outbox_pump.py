@@ -16,6 +16,7 @@ pump at once unless it is backing off.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 from kiosk.errors import StoreBusy, SyncError
@@ -33,6 +34,8 @@ CHANNEL = "events"
 # commit (an fsync) per batch would cost more than the exchange itself. A kill before
 # the commit only means those events are sent again — and answered as duplicates.
 MARK_EVERY = 500
+# Outbox kinds that are not protocol Events but go to their own endpoint (one request each).
+DIRECT_KINDS = frozenset({"card_signature"})
 
 
 class OutboxPump:
@@ -82,9 +85,18 @@ class OutboxPump:
                 if not batch:
                     self._mark_sent(acked)
                     return total
+                # A card signature has its own endpoint: it goes alone, in its place in the order.
+                direct = next((i for i, row in enumerate(batch) if row["kind"] in DIRECT_KINDS), None)
+                if direct is not None:
+                    batch = batch[:max(direct, 1)]
                 ids = [row["event_id"] for row in batch]
                 try:
-                    await self.client.post_batch(EventBatch.from_outbox(batch))
+                    if batch[0]["kind"] in DIRECT_KINDS:
+                        row = batch[0]
+                        await self.client.post_card_signature(json.loads(row["payload"])
+                                                              | {"trade_number": row["trade_number"]})
+                    else:
+                        await self.client.post_batch(EventBatch.from_outbox(batch))
                 except Exception as err:
                     if not isinstance(err, SyncError):   # a bug must not become a hot loop: back off too
                         log.exception("outbox pump: unexpected error")

@@ -66,6 +66,15 @@ class StoreClient:
         reply = await self._exchange("POST", "/events", "events", content=batch.body)
         return wire.parse_ack(reply, list(batch.ids))
 
+    async def post_card_signature(self, upload: dict) -> None:
+        """Send one IC card receipt signature (a CardSignature object: trade_number, card_id,
+        signature, signed_data). Repeating it is harmless: the store keeps it once.
+
+        Raises StoreUnreachable, StoreRejected, StoreBusy, BadStoreReply."""
+        reply = await self._exchange("POST", "/card-signatures", "card signature", content=canonical_bytes(upload))
+        if not isinstance(reply, dict) or reply.get("stored") is not True:
+            raise BadStoreReply("card signature: the store did not say it stored it")
+
     async def fetch_manifest(self, cursor: str | None) -> ManifestPage:
         """One page of the manifest since ``cursor`` (everything when None), signature checked.
 
