@@ -34,12 +34,14 @@ LOCK_URLS = {
 
 def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_params: HashParams = FAST_HASH,
                  extra: str = "", open_timeout_s: float = 15, left_open_alarm_s: float = 120,
-                 scanner: str | None = None) -> Path:
-    """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``)."""
+                 scanner: str | None = None, card: str | None = None) -> Path:
+    """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``);
+    ``card``: an IC card reader URL for ``[devices] card`` (e.g. ``sim+pcsc://``)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)   # the database lives here: private whatever the umask (kiosk.storage.db)
     url = LOCK_URLS[locks].format(doors=doors) if locks in LOCK_URLS else locks
     scanner_line = f"scanner = {_toml(scanner)}" if scanner else ""
+    scanner_line += f"\ncard = {_toml(card)}" if card else ""
     path = folder / "kiosk.toml"
     path.write_text(f"""
 [site]

@@ -31,13 +31,13 @@ import httpx
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.devices import registry
-from kiosk.devices.roles import DoorChange, LockBank, Scanner
+from kiosk.devices.roles import CardReader, DoorChange, LockBank, Scanner
 from kiosk.domain.lockers import Locker
 from kiosk.domain.parcels import Parcel
-from kiosk.errors import ConfigError, DeviceError
+from kiosk.errors import ConfigError, DeviceError, SeeStaff
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import clerk, counter, deposit, doors, holding, manifest, pickup, status
+from kiosk.service import card_pickup, clerk, counter, deposit, doors, holding, manifest, pickup, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
                                ManifestPullResult, ReturnItem, SiteStatus, StorageStatus, TaskStatus, UiSettings)
@@ -84,6 +84,7 @@ class Controller:
         self.sync: Sync | None = None
         self.scanner: Scanner | None = None
         self.scanner_error: str | None = None
+        self.card_reader: CardReader | None = None   # [devices] card: the IC card reader (F3)
         self.scans: ScanRouter | None = None
         self.started_at: float | None = None
         self.ready_s: float | None = None
@@ -151,6 +152,7 @@ class Controller:
         if self.sync:
             self.sync.start()
         await self._open_scanner(loop, site)
+        await self._open_card_reader(site)
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0
         self._notifier.notify("READY=1", f"STATUS=ready: {len(site.locker_numbers)} lockers")
@@ -183,7 +185,27 @@ class Controller:
             return
         self.scanner = scanner
 
+    async def _open_card_reader(self, site: Site) -> None:
+        """The IC card reader, when configured; like the scanner, one that cannot be opened
+        is reported and does not stop the lockers."""
+        url = self.config.devices.get("card")
+        if not url:
+            return
+        try:
+            reader = registry.create("card", url, **self._device_context)
+            await asyncio.to_thread(reader.open)
+        except DeviceError as err:
+            log.error("card reader %s unavailable: %s", url, err)
+            with site.db.transaction(self.clock.now()) as tx:
+                tx.emit("device_health", None, component="card", problem=str(err), at=self.clock.now())
+                tx.audit("kioskd", "device_unavailable", "card", reason=str(err))
+            return
+        self.card_reader = reader
+
     async def _close_site(self) -> None:
+        if self.card_reader is not None:
+            await asyncio.to_thread(self.card_reader.close)
+            self.card_reader = None
         if self.scanner is not None:
             await asyncio.to_thread(self.scanner.close)
             self.scanner = None
@@ -284,6 +306,17 @@ class Controller:
 
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         return await pickup.submit_code(self.site, trade_number, secret, online=self._online())
+
+    async def submit_card(self, trade_number: str, pin: str) -> DoorOpening:
+        """F3 at a locker: the parcel card in the reader, its PIN typed (kiosk.service.card_pickup).
+        The card is reset afterwards whatever happened, so no verified PIN outlives the attempt."""
+        reader = self.card_reader
+        if reader is None:
+            raise SeeStaff("there is no card reader here; please see staff")
+        try:
+            return await card_pickup.submit_card(self.site, registry.parcel_card(reader), trade_number, pin)
+        finally:
+            await asyncio.to_thread(reader.release)
 
     async def courier_login(self, code: str) -> CourierSession:
         return await deposit.courier_login(self.site, code)

@@ -13,12 +13,12 @@ from drivers.cards.openpgp import OpenPGPCard, verify_signature
 from drivers.cards.provisioning import provision
 from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink
 from hwsim.parcels import DemoParcel
-from kiosk.devices import registry
 from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import ParcelState
 from kiosk.errors import CodeInvalid, LockedOut, NotCollectable
 from kiosk.security.card_receipt import parse
-from kiosk.service.card_pickup import CardProblem, submit_card
+from kiosk.errors import SeeStaff
+from kiosk.service.card_pickup import CardProblem
 from hwsim.site import FAST_HASH, start_site
 from hwsim.store import StoreEmulator
 from kiosk.clock import ManualClock
@@ -44,15 +44,18 @@ def store(tmp_path, clock):
 
 
 @pytest.fixture
-async def f3(tmp_path, clock, store, open_reader):
-    """A linked site with one ic_card parcel in a locker and its provisioned card in the reader."""
-    site = await start_site(tmp_path / "site", clock=clock, store=store, store_settings=LINK, locks="gpio", doors=4)
+async def f3(tmp_path, clock, store, pcscd):
+    """A linked site ([devices] card = sim+pcsc) with one ic_card parcel in a locker and its
+    provisioned card in the reader."""
+    site = await start_site(tmp_path / "site", clock=clock, store=store, store_settings=LINK, locks="gpio", doors=4,
+                            card="sim+pcsc://")
     try:
         created = store.create_parcel(SITE, "ic_card")
         await site.controller.pull_manifest()
         parcel = DemoParcel(created.trade_number, created.secret, {})
         locker = await site.deposit(parcel)
-        reader, events = open_reader()
+        reader = site.controller.card_reader
+        await card_seen(reader)
         key = provision(OpenPGPCard(DirectLink(reader.sim.card)), trade_number=parcel.trade_number,
                         pin=parcel.secret, admin_pin=DEFAULT_PW3.decode())
         yield site, parcel, locker, reader, key
@@ -60,9 +63,16 @@ async def f3(tmp_path, clock, store, open_reader):
         await site.controller.stop()
 
 
+async def card_seen(reader) -> None:
+    for _ in range(500):       # pcscd polls vpcd every 400 ms; only a failing test waits 10 s
+        if reader.card_present:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("pcscd never saw the card")
+
+
 async def attempt(site, reader, trade, pin):
-    reader.release()           # each attempt is a fresh card session, as a re-insert would be
-    return await submit_card(site.controller.site, registry.parcel_card(reader), trade, pin)
+    return await site.controller.submit_card(trade, pin)
 
 
 async def test_card_pickup_signs_writes_back_opens_and_reaches_the_store(f3, store):
@@ -148,10 +158,7 @@ async def test_card_pulled_mid_signature_or_write_changes_nothing(f3, ins):
     assert not [e for e in db.outbox() if e["kind"] == "card_signature"]
     card = reader.sim.remove() or reader.sim.slot.card
     reader.sim.insert(card)                                          # put it back: it works
-    for _ in range(200):
-        if reader.card_present:
-            break
-        await asyncio.sleep(0.02)
+    await card_seen(reader)
     opening = await attempt(site, reader, parcel.trade_number, parcel.secret)
     assert opening.locker == locker
 
@@ -169,3 +176,12 @@ async def test_a_parcel_of_another_method_or_locked_out_is_refused(f3, store):
             await attempt(site, reader, parcel.trade_number, wrong)
     with pytest.raises((LockedOut, CardProblem)):
         await attempt(site, reader, parcel.trade_number, wrong)      # the card blocks on its 3rd
+
+
+async def test_no_card_reader_configured_sends_to_staff(tmp_path, clock):
+    site = await start_site(tmp_path / "site", clock=clock, locks="gpio", doors=2)
+    try:
+        with pytest.raises(SeeStaff, match="no card reader"):
+            await site.controller.submit_card("1234-5678", "123456")
+    finally:
+        await site.controller.stop()
