@@ -99,6 +99,7 @@ class OpenPGPCardSim:
         self.special_do_max = special_do_max
         self.state = _State(serial.to_bytes(4, "big"), algorithm)
         self.faults = CardFaults()
+        self.pins_sent_while_blocked = 0
         self._lock = threading.RLock()
         self.power_on()
 
@@ -259,6 +260,7 @@ class OpenPGPCardSim:
                 return b""
             raise CardSW(0x63C0 | left)
         if left == 0:
+            self.pins_sent_while_blocked += 1              # what a careful terminal never does
             raise CardSW(SW["blocked"])
         minimum = PW3_MIN if counter == 0x83 else PW1_MIN
         if not minimum <= len(cmd.data) <= PW_MAX:

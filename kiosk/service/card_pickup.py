@@ -63,6 +63,10 @@ async def submit_card(site: Site, card: ParcelCard, trade_number: str, pin: str)
             info = await asyncio.to_thread(card.open)
             try:
                 await asyncio.to_thread(card.unlock, pin)
+            except CardPinBlocked as blocked:
+                if blocked.sw != 0x6983:   # 63C0: this PIN was wrong and used the card's last try
+                    record_failure(site, trade, known=True)
+                raise
             except CardPinWrong as wrong:
                 parcel = record_failure(site, trade, known=True)
                 if parcel.locked_out:

@@ -174,8 +174,12 @@ async def test_a_parcel_of_another_method_or_locked_out_is_refused(f3, store):
     for _ in range(2):
         with pytest.raises(CodeInvalid):
             await attempt(site, reader, parcel.trade_number, wrong)
-    with pytest.raises((LockedOut, CardProblem)):
+    with pytest.raises(CardProblem):
         await attempt(site, reader, parcel.trade_number, wrong)      # the card blocks on its 3rd
+    assert site.controller.site.db.parcel(parcel.trade_number).failed_attempts == 3
+    with pytest.raises(CardProblem):
+        await attempt(site, reader, parcel.trade_number, parcel.secret)
+    assert reader.sim.card.pins_sent_while_blocked == 0
 
 
 async def test_no_card_reader_configured_sends_to_staff(tmp_path, clock):
