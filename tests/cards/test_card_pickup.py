@@ -15,7 +15,7 @@ from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink
 from hwsim.parcels import DemoParcel
 from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import ParcelState
-from kiosk.errors import CodeInvalid, LockedOut, NotCollectable
+from kiosk.errors import CodeInvalid, NotCollectable
 from kiosk.security.card_receipt import parse
 from kiosk.errors import SeeStaff
 from kiosk.service.card_pickup import CardProblem
