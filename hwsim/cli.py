@@ -14,7 +14,7 @@ import json
 import sys
 
 SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.scenarios.store_outage",
-             "tags-day": "hwsim.scenarios.tags_day"}
+             "tags-day": "hwsim.scenarios.tags_day", "card-day": "hwsim.scenarios.card_day"}
 
 
 def main(argv: list[str] | None = None) -> int:
