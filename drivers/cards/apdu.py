@@ -127,6 +127,10 @@ class Command:
             return cls(cla, ins, p1, p2, le=int.from_bytes(body[1:3], "big") or 65536, extended=True)
         n = int.from_bytes(body[1:3], "big")
         if n == 0:
+            # An empty extended Lc (00 00 00) before a 2-byte Le: not ISO, but some clients
+            # (OpenPGPpy) send it and cards take it as "no data" (case 2E).
+            if len(body) == 5:
+                return cls(cla, ins, p1, p2, le=int.from_bytes(body[3:5], "big") or 65536, extended=True)
             raise APDUError("extended Lc of 0")
         if len(body) == 3 + n:
             return cls(cla, ins, p1, p2, body[3:], extended=True)

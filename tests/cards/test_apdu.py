@@ -40,6 +40,12 @@ def test_short_roundtrip(data, le):
     assert Command.parse(cmd.encode()) == cmd
 
 
+def test_an_empty_extended_lc_before_le_is_read_as_case_2e():
+    # OpenPGPpy sends GET DATA this way; cards accept it, so the virtual card must too.
+    cmd = Command.parse(bytes.fromhex("00CA7F740000000000"))
+    assert (cmd.case, cmd.le, cmd.extended, cmd.data) == (2, 65536, True, b"")
+
+
 @pytest.mark.parametrize("raw", ["00A404", "00A4040006D276", "00DA01010000", "00DA0101000005AABB"])
 def test_malformed_commands_are_refused(raw):
     with pytest.raises(APDUError):
