@@ -11,11 +11,20 @@ from drivers.cards.openpgp import PW1_OTHER, PW1_SIGN, PW3, OpenPGPCard, verify_
 from drivers.cards.pcsc import CardReaderPcsc
 from hwsim.cards.openpgp_card import OpenPGPCardSim
 from kiosk.devices import registry
+from tests.leaks import strict_no_leaks
 from kiosk.devices.roles import CardPresence
 from kiosk.errors import (CardNotSupported, CardPinBlocked, CardPinWrong, CardRemoved, CardStatusError,
                           DeviceClosed, DeviceUnavailable, DeviceURLError)
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(pcscd):
+    """A reader's close() and a slot's stop() end their threads and close their sockets
+    (the private pcscd, started once per session before this, is not the test's)."""
+    with strict_no_leaks():
+        yield
 
 
 def provision(card: OpenPGPCard, trade: str = "1234-5678", pin: str = "123456"):
