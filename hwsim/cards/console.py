@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import TextIO
+from urllib.parse import quote
 
 from drivers.cards.openpgp import OpenPGPCard
 from drivers.cards.provisioning import provision
@@ -49,7 +50,7 @@ def console_main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO
     else:
         port, reader = args.port, f"the vpcd reader on port {args.port}"
     slot = VirtualCardSlot(port, history=History())
-    print(f'reader: {reader}\ncard = "pcsc://?reader={reader}"\n{HELP}', file=stdout, flush=True)
+    print(f'reader: {reader}\ncard = "pcsc://?reader={quote(reader)}"\n{HELP}', file=stdout, flush=True)
     try:
         for line in stdin:
             words = line.split()
