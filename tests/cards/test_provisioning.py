@@ -71,3 +71,29 @@ def test_console_plays_a_card(pcscd, open_reader):
     assert "unknown command 'nonsense'" in text
     events.wait(CardPresence.INSERTED)
     events.wait(CardPresence.REMOVED)
+
+
+def test_the_store_command_provisions_and_checks_a_real_reader(pcscd, tmp_path, capsys):
+    from drivers.cards.provisioning import main
+    from hwsim.cards.sim import CardSlotSim
+    import json
+    slot = CardSlotSim.take()
+    try:
+        card = OpenPGPCardSim(algorithm="p256")
+        slot.insert(card)
+        pem = tmp_path / "card.pem"
+        env = {"CARD_PIN": "975310", "CARD_ADMIN_PIN": ADMIN}
+        assert main(["provision", "--reader", slot.reader_name, "--trade-number", "7777-8888",
+                     "--public-key-out", str(pem)], environ=env) == 0
+        made = json.loads(capsys.readouterr().out)
+        assert made["ok"] and made["card_id"].endswith(card.state.serial.hex().upper())
+        assert "975310" not in json.dumps(made)
+        assert main(["check", "--reader", slot.reader_name, "--public-key", str(pem)]) == 1   # no receipt yet
+        capsys.readouterr()
+        kiosk_handover(OpenPGPCard(DirectLink(card)), "975310")
+        assert main(["check", "--reader", slot.reader_name, "--public-key", str(pem)]) == 0
+        assert json.loads(capsys.readouterr().out)["receipt"]["trade_number"] == "7777-8888"
+        assert main(["provision", "--reader", slot.reader_name, "--trade-number", "1-1",
+                     "--public-key-out", str(pem)], environ={}) == 2                        # no PINs given
+    finally:
+        slot.stop()
