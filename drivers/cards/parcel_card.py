@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from drivers.cards.openpgp import PW1_OTHER, PW1_SIGN, CardInfo, OpenPGPCard, PublicKey, verify_signature
 from kiosk.errors import CardNotSupported, CardStatusError
-from kiosk.security.card_receipt import MAX_DO, CardReceipt
+from kiosk.security.card_receipt import MAX_DO, CardReceipt, ReceiptError
+from kiosk.security.card_receipt import parse as parse_receipt
 
 ALGORITHMS = ("ed25519", "p256")
 
@@ -40,6 +41,12 @@ class ParcelCardSession:
             raise CardNotSupported(f"signature algorithm {info.algorithm} is not Ed25519 or P-256")
         self.info = info
         return info
+
+    def card_id(self) -> str:
+        """``openpgp-<manufacturer>-<serial>`` from the AID: unique per card, no holder data."""
+        if self.info is None:
+            raise ValueError("open the card first")
+        return f"openpgp-{self.info.manufacturer:04X}-{self.info.serial}"
 
     def tries_left(self) -> int | None:
         """PIN tries left as the card says (None: verified already)."""
@@ -77,6 +84,18 @@ class ParcelCardSession:
         if counter != number:
             raise CardStatusError(f"signature counter {counter}, expected {number}", 0x6F00)
         return receipt, signature, counter
+
+    def stored_receipt(self) -> tuple[CardReceipt, bytes] | None:
+        """The receipt on the card (DO 0101, readable without a PIN) and its signature, or
+        None when there is none. Raises CardStatusError when it is not a receipt."""
+        data = self.card.get_data(0x0101)
+        if not data:
+            return None
+        try:
+            receipt, _, signature = parse_receipt(data)
+        except ReceiptError as err:
+            raise CardStatusError(f"DO 0101 does not hold a receipt: {err}", 0x9000) from None
+        return receipt, signature
 
     def public_key(self) -> PublicKey:
         return self.card.public_key()

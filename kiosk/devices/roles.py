@@ -149,6 +149,9 @@ class ParcelCard(Protocol):
     def open(self) -> object:
         """Select the application and check the card fits the profile."""
 
+    def card_id(self) -> str:
+        """The card's id as the store knows it (after ``open``), e.g. ``openpgp-FF00-0BADCAFE``."""
+
     def unlock(self, pin: str) -> None:
         """Present the PIN once. Raises CardPinWrong (tries left), CardPinBlocked."""
 
@@ -156,6 +159,9 @@ class ParcelCard(Protocol):
 
     def sign_receipt(self, make: Callable[[int], CardReceipt]) -> tuple[CardReceipt, bytes, int]:
         """Sign ``make(signature_number)`` and write it back; (receipt, signature, counter)."""
+
+    def stored_receipt(self) -> tuple[CardReceipt, bytes] | None:
+        """The receipt the card holds (no PIN needed), with its signature; None if none."""
 
 
 # Roles the later issues fill in; named here so the registry and config know them.

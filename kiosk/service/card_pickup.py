@@ -60,7 +60,7 @@ async def submit_card(site: Site, card: ParcelCard, trade_number: str, pin: str)
         raise NotCollectable("this parcel is not collected with a card", "wrong_method")
     with site.gate.admit(recent_failures(site), site.now(), policy, trade):
         try:
-            info = await asyncio.to_thread(card.open)
+            await asyncio.to_thread(card.open)
             try:
                 await asyncio.to_thread(card.unlock, pin)
             except CardPinBlocked as blocked:
@@ -77,7 +77,7 @@ async def submit_card(site: Site, card: ParcelCard, trade_number: str, pin: str)
             if on_card != trade:
                 parcel = record_failure(site, trade, known=True)
                 with site.db.transaction(site.now()) as tx:
-                    tx.audit("recipient", "card_swapped", trade, card=_serial(info))
+                    tx.audit("recipient", "card_swapped", trade, card=card.card_id())
                 if parcel.locked_out:
                     raise LockedOut(LOCKED_OUT_MESSAGE)
                 raise CodeInvalid("this card belongs to another parcel", A.attempts_left(parcel, policy))
@@ -105,15 +105,11 @@ async def submit_card(site: Site, card: ParcelCard, trade_number: str, pin: str)
 
     with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
-        tx.emit(CARD_SIGNATURE_EVENT, trade, card_id=_serial(info),
+        tx.emit(CARD_SIGNATURE_EVENT, trade, card_id=card.card_id(),
                 signature=b64url(signature), signed_data=b64url(receipt.record()))
         tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup",
-                 verified="ic_card", source="card", card=_serial(info), signature_number=counter)
+                 verified="ic_card", source="card", card=card.card_id(), signature_number=counter)
     site.bus.publish(EventKind.PICKUP_STARTED, site.now(), locker=locker.number, trade_number=trade, source="card")
     await unlock.fire(site, locker.number)
     return DoorOpening("pickup", trade, locker.number, op_id)
 
-
-def _serial(info) -> str:
-    """The card id the store knows it by: manufacturer and serial from the AID."""
-    return f"openpgp-{info.manufacturer:04X}-{info.serial}"

@@ -37,7 +37,7 @@ from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import card_pickup, clerk, counter, deposit, doors, holding, manifest, pickup, status
+from kiosk.service import card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, pickup, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
                                ManifestPullResult, ReturnItem, SiteStatus, StorageStatus, TaskStatus, UiSettings)
@@ -315,6 +315,16 @@ class Controller:
             raise SeeStaff("there is no card reader here; please see staff")
         try:
             return await card_pickup.submit_card(self.site, registry.parcel_card(reader), trade_number, pin)
+        finally:
+            await asyncio.to_thread(reader.release)
+
+    async def counter_collect_card(self, clerk_id: str) -> card_return.CollectedCard:
+        """The clerk takes a used parcel card back for the store (kiosk.service.card_return)."""
+        reader = self.card_reader
+        if reader is None:
+            raise SeeStaff("there is no card reader here")
+        try:
+            return await card_return.collect(self.site, registry.parcel_card(reader), clerk_id)
         finally:
             await asyncio.to_thread(reader.release)
 

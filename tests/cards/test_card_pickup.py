@@ -11,7 +11,7 @@ import pytest
 
 from drivers.cards.openpgp import OpenPGPCard, verify_signature
 from drivers.cards.provisioning import provision
-from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink
+from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink, OpenPGPCardSim
 from hwsim.parcels import DemoParcel
 from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import ParcelState
@@ -189,3 +189,35 @@ async def test_no_card_reader_configured_sends_to_staff(tmp_path, clock):
             await site.controller.submit_card("1234-5678", "123456")
     finally:
         await site.controller.stop()
+
+
+async def test_the_counter_collects_used_cards_for_the_store(f3, store):
+    site, parcel, locker, reader, _ = f3
+    c = site.controller
+    with c.subscribe() as events:
+        opening = await attempt(site, reader, parcel.trade_number, parcel.secret)
+        await events.next("door_open", where=lambda e: e["locker"] == opening.locker)
+    used = await c.counter_collect_card("clerk-1")
+    assert used.trade_number == parcel.trade_number and used.signature_number == 1
+    assert used.card_id.endswith(reader.sim.card.state.serial.hex().upper())
+    assert reader.sim.card.state.dos[0x0101]                             # the card is not changed
+    [entry] = c.site.db.audit_entries("card_collected")
+    assert entry["actor"] == "clerk:clerk-1" and entry["detail"]["card"] == used.card_id
+    await c.sync.settle()
+    assert "card_collected" in [e["kind"] for e in store.events(SITE)]
+    reader.sim.remove()
+    reader.sim.insert(OpenPGPCardSim())                                  # a blank card: no receipt
+    await card_seen(reader)
+    assert (await c.counter_collect_card("clerk-1")).trade_number is None
+    reader.sim.remove()
+    await until_gone(reader)
+    with pytest.raises(SeeStaff, match="put the card"):
+        await c.counter_collect_card("clerk-1")
+
+
+async def until_gone(reader) -> None:
+    for _ in range(500):
+        if not reader.card_present:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("pcscd never saw the card go")
