@@ -27,6 +27,7 @@ class ParcelCardSession:
         self.card = OpenPGPCard(reader)
         self.info: CardInfo | None = None
         self._pin: bytes | None = None
+        self._armed = False
 
     def open(self) -> CardInfo:
         """SELECT and check the card offers what the profile needs. Raises CardNotSupported."""
@@ -57,6 +58,15 @@ class ParcelCardSession:
         self.card.verify(PW1_OTHER, pin)
         self._pin = pin.encode()
 
+    def arm(self) -> None:
+        """Present the PIN for signing now (VERIFY 81) and forget it: for a hand-over that
+        signs later (the counter signs when the clerk confirms). The card keeps the
+        verification until it signs once, is reset, or leaves the reader."""
+        if self._pin is None:
+            raise ValueError("unlock the card with the recipient's PIN first")
+        self.card.verify(PW1_SIGN, self._pin)
+        self._pin, self._armed = None, True
+
     def trade_number(self) -> str:
         """The trade number on the card (after ``unlock``)."""
         raw = self.card.get_data(0x0103)
@@ -70,11 +80,13 @@ class ParcelCardSession:
         then read it back. Returns (receipt, signature, the card's counter afterwards).
         Raises CardStatusError (also when the read-back differs), CardRemoved, ValueError
         when ``unlock`` did not succeed first."""
-        if self._pin is None:
+        if self._pin is None and not self._armed:
             raise ValueError("unlock the card with the recipient's PIN first")
         number = self.card.signature_counter() + 1
         receipt = make(number)
-        self.card.verify(PW1_SIGN, self._pin)
+        if not self._armed:
+            self.card.verify(PW1_SIGN, self._pin or b"")
+        self._armed = False
         signature = self.card.sign(receipt.digest())
         data = receipt.with_signature(signature)
         self.card.put_data(0x0101, data)

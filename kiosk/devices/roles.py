@@ -157,6 +157,9 @@ class ParcelCard(Protocol):
 
     def trade_number(self) -> str: ...
 
+    def arm(self) -> None:
+        """Present the PIN for one signature now and forget it (a hand-over that signs later)."""
+
     def sign_receipt(self, make: Callable[[int], CardReceipt]) -> tuple[CardReceipt, bytes, int]:
         """Sign ``make(signature_number)`` and write it back; (receipt, signature, counter)."""
 

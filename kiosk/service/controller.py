@@ -31,13 +31,13 @@ import httpx
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.devices import registry
-from kiosk.devices.roles import CardReader, DoorChange, LockBank, Scanner
+from kiosk.devices.roles import CardReader, DoorChange, LockBank, ParcelCard, Scanner
 from kiosk.domain.lockers import Locker
 from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, pickup, status
+from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, pickup, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
                                ManifestPullResult, ReturnItem, SiteStatus, StorageStatus, TaskStatus, UiSettings)
@@ -85,6 +85,7 @@ class Controller:
         self.scanner: Scanner | None = None
         self.scanner_error: str | None = None
         self.card_reader: CardReader | None = None   # [devices] card: the IC card reader (F3)
+        self._desk_cards: dict[str, ParcelCard] = {}  # a counter desk's verified card, until confirmed
         self.scans: ScanRouter | None = None
         self.started_at: float | None = None
         self.ready_s: float | None = None
@@ -347,9 +348,38 @@ class Controller:
         return await counter.verify(self.site, secret, trade_number=trade_number, desk=desk, online=self._online())
 
     async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK) -> str:
-        return counter.confirm(self.site, clerk_id, ticket, desk=desk)
+        card = self._desk_cards.pop(desk, None)
+        if card is None:
+            return counter.confirm(self.site, clerk_id, ticket, desk=desk)
+        try:   # an IC-card hand-over: the card signs now (kiosk.service.card_counter)
+            return await card_counter.confirm_card(self.site, clerk_id, ticket, card, desk=desk)
+        finally:
+            await self._release_card()
+
+    async def counter_verify_card(self, pin: str, *, desk: str = DEFAULT_DESK) -> CounterTicket:
+        """F3 at the counter: the card in the reader against the label the desk has read.
+        The card stays connected (armed for one signature) until the clerk confirms."""
+        reader = self.card_reader
+        if reader is None:
+            raise SeeStaff("there is no card reader here; please see staff")
+        self._desk_cards.pop(desk, None)
+        await self._release_card()
+        card = registry.parcel_card(reader)
+        try:
+            ticket = await card_counter.verify_card(self.site, card, pin, desk=desk)
+        except BaseException:
+            await self._release_card()
+            raise
+        self._desk_cards[desk] = card
+        return ticket
+
+    async def _release_card(self) -> None:
+        if self.card_reader is not None:
+            await asyncio.to_thread(self.card_reader.release)
 
     async def counter_cancel(self, *, desk: str = DEFAULT_DESK) -> DeskState:
+        if self._desk_cards.pop(desk, None) is not None:
+            await self._release_card()
         return counter.cancel(self.site, desk)
 
     async def counter_desk(self, *, desk: str = DEFAULT_DESK) -> DeskState:
