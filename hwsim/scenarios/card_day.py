@@ -13,6 +13,8 @@ a private pcscd and vpcd, and the virtual card (hwsim.cards). During the day:
                  sent; the card goes back to the store, which resets it (new PIN, new key)
                  and the recipient collects with it later
     pulled       the card comes out mid-signature, then mid-write-back; put back, it works
+    counter      two parcels at the counter: the label scanned, the card checked, the
+                 clerk confirms and the card signs (one first meets another parcel's card)
 Evening: the store takes back the used cards, checks each receipt against the key it
 registered, provisions them for new parcels, and those are collected with them too.
 
@@ -177,6 +179,24 @@ class CardDay:
         await self.visit(owner)
         await self.later()
 
+        # At the counter: the label scanned, the card in the desk's reader, the clerk confirms.
+        at_counter = await self.counter_parcels(2)
+        for parcel in at_counter:
+            card = OpenPGPCardSim(algorithm=self.rng.choice(("ed25519", "p256")))
+            self.all_cards.append(card)
+            self.provision(card, parcel)
+        first, second = at_counter
+        await self.insert(self.cards[first.trade_number])            # the wrong parcel's card on the desk
+        await self.c.counter_present(second.trade_number.encode())
+        try:
+            await self.c.counter_verify_card(first.secret)
+            self.n["wrong_card_accepted"] += 1
+        except CodeInvalid:
+            pass
+        await self.c.counter_cancel()
+        for parcel in at_counter:
+            await self.counter_visit(parcel)
+
         # Evening: the used cards go back to the store, are checked, and reused.
         for card in self.all_cards:
             serial = f"openpgp-FF00-{card.state.serial.hex().upper()}"
@@ -187,6 +207,24 @@ class CardDay:
             self.provision(card, parcel)
             if await self.visit(parcel):
                 self.n["cards_reused"] += 1
+
+    async def counter_parcels(self, count: int) -> list[DemoParcel]:
+        made = [self.store.create_parcel(SITE, "ic_card") for _ in range(count)]
+        await self.c.pull_manifest()
+        for p in made:
+            await self.c.counter_receive("clerk-card", p.trade_number)
+        return [DemoParcel(p.trade_number, p.secret, {}) for p in made]
+
+    async def counter_visit(self, parcel: DemoParcel) -> None:
+        self.n["pickups"] += 1
+        await self.insert(self.cards[parcel.trade_number])
+        try:
+            await self.c.counter_present(parcel.trade_number.encode())
+            ticket = await self.c.counter_verify_card(parcel.secret)
+            await self.c.counter_confirm("clerk-card", ticket.ticket)
+        except KioskError as err:
+            self.unexpected.append(f"{parcel.trade_number} at the counter: {type(err).__name__}: {err}")
+        await self.later()
 
     async def visit(self, parcel: DemoParcel, insert: bool = True) -> bool:
         self.n["pickups"] += 1

@@ -17,8 +17,8 @@ async def test_card_day(pcscd, locks, seed):
     assert result["unexpected"] == []
     assert result["wrong_card_accepted"] == 0 and result["blocked_card_retried"] == 0
     assert result["released_without_signature"] == 0
-    assert result["released"] == result["pickups"] == 8 and result["cards_reused"] == 2
-    assert result["signatures_written"] == result["signatures_verified_by_store"] == 8
+    assert result["released"] == result["pickups"] == 10 and result["cards_reused"] == 2
+    assert result["signatures_written"] == result["signatures_verified_by_store"] == 10
     assert result["released_without_door_evidence"] == 0 and result["released_twice"] == 0
     assert result["audit_chain_ok"] and result["returned_receipts_bad"] == 0
 
