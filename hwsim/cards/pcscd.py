@@ -85,17 +85,29 @@ class PrivatePcscd:
         with open(os.path.join(conf, "vpcd"), "w") as f:
             f.write(f'FRIENDLYNAME "{READER}"\nDEVICENAME /dev/null:{self.port}\n'
                     f"LIBPATH {VPCD_LIB}\nCHANNELID {self.port}\n")
-        script = (f"mkdir -p /run/pcscd && mount --bind '{run}' /run/pcscd && "
-                  f"exec '{PCSCD}' --foreground --config '{conf}'")
+        # The daemon lives as long as this process holds the pipe's write end: when the
+        # process ends, however it ends (even SIGKILL), the read below returns and pcscd is
+        # killed (it keeps nothing worth a graceful stop, and a SIGTERM can leave it hanging
+        # on vpcd), so no private daemon outlives its test run holding its ports.
         self._log = open(os.path.join(self.dir, "pcscd.log"), "wb")
-        self._proc = subprocess.Popen([UNSHARE, "--mount", "--propagation", "private", "sh", "-c", script],
-                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        lifeline_r, self._lifeline = os.pipe()
+        script = (f"mkdir -p /run/pcscd && mount --bind '{run}' /run/pcscd || exit 1; "
+                  f"'{PCSCD}' --foreground --config '{conf}' & daemon=$!; "
+                  f"read _ <&{lifeline_r}; kill -KILL $daemon; wait $daemon; rm -rf '{self.dir}'")
+        try:
+            self._proc = subprocess.Popen(
+                [UNSHARE, "--mount", "--propagation", "private", "sh", "-c", script],
+                stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+                pass_fds=(lifeline_r,))
+        finally:
+            os.close(lifeline_r)
         deadline = time.monotonic() + timeout
         while not (os.path.exists(self.socket_path) and self._listening()):
             if self._proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
                 with open(os.path.join(self.dir, "pcscd.log"), "rb") as f:
-                    raise RuntimeError(f"private pcscd did not start: {f.read()[-2000:].decode(errors='replace')}")
+                    output = f.read()[-2000:].decode(errors="replace")
+                self.stop()
+                raise RuntimeError(f"private pcscd did not start: {output}")
             time.sleep(0.05)
         os.environ["PCSCLITE_CSOCK_NAME"] = self.socket_path
         return self
@@ -112,13 +124,19 @@ class PrivatePcscd:
     def stop(self) -> None:
         """Stop the daemon and remove its directory. Idempotent."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+        lifeline, self._lifeline = getattr(self, "_lifeline", None), None
+        if lifeline is not None:
+            os.close(lifeline)                    # the shell stops pcscd and exits
+        if proc is not None:
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
+                pass
+            try:   # the shell and the daemon share a process group: nothing of it may remain
                 os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            except ProcessLookupError:
+                pass
+            proc.wait()
         if getattr(self, "_log", None) is not None:
             self._log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
