@@ -69,6 +69,39 @@ class DeviceClosed(DeviceOperationError):
     """An operation was attempted on a device that is not open."""
 
 
+# --- IC cards (F3) -----------------------------------------------------------------------
+
+class CardRemoved(DeviceOperationError):
+    """No card in the reader, or it was pulled out while a command ran. Whether a command
+    that was under way reached the card is unknown: read the card again before trusting it."""
+
+
+class CardStatusError(DeviceOperationError):
+    """The card refused a command: ``sw`` is the status word (e.g. 0x6982)."""
+
+    def __init__(self, message: str, sw: int):
+        super().__init__(message)
+        self.sw = sw
+
+
+class CardPinWrong(CardStatusError):
+    """The card rejected the PIN. ``tries_left`` is what the card says remains (63Cx)."""
+
+    def __init__(self, message: str, sw: int, tries_left: int):
+        super().__init__(message, sw)
+        self.tries_left = tries_left
+
+
+class CardPinBlocked(CardStatusError):
+    """The card's PIN is blocked (6983, or no tries left): it must never be tried again here;
+    only the store can reset it with the admin PIN."""
+
+
+class CardNotSupported(DeviceOperationError):
+    """The card is not one the parcel-card profile can use (docs/cards.md): no OpenPGP
+    application, no private-use DOs, or a signing algorithm we cannot verify."""
+
+
 # --- keys ------------------------------------------------------------------------------
 
 class KeyFileError(KioskError):
@@ -162,7 +195,8 @@ class SlowDown(DomainError):
 
 class NotCollectable(DomainError):
     """The parcel exists but cannot be collected now. ``reason`` says which case, for screens:
-    not_arrived, collected, expired, at_counter, in_locker, door_busy, payment_due (None: another)."""
+    not_arrived, collected, expired, at_counter, in_locker, door_busy, payment_due,
+    card_required (an IC-card parcel: opens with its card), wrong_method (None: another)."""
 
     def __init__(self, message: str = "cannot be collected now", reason: str | None = None):
         super().__init__(message)

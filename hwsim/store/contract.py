@@ -41,7 +41,7 @@ ROUTES = (
     ("POST", re.compile(rf"^{_SITE}/verify$"), "verify", True),
     ("GET", re.compile(rf"^{_SITE}/biometric-references/(?P<trade_number>[^/]+)$"), "biometric_reference", True),
     ("POST", re.compile(rf"^{_SITE}/biometric-match$"), "biometric_match", True),
-    ("POST", re.compile(rf"^{_SITE}/card-signatures$"), "card_signatures", False),
+    ("POST", re.compile(rf"^{_SITE}/card-signatures$"), "card_signatures", True),
     ("GET", re.compile(rf"^{_SITE}/audit-anchors$"), "audit_anchors", True),
     ("GET", re.compile(r"^/v1/time$"), "time", True),
 )
@@ -206,7 +206,7 @@ class ContractApp:
         if name == "biometric_match":
             return ops.biometric_match(site_id, body)
         if name == "card_signatures":
-            return ops.card_signature(site_id, body)
+            return ops.card_signature(site_id, body, nonce, raw)
         return ops.time(query_value)
 
     def _reply(self, request: Request, name: str, value: dict, signed: bool, applied: list[str]) -> Reply:
@@ -268,7 +268,7 @@ def _tamper(name: str, doc: dict) -> dict:
             doc["cancelled"].append("0000-0000")
     elif name == "setup":
         doc["hold_days"] += 1
-    elif name == "events":
+    elif name in ("events", "card_signatures"):
         doc["body_sha256"] = "0" * 64
     elif name == "audit_anchors":
         doc["anchors"] = []

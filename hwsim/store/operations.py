@@ -115,12 +115,13 @@ class Operations:
         """The audit-chain heads the site sent (newest MAX_ANCHORS), for ``kiosk audit verify --against-store``."""
         return {"site_id": site_id, "nonce": nonce, "anchors": self.db.audit_anchors(site_id, MAX_ANCHORS)}
 
-    def card_signature(self, site_id: str, upload: dict) -> dict:
-        """Raises ApiError 404 unknown_parcel."""
+    def card_signature(self, site_id: str, upload: dict, nonce: str, body: bytes) -> dict:
+        """Keep the signature (once); the answer is bound to the request (``nonce``) and its
+        exact body, like an events acknowledgement. Raises ApiError 404 unknown_parcel."""
         if self.db.parcel(site_id, upload["trade_number"]) is None:
             raise ApiError("unknown_parcel", f"parcel {upload['trade_number']} was never sent to this site", 404)
         self.db.add_card_signature(site_id, upload, self.clock.now())
-        return {"stored": True}
+        return {"site_id": site_id, "nonce": nonce, "body_sha256": hashlib.sha256(body).hexdigest(), "stored": True}
 
     # --- online checks --------------------------------------------------------------------
 

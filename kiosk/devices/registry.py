@@ -31,7 +31,10 @@ REGISTRY: dict[str, dict[str, str]] = {
         "sim+hid": "hwsim.scanners.keyboard:hid_sim",
         "sim+camera": "hwsim.scanners.camera:camera_sim",
     },
-    "card": {},
+    "card": {
+        "pcsc": "drivers.cards.pcsc:CardReaderPcsc",
+        "sim+pcsc": "hwsim.cards.sim:pcsc_sim",
+    },
     "token": {
         "rdm6300": "drivers.tokens.rdm6300:TokenReaderRdm6300",
         "sim+rdm6300": "hwsim.tokens.rdm6300:rdm6300_sim",
@@ -100,3 +103,16 @@ def create(role: str, url: str | DeviceURL, **context: Any) -> Any:
             close()
         raise
     return device
+
+
+# The parcel-card application over a CardReader (docs/cards.md), named lazily like the drivers.
+PARCEL_CARD = "drivers.cards.parcel_card:ParcelCardSession"
+
+
+def parcel_card(reader: Any) -> Any:
+    """A ParcelCard session on ``reader`` (a CardReader). Raises DeviceUnavailable."""
+    module_name, _, attr = PARCEL_CARD.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)(reader)
+    except ImportError as err:
+        raise DeviceUnavailable(f"parcel cards cannot load: {err}") from err

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from collections.abc import Callable
 
+from kiosk.security.card_receipt import CardReceipt
+
 
 class DoorState(enum.StrEnum):
     OPEN = "open"
@@ -119,6 +121,76 @@ class BiometricMatcher(Device, Protocol):
 
 # A token reader (125 kHz RFID, NFC) delivers each tag's id as a Scan: the Scanner role.
 TokenReader = Scanner
+
+
+class CardPresence(enum.StrEnum):
+    INSERTED = "inserted"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class CardEvent:
+    """A card was put into the reader (``atr`` is its Answer To Reset) or taken out."""
+
+    presence: CardPresence
+    reader: str             # the reader's name as PC/SC gives it
+    atr: bytes
+    monotonic: float
+
+
+@runtime_checkable
+class CardReader(Device, Protocol):
+    """A contact (or contactless) IC card reader, e.g. over PC/SC.
+
+    ``open()`` finds the reader by name and starts watching it (in a driver thread);
+    every insertion and removal is delivered to each subscriber. ``transmit`` sends one
+    command APDU and returns the complete response APDU (data + SW1 SW2): the transport
+    rules (T=0 case 4, ``61xx`` GET RESPONSE, ``6Cxx`` re-send) are the driver's, so the
+    caller sees one response per command whatever the protocol. The card is connected
+    on the first ``transmit`` after it was inserted and released by ``release()`` or
+    by its removal."""
+
+    def subscribe(self, callback: Callable[[CardEvent], None]) -> None: ...
+
+    @property
+    def card_present(self) -> bool: ...
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send ``apdu``; returns the response's data followed by SW1 SW2. Raises
+        CardRemoved (no card, or pulled out meanwhile), DeviceClosed, DeviceOperationError."""
+
+    def release(self) -> None:
+        """Disconnect from the card (resetting it, so no PIN stays verified). Idempotent."""
+
+    def health(self) -> dict: ...
+
+
+@runtime_checkable
+class ParcelCard(Protocol):
+    """One parcel card (docs/cards.md) in a CardReader, for one hand-over; built by
+    ``registry.parcel_card(reader)``. Blocking: call it off the event loop. Every method
+    raises CardRemoved, CardStatusError, CardNotSupported as the card answers."""
+
+    def open(self) -> object:
+        """Select the application and check the card fits the profile."""
+
+    def card_id(self) -> str:
+        """The card's id as the store knows it (after ``open``), e.g. ``openpgp-FF00-0BADCAFE``."""
+
+    def unlock(self, pin: str) -> None:
+        """Present the PIN once. Raises CardPinWrong (tries left), CardPinBlocked."""
+
+    def trade_number(self) -> str: ...
+
+    def arm(self) -> None:
+        """Present the PIN for one signature now and forget it (a hand-over that signs later)."""
+
+    def sign_receipt(self, make: Callable[[int], CardReceipt]) -> tuple[CardReceipt, bytes, int]:
+        """Sign ``make(signature_number)`` and write it back; (receipt, signature, counter)."""
+
+    def stored_receipt(self) -> tuple[CardReceipt, bytes] | None:
+        """The receipt the card holds (no PIN needed), with its signature; None if none."""
+
 
 # Roles the later issues fill in; named here so the registry and config know them.
 ROLES = ("scanner", "card", "token", "biometric", "locks", "cash")

@@ -31,13 +31,13 @@ import httpx
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.devices import registry
-from kiosk.devices.roles import DoorChange, LockBank, Scanner
+from kiosk.devices.roles import CardReader, DoorChange, LockBank, ParcelCard, Scanner
 from kiosk.domain.lockers import Locker
 from kiosk.domain.parcels import Parcel
-from kiosk.errors import ConfigError, DeviceError
+from kiosk.errors import ConfigError, DeviceError, SeeStaff
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import clerk, counter, deposit, doors, holding, manifest, pickup, status
+from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, pickup, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
                                ManifestPullResult, ReturnItem, SiteStatus, StorageStatus, TaskStatus, UiSettings)
@@ -87,6 +87,8 @@ class Controller:
         self.socket: ServiceServer | None = None      # screens in their own processes connect here
         self.desk_scanners: dict[str, Scanner] = {}   # the counter desk's own scanners, by URL
         self.scanner_errors: dict[str, str] = {}
+        self.card_reader: CardReader | None = None   # [devices] card: the IC card reader (F3)
+        self._desk_cards: dict[str, ParcelCard] = {}  # a counter desk's verified card, until confirmed
         self.scans: ScanRouter | None = None
         self.started_at: float | None = None
         self.ready_s: float | None = None
@@ -154,6 +156,7 @@ class Controller:
         if self.sync:
             self.sync.start()
         await self._open_scanners(loop, site)
+        await self._open_card_reader(site)
         if self.config.service_socket is not None:
             self.socket = ServiceServer(self, self.config.service_socket)
             await self.socket.start()
@@ -208,10 +211,30 @@ class Controller:
         url = self.config.devices.get("scanner")
         return self.scanner_errors.get(url) if url else None
 
+    async def _open_card_reader(self, site: Site) -> None:
+        """The IC card reader, when configured; like the scanner, one that cannot be opened
+        is reported and does not stop the lockers."""
+        url = self.config.devices.get("card")
+        if not url:
+            return
+        try:
+            reader = registry.create("card", url, **self._device_context)
+            await asyncio.to_thread(reader.open)
+        except DeviceError as err:
+            log.error("card reader %s unavailable: %s", url, err)
+            with site.db.transaction(self.clock.now()) as tx:
+                tx.emit("device_health", None, component="card", problem=str(err), at=self.clock.now())
+                tx.audit("kioskd", "device_unavailable", "card", reason=str(err))
+            return
+        self.card_reader = reader
+
     async def _close_site(self) -> None:
         if self.socket is not None:
             await self.socket.close()
             self.socket = None
+        if self.card_reader is not None:
+            await asyncio.to_thread(self.card_reader.close)
+            self.card_reader = None
         for scanner in {id(s): s for s in [self.scanner, *self.desk_scanners.values()] if s is not None}.values():
             await asyncio.to_thread(scanner.close)
         self.scanner, self.desk_scanners = None, {}
@@ -314,6 +337,27 @@ class Controller:
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         return await pickup.submit_code(self.site, trade_number, secret, online=self._online())
 
+    async def submit_card(self, trade_number: str, pin: str) -> DoorOpening:
+        """F3 at a locker: the parcel card in the reader, its PIN typed (kiosk.service.card_pickup).
+        The card is reset afterwards whatever happened, so no verified PIN outlives the attempt."""
+        reader = self.card_reader
+        if reader is None:
+            raise SeeStaff("there is no card reader here; please see staff")
+        try:
+            return await card_pickup.submit_card(self.site, registry.parcel_card(reader), trade_number, pin)
+        finally:
+            await asyncio.to_thread(reader.release)
+
+    async def counter_collect_card(self, clerk_id: str) -> card_return.CollectedCard:
+        """The clerk takes a used parcel card back for the store (kiosk.service.card_return)."""
+        reader = self.card_reader
+        if reader is None:
+            raise SeeStaff("there is no card reader here")
+        try:
+            return await card_return.collect(self.site, registry.parcel_card(reader), clerk_id)
+        finally:
+            await asyncio.to_thread(reader.release)
+
     async def courier_login(self, code: str) -> CourierSession:
         return await deposit.courier_login(self.site, code)
 
@@ -333,9 +377,38 @@ class Controller:
         return await counter.verify(self.site, secret, trade_number=trade_number, desk=desk, online=self._online())
 
     async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK) -> str:
-        return counter.confirm(self.site, clerk_id, ticket, desk=desk)
+        card = self._desk_cards.pop(desk, None)
+        if card is None:
+            return counter.confirm(self.site, clerk_id, ticket, desk=desk)
+        try:   # an IC-card hand-over: the card signs now (kiosk.service.card_counter)
+            return await card_counter.confirm_card(self.site, clerk_id, ticket, card, desk=desk)
+        finally:
+            await self._release_card()
+
+    async def counter_verify_card(self, pin: str, *, desk: str = DEFAULT_DESK) -> CounterTicket:
+        """F3 at the counter: the card in the reader against the label the desk has read.
+        The card stays connected (armed for one signature) until the clerk confirms."""
+        reader = self.card_reader
+        if reader is None:
+            raise SeeStaff("there is no card reader here; please see staff")
+        self._desk_cards.pop(desk, None)
+        await self._release_card()
+        card = registry.parcel_card(reader)
+        try:
+            ticket = await card_counter.verify_card(self.site, card, pin, desk=desk)
+        except BaseException:
+            await self._release_card()
+            raise
+        self._desk_cards[desk] = card
+        return ticket
+
+    async def _release_card(self) -> None:
+        if self.card_reader is not None:
+            await asyncio.to_thread(self.card_reader.release)
 
     async def counter_cancel(self, *, desk: str = DEFAULT_DESK) -> DeskState:
+        if self._desk_cards.pop(desk, None) is not None:
+            await self._release_card()
         return counter.cancel(self.site, desk)
 
     async def counter_desk(self, *, desk: str = DEFAULT_DESK) -> DeskState:

@@ -49,7 +49,7 @@ DEFAULT_DESK = "counter"
 READY_TTL_S = 120.0    # a verification must be confirmed within this
 SECRET_PREFIX = "S/"   # a recipient's code on a phone; '/' is in no trade number, and types
                        # the same on US and JIS keyboard layouts
-COUNTER_METHODS = ("secret", "f1_tag", "f2_tag")
+COUNTER_METHODS = ("secret", "f1_tag", "f2_tag", "ic_card")   # ic_card: kiosk.service.card_counter
 # A label read as it comes off a scanner or the clerk's keyboard: the trade number's own
 # characters and blanks, nothing else (a GS1 code's group separators would otherwise
 # vanish in normalisation and leave something that looks like a trade number).
@@ -308,6 +308,8 @@ def _rejected(site: Site, held: Desk, err: KioskError, source: str, *, tag_dropp
 
 
 def _check_method(method: str, tag: tags.Tag | None) -> None:
+    if method == "ic_card":   # only the card checks its secret (kiosk.service.card_counter)
+        raise SeeStaff("this parcel is verified by its IC card: put the card in the reader")
     if method not in COUNTER_METHODS:
         raise SeeStaff(f"this parcel is verified by {method}, not at this counter")
     if tag is None and method != "secret":

@@ -122,7 +122,8 @@ async def deposit(site: Site, token: str, trade_number: str) -> DoorOpening:
         raise NotCollectable(f"{trade} is already {parcel.state.value}")
     if any(lk.parcel == trade for lk in site.db.lockers()):
         raise SeeStaff(f"{trade} is already being loaded")
-    if parcel.method not in ("locker", "secret"):
+    # An IC-card parcel may wait in a locker too: it opens only with its card (kiosk.service.card_pickup).
+    if parcel.method not in ("locker", "secret", "ic_card"):
         raise SeeStaff(f"{trade} is to be handed over at the counter, not put in a locker")
     locker = choose_locker(site, parcel.locker_hint)
     op_id = site.new_id()

@@ -23,16 +23,17 @@ pump at once unless it is backing off.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
-from kiosk.errors import StoreBusy, SyncError
+from kiosk.errors import StoreBusy, StoreRejected, SyncError
 from kiosk.service import sync_health
 from kiosk.service.events import EventKind
 from kiosk.service.site import Site
 from kiosk.service.wakeup import Wakeup
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.client import StoreClient
-from kiosk.sync.wire import EventBatch, Rejection
+from kiosk.sync.wire import Ack, EventBatch, Rejection
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ CHANNEL = "events"
 # commit (an fsync) per batch would cost more than the exchange itself. A kill before
 # the commit only means those events are sent again — and answered as duplicates.
 MARK_EVERY = 500
+# Outbox kinds that are not protocol Events but go to their own endpoint (one request each).
+DIRECT_KINDS = frozenset({"card_signature"})
 
 
 class OutboxPump:
@@ -90,9 +93,16 @@ class OutboxPump:
                 if not batch:
                     self._mark_sent(acked)
                     return total
+                # A card signature has its own endpoint: it goes alone, in its place in the order.
+                direct = next((i for i, row in enumerate(batch) if row["kind"] in DIRECT_KINDS), None)
+                if direct is not None:
+                    batch = batch[:max(direct, 1)]
                 ids = [row["event_id"] for row in batch]
                 try:
-                    ack = await self.client.post_batch(EventBatch.from_outbox(batch))
+                    if batch[0]["kind"] in DIRECT_KINDS:
+                        ack = await self._post_direct(batch[0])
+                    else:
+                        ack = await self.client.post_batch(EventBatch.from_outbox(batch))
                 except Exception as err:
                     if not isinstance(err, SyncError):   # a bug must not become a hot loop: back off too
                         log.exception("outbox pump: unexpected error")
@@ -112,6 +122,18 @@ class OutboxPump:
             self._mark_sent(acked)   # also when stopped mid-pass: what was acknowledged stays acknowledged
             self.running = False
             self._passed.set()
+
+    async def _post_direct(self, row) -> Ack:
+        """One event with its own endpoint (a card signature), answered like a batch of one.
+        A final refusal (a 4xx other than 401, 403, 429) quarantines it like a refused event:
+        one upload the store will never take must not hold back every event after it."""
+        try:
+            await self.client.post_card_signature(json.loads(row["payload"]) | {"trade_number": row["trade_number"]})
+        except StoreRejected as err:
+            if err.status in (401, 403, 429) or err.status >= 500:
+                raise
+            return Ack((), (), (Rejection(row["event_id"], err.code, str(err)),))
+        return Ack((row["event_id"],), ())
 
     def _mark_sent(self, acked: list[str]) -> None:
         """Commit what the store has acknowledged (and empty ``acked``)."""

@@ -101,6 +101,8 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
     DoorFault."""
     parcel = check_trade_number(site, trade_number)
     trade, policy = parcel.trade_number, site.config.attempts
+    if parcel.method == "ic_card":   # its card checks the secret and signs the receipt: never a typed code
+        raise NotCollectable("this parcel opens with its card: put the card in the reader", "card_required")
     with site.gate.admit(recent_failures(site), site.now(), policy, trade):
         check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
         # The world may have moved while we checked (another screen, a door): look again.

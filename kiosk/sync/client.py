@@ -73,6 +73,18 @@ class StoreClient:
         document = wire.open_signed(reply, self._store_key, "events reply")
         return wire.parse_ack(document, self.site_id, nonce, hashlib.sha256(batch.body).hexdigest(), list(batch.ids))
 
+    async def post_card_signature(self, upload: dict) -> None:
+        """Send one IC card receipt signature (a CardSignature object: trade_number, card_id,
+        signature, signed_data). Repeating it is harmless: the store keeps it once.
+
+        The answer is signed by the store for this request and this exact body.
+
+        Raises StoreUnreachable, StoreRejected, StoreBusy, BadStoreReply, BadStoreSignature."""
+        body = canonical_bytes(upload)
+        reply, nonce = await self._exchange("POST", "/card-signatures", "card signature", content=body)
+        document = wire.open_signed(reply, self._store_key, "card signature reply")
+        wire.parse_card_stored(document, self.site_id, nonce, hashlib.sha256(body).hexdigest())
+
     async def fetch_manifest(self, cursor: str | None) -> ManifestPage:
         """One page of the manifest since ``cursor`` (everything when None), signed by the
         store for this request. A ``410 cursor_unknown`` is believed only when the store

@@ -200,6 +200,17 @@ def parse_ack(doc, site_id: str, nonce: str, body_sha256: str, batch_ids: list[s
     return Ack(tuple(accepted), tuple(duplicates), tuple(rejected))
 
 
+def parse_card_stored(doc, site_id: str, nonce: str, body_sha256: str) -> None:
+    """The store's signed word that it keeps this card signature: for this site, this
+    request and this exact body. Raises BadStoreReply."""
+    doc = _exact_keys(doc, {"site_id", "nonce", "body_sha256", "stored"}, "card signature reply")
+    _answers(doc, site_id, nonce, "card signature reply")
+    if doc["body_sha256"] != body_sha256:
+        raise BadStoreReply("card signature reply: it confirms another body than the one sent; not marked sent")
+    if doc["stored"] is not True:
+        raise BadStoreReply("card signature reply: the store did not say it stored it")
+
+
 def signed_error_envelope(doc, what: str) -> dict:
     """The ``{document, signature}`` part of an error reply the store must sign. Raises BadStoreReply."""
     if not isinstance(doc, dict) or "document" not in doc or "signature" not in doc:

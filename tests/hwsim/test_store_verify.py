@@ -3,13 +3,14 @@ biometric references and central matching; IC-card signatures."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 import pytest
 
 from hwsim.store import Limits
 from kiosk.errors import UnknownParcel
-from kiosk.security.keys import b64url, unb64url
+from kiosk.security.keys import b64url, canonical_bytes, unb64url
 from tests.hwsim.conftest import SITE, event, opened
 
 VERIFY = f"/v1/sites/{SITE}/verify"
@@ -139,7 +140,9 @@ def test_card_signatures_are_stored_once(store, client):
               "signed_data": b64url(b"receipt data")}
     for _ in range(2):
         reply = client.post(f"/v1/sites/{SITE}/card-signatures", upload)
-        assert reply.status_code == 200 and reply.json() == {"stored": True}
+        document = opened(reply, store)
+        assert document["stored"] is True and document["nonce"] == client.last_nonce
+        assert document["body_sha256"] == hashlib.sha256(canonical_bytes(upload)).hexdigest()
     assert [s["card_id"] for s in store.card_signatures(SITE)] == ["card-0042"]
     unknown = client.post(f"/v1/sites/{SITE}/card-signatures", {**upload, "trade_number": "0000-0000"})
     assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_parcel"
