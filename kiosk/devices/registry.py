@@ -34,7 +34,10 @@ REGISTRY: dict[str, dict[str, str]] = {
     "card": {},
     "token": {},
     "biometric": {},
-    "cash": {},
+    "cash": {
+        "cctalk+serial": "drivers.cash.cctalk:CashDevicesCcTalk",
+        "sim+cctalk": "hwsim.cash.bus:cctalk_sim",
+    },
 }
 
 # Which pip package provides a module a driver needs, for the error message.
