@@ -265,7 +265,8 @@ class CashDevicesCcTalk:
             raise ValueError(f"cannot pay out {amount!r}")
         self._check_open()
         coins: dict[int, int] = {}
-        remaining, failed, why = amount, set(), None
+        remaining, why = amount, None
+        failed: set[int] = set()
         status = PayoutStatus.PAID
         while remaining:
             plan = self._plan(remaining, failed)
@@ -476,7 +477,7 @@ class CashDevicesCcTalk:
         if fresh.missed:
             events.append(CashEvent(CashEventKind.MISSED, unit.role, counter=buffer.counter, missed=fresh.missed,
                                     detail=f"{fresh.missed} event(s) lost between polls", monotonic=now))
-        for age, (a, b) in zip(range(len(fresh.results) - 1, -1, -1), fresh.results):
+        for age, (a, b) in zip(range(len(fresh.results) - 1, -1, -1), fresh.results, strict=True):
             event = self._event(unit, a, b, codec.counter_back(buffer.counter, age), now)
             if event is not None:
                 events.append(event)

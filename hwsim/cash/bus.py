@@ -47,6 +47,7 @@ class CcTalkBusSim:
         self.port: str | None = None
         self._parser = codec.FrameParser(crc=None)
         self._lose = self._corrupt = self._drop = 0
+        self._lose_to: dict[int, int] = {}  # header -> replies to it still to lose
         self._silent: frozenset[int] = frozenset()
         self._fds: tuple[int, int, int, int] | None = None
         self._thread: threading.Thread | None = None
@@ -124,6 +125,12 @@ class CcTalkBusSim:
         self._lose = n
         self.history.record(SOURCE, "fault", fault="lose_replies", n=n)
 
+    def lose_reply_to(self, header: int, n: int = 1) -> None:
+        """The next ``n`` replies to ``header`` are never sent (the command is still obeyed):
+        the worst case for a command that moves money."""
+        self._lose_to = {**self._lose_to, header: n}
+        self.history.record(SOURCE, "fault", fault="lose_reply_to", header=header, n=n)
+
     def corrupt_replies(self, n: int = 1) -> None:
         """The next ``n`` replies arrive with one bit flipped."""
         self._corrupt = n
@@ -181,6 +188,10 @@ class CcTalkBusSim:
             self.history.record(SOURCE, "silent", address=device.address)
             return
         raw = codec.build_frame(codec.HOST, device.address, reply[0], reply[1], crc=device.crc)
+        if self._lose_to.get(frame.header):
+            self._lose_to = {**self._lose_to, frame.header: self._lose_to[frame.header] - 1}
+            self.history.record(SOURCE, "lost", frame=codec.hexdump(raw))
+            return
         if self._lose:
             self._lose -= 1
             self.history.record(SOURCE, "lost", frame=codec.hexdump(raw))

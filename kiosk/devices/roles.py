@@ -96,7 +96,7 @@ class Scanner(Device, Protocol):
     def health(self) -> dict: ...
 
 
-class CashEventKind(str, enum.Enum):
+class CashEventKind(enum.StrEnum):
     CREDIT = "credit"      # money taken: a coin accepted, a note stacked. Counted exactly once.
     ESCROW = "escrow"      # a note is held: the controller must accept_escrow() or return_escrow()
     RETURNED = "returned"  # the note in escrow went back to the customer
@@ -124,7 +124,7 @@ class CashEvent:
     monotonic: float = 0.0
 
 
-class PayoutStatus(str, enum.Enum):
+class PayoutStatus(enum.StrEnum):
     PAID = "paid"        # all of it
     SHORT = "short"      # some of it; the hopper stopped for another reason
     EMPTY = "empty"      # the hopper ran out: ``unpaid`` is owed
