@@ -2,6 +2,7 @@
 
     hwsim scenario locker-day [--locks kerong|gpio] [--seed N] [--json]
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
+    hwsim cash [--hopper-coins N] [--no-echo]                a ccTalk cash bus on a pty, with a console
     hwsim store serve --folder DIR [--port N]                the store backend on loopback (see `hwsim store -h`)
 """
 
@@ -21,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["kerong"]:
         from hwsim.kerong_console import console_main
         return console_main(argv[1:])
+    if argv[:1] == ["cash"]:
+        from hwsim.cash.console import console_main as cash_console
+        return cash_console(argv[1:])
     if argv[:1] == ["store"]:
         from hwsim.store.cli import store_main
         return store_main(argv[1:])
@@ -32,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")
+    sub.add_parser("cash", help="a ccTalk coin acceptor, bill validator and hopper on a pty (see `hwsim cash --help`)")
     sub.add_parser("store", help="the store backend emulated on loopback (see `hwsim store --help`)")
     args = parser.parse_args(argv)
 

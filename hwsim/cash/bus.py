@@ -202,7 +202,8 @@ class CcTalkBusSim:
         if self._drop:
             self._drop -= 1
             raw = raw[:2] + raw[3:]
-        self.history.record(SOURCE, "tx", frame=codec.hexdump(raw), header=reply[0], src=device.address)
+        self.history.record(SOURCE, "tx", frame=codec.hexdump(raw), header=reply[0], src=device.address,
+                            answer_to=frame.header)
         assert self._fds is not None
         with self._write_lock:
             os.write(self._fds[0], raw)
