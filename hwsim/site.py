@@ -34,12 +34,14 @@ LOCK_URLS = {
 
 def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_params: HashParams = FAST_HASH,
                  extra: str = "", open_timeout_s: float = 15, left_open_alarm_s: float = 120,
-                 scanner: str | None = None) -> Path:
-    """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``)."""
+                 scanner: str | None = None, cash: str | None = None) -> Path:
+    """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``);
+    ``cash``: the payment slot's URL for ``[devices] cash`` (e.g. ``sim+cctalk://?poll_ms=10``)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)   # the database lives here: private whatever the umask (kiosk.storage.db)
     url = LOCK_URLS[locks].format(doors=doors) if locks in LOCK_URLS else locks
     scanner_line = f"scanner = {_toml(scanner)}" if scanner else ""
+    scanner_line += f"\ncash = {_toml(cash)}" if cash else ""
     path = folder / "kiosk.toml"
     path.write_text(f"""
 [site]

@@ -37,10 +37,11 @@ from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import clerk, counter, deposit, doors, holding, manifest, pickup, status
+from kiosk.service import clerk, counter, deposit, doors, holding, manifest, payment, pickup, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
-                               ManifestPullResult, ReturnItem, SiteStatus, StorageStatus, TaskStatus, UiSettings)
+                               ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
+                               UiSettings)
 from kiosk.service.evidence import EvidenceQueue
 from kiosk.service.storage_health import StorageHealth
 from kiosk.service.supervisor import Supervisor
@@ -50,6 +51,7 @@ from kiosk.service.site import Site
 from kiosk.service.syncing import Sync
 from kiosk.service.systemd import Notifier
 from kiosk.service.verification import OnlineVerifier
+from kiosk.storage import payments as payment_books
 from kiosk.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class Controller:
         self.sync: Sync | None = None
         self.scanner: Scanner | None = None
         self.scanner_error: str | None = None
+        self.cash_error: str | None = None
         self.scans: ScanRouter | None = None
         self.started_at: float | None = None
         self.ready_s: float | None = None
@@ -151,6 +154,7 @@ class Controller:
         if self.sync:
             self.sync.start()
         await self._open_scanner(loop, site)
+        await self._open_cash(loop, site)
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0
         self._notifier.notify("READY=1", f"STATUS=ready: {len(site.locker_numbers)} lockers")
@@ -183,7 +187,39 @@ class Controller:
             return
         self.scanner = scanner
 
+    async def _open_cash(self, loop: asyncio.AbstractEventLoop, site: Site) -> None:
+        """The payment slot's cash devices, when configured: the books are squared first
+        (kiosk.service.payment.recover), the devices resume after the last event counted.
+        Devices that cannot be opened leave the lockers working: parcels with money due are
+        then paid at the counter."""
+        url = self.config.devices.get("cash")
+        if not url or self.tasks is None:
+            return
+        to_refund = payment.recover(site)
+        queue: asyncio.Queue = asyncio.Queue()
+        try:
+            cash = registry.create("cash", url, **self._device_context)
+            cash.resume(payment_books.counters(site.db))
+            cash.subscribe(lambda event: loop.call_soon_threadsafe(queue.put_nowait, event))
+            await asyncio.to_thread(cash.open)
+        except DeviceError as err:
+            log.error("cash devices %s unavailable: %s", url, err)
+            with site.db.transaction(self.clock.now()) as tx:
+                tx.emit("device_health", None, component="cash", problem=str(err), at=self.clock.now())
+                tx.audit("kioskd", "device_unavailable", "cash", reason=str(err))
+            self.cash_error = str(err)
+            return
+        site.cash = cash
+        self.tasks.start("cash", lambda: payment.run(site, queue))
+        if to_refund:
+            site.payments.spawn(payment.refund_after_restart(site, to_refund))
+
     async def _close_site(self) -> None:
+        site = self._site
+        if site is not None and site.cash is not None:
+            await site.payments.stop()
+            await asyncio.to_thread(site.cash.close)
+            site.cash = None
         if self.scanner is not None:
             await asyncio.to_thread(self.scanner.close)
             self.scanner = None
@@ -244,6 +280,7 @@ class Controller:
         if not self.evidence.pending and site.db.failing is None:
             doors.on_tick(site)
             holding.sweep(site)
+            payment.expire(site)
         if self.sync:
             self.sync.poke()  # the clock has moved: a retry or a pull may be due
         self._notifier.notify("WATCHDOG=1")
@@ -261,6 +298,14 @@ class Controller:
     async def counter_present(self, payload: bytes, *, desk: str = DEFAULT_DESK, source: str = "scan") -> DeskState:
         """One read from a desk's scanner (the simulator's panels feed this too)."""
         return (await counter.present(self.site, payload, desk=desk, source=source)).state
+
+    async def pay_at_locker(self, trade_number: str, secret: str) -> PaymentSession:
+        """Verify and open a cash payment (kiosk.service.payment.start); the door opens when
+        it is complete. Not yet in the service API: the screens for it come with issue 13 §5."""
+        return await payment.start(self.site, trade_number, secret, online=self._online())
+
+    async def cancel_payment(self, payment_id: str) -> PaymentSession:
+        return await payment.cancel(self.site, payment_id)
 
     def status(self) -> dict:
         """``site_status`` as plain data (tests and scenarios read it like `kiosk status --json`)."""
