@@ -105,7 +105,9 @@ def expire(site: Site) -> None:
     if site.cash is None:
         return
     for p in store.unfinished(site.db):
-        if p.state is PaymentState.COLLECTING and site.now() - p.last_activity >= PAYMENT_TIMEOUT_S:
+        if p.state is PaymentState.COLLECTING and site.now() - p.last_activity >= PAYMENT_TIMEOUT_S \
+                and p.payment_id not in site.payments.closing:
+            site.payments.closing.add(p.payment_id)  # the next tick must not start a second refund
             site.payments.spawn(_refund(site, p.payment_id, "timed out"))
 
 
@@ -225,6 +227,13 @@ async def _complete(site: Site, payment_id: str) -> None:
 
 
 async def _refund(site: Site, payment_id: str, reason: str) -> Payment:
+    try:
+        return await _refund_now(site, payment_id, reason)
+    finally:
+        site.payments.closing.discard(payment_id)
+
+
+async def _refund_now(site: Site, payment_id: str, reason: str) -> Payment:
     payment = store.payment(site.db, payment_id)
     if payment is None or payment.state is not PaymentState.COLLECTING:
         raise InvalidTransition(f"payment {payment_id} is not collecting")

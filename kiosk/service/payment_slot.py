@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+log = logging.getLogger(__name__)
 
 
 class Payments:
@@ -13,11 +16,17 @@ class Payments:
         self.verified: dict[str, tuple[str, str]] = {}  # payment id -> (how, source)
         self.escrow: int | None = None
         self.tasks: set[asyncio.Task] = set()
+        self.closing: set[str] = set()  # payments a refund task is already closing
 
     def spawn(self, coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("payment task failed", exc_info=task.exception())
 
     async def stop(self) -> None:
         """Cancel what is still running (the controller is stopping)."""

@@ -119,7 +119,7 @@ async def test_what_the_hopper_cannot_pay_back_is_owed(tmp_path, rng):
         await c.stop()
 
 
-async def test_a_payment_left_alone_times_out_and_is_refunded(due):
+async def test_a_payment_left_alone_times_out_and_is_refunded(due, caplog):
     c, p = due.controller, due.parcel
     sim = c.site.cash.sim
     with c.subscribe() as events:
@@ -128,8 +128,13 @@ async def test_a_payment_left_alone_times_out_and_is_refunded(due):
         await events.next("payment", timeout=5, where=lambda e: e["credited"] == 500)
         due.clock.advance(payment.PAYMENT_TIMEOUT_S + 1)
         c.tick()
+        c.tick()  # a second tick before the refund ran must not start another
         refunded = await events.next("payment", timeout=10, where=lambda e: e["state"] == "refunded")
     assert refunded["paid_back"] == 500 and sim.hopper.paid_out == 5
+    assert len(outbox(c, "cash_refunded")) == 1
+    assert [e["action"] for e in c.site.db.audit_entries()].count("payment_cancelled") == 1
+    await c.settle()
+    assert not [r for r in caplog.records if r.name == "kiosk.service.payment_slot"]  # no second refund tried
 
 
 async def test_a_wrong_secret_opens_no_payment(due):
