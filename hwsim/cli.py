@@ -14,7 +14,7 @@ import json
 import sys
 
 SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.scenarios.store_outage",
-             "tags-day": "hwsim.scenarios.tags_day"}
+             "tags-day": "hwsim.scenarios.tags_day", "cash-day": "hwsim.scenarios.cash_day"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,9 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for key, value in result.items():
             print(f"{key:>32}: {value}")
-    bad = result["released_without_door_evidence"] or result["released_twice"] or result["unexpected"] \
-        or not result["audit_chain_ok"]
-    return 1 if bad else 0
+    return 1 if _failed(module, result) else 0
+
+
+def _failed(module, result: dict) -> bool:
+    """The scenario's own verdict (``failed(result)``), or the lockers' safety figures."""
+    judge = getattr(module, "failed", None)
+    if judge is not None:
+        return bool(judge(result))
+    return bool(result["released_without_door_evidence"] or result["released_twice"] or result["unexpected"]
+                or not result["audit_chain_ok"])
 
 
 if __name__ == "__main__":

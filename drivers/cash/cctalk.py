@@ -481,12 +481,23 @@ class CashDevicesCcTalk:
             event = self._event(unit, a, b, codec.counter_back(buffer.counter, age), now)
             if event is not None:
                 events.append(event)
+        if self._accepting and any(self._refused_as_inhibited(unit, e) for e in events):
+            # A device that lost power with its counter still at 0 gives no reset to see, but it
+            # comes back inhibited: the first coin or note it refuses as such says so.
+            log.warning("%s: %s refuses money while it should take it: enabling it again", self.port, unit.role)
+            self._inhibit(unit, True)
         # The counter a subscriber stores with an event is that event's own, so a crash
         # between two of them resumes after the last one acted on.
         with self._state:
             unit.last = buffer.counter
         for event in events:
             self._emit(event)
+
+    @staticmethod
+    def _refused_as_inhibited(unit: _Unit, event: CashEvent) -> bool:
+        if event.kind is not CashEventKind.REJECTED:
+            return False
+        return event.code == 2 if unit.role == "acceptor" else event.code in (0, 4)
 
     def _event(self, unit: _Unit, a: int, b: int, counter: int, now: float) -> CashEvent | None:
         role = unit.role

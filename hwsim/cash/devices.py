@@ -72,6 +72,7 @@ class _EventDevice(CcTalkDeviceSim):
     def __init__(self, address: int, positions: dict[int, str], **kw):
         super().__init__(address, **kw)
         self.positions = dict(positions)
+        self.log: list[tuple[int, int, int]] = []  # (counter, A, B): every event ever, power cuts too
         self.power_cut()
 
     def power_cut(self) -> None:
@@ -80,7 +81,6 @@ class _EventDevice(CcTalkDeviceSim):
             self.buffer: deque[tuple[int, int]] = deque(maxlen=codec.EVENT_SLOTS)  # newest first
             self.enabled: set[int] = set()
             self.master = False  # master inhibit active: nothing accepted (ccTalk's power-up default)
-            self.log: list[tuple[int, int, int]] = []  # (counter, A, B): every event ever, for tests
 
     def push(self, a: int, b: int) -> int:
         """Record one event; return its counter value."""

@@ -26,7 +26,7 @@ import logging
 from kiosk.devices.roles import CashEvent, CashEventKind, PayoutResult
 from kiosk.domain import payments as P
 from kiosk.domain.payments import Payment, PaymentState
-from kiosk.errors import CashDeviceError, DeviceError, InvalidTransition, KioskError, SeeStaff
+from kiosk.errors import DeviceError, InvalidTransition, KioskError, SeeStaff
 from kiosk.service import pickup
 from kiosk.service.dto import PaymentSession
 from kiosk.service.events import EventKind
@@ -195,6 +195,15 @@ async def _refuse_money(site: Site) -> None:
         log.error("cash acceptors could not be inhibited: %s", err)
 
 
+async def _return_escrow(site: Site) -> None:
+    if site.payments.escrow is None or site.cash is None:
+        return
+    try:
+        await asyncio.to_thread(site.cash.return_escrow)
+    except DeviceError as err:  # jammed: the alarm is out; a clerk frees it
+        log.error("note in escrow not returned: %s", err)
+
+
 async def _complete(site: Site, payment_id: str) -> None:
     payment = store.payment(site.db, payment_id)
     if payment is None or payment.state is not PaymentState.COLLECTING:
@@ -203,6 +212,7 @@ async def _complete(site: Site, payment_id: str) -> None:
         payment = P.fully_paid(payment)
         store.save(tx, payment)
     await _refuse_money(site)
+    await _return_escrow(site)  # a note the validator could not stack is the customer's
     result = await _payout(site, payment.to_pay_back)
     payment = store.payment(site.db, payment_id) or payment  # late credits may have come in
     change = result.paid if result else 0
@@ -244,11 +254,7 @@ async def _refund_now(site: Site, payment_id: str, reason: str) -> Payment:
                  payment_id=payment_id, reason=reason, credited=payment.credited)
     _publish(site, payment)
     await _refuse_money(site)
-    if site.payments.escrow is not None:
-        try:
-            await asyncio.to_thread(site.cash.return_escrow)  # type: ignore[union-attr]
-        except (CashDeviceError, DeviceError) as err:
-            log.error("note in escrow not returned: %s", err)
+    await _return_escrow(site)
     payment = store.payment(site.db, payment_id) or payment
     result = await _payout(site, payment.to_pay_back)
     payment = store.payment(site.db, payment_id) or payment

@@ -127,6 +127,17 @@ def test_a_power_cut_is_reported_and_acceptance_restored(make_cash):
     assert credits(events) == [100, 50]
 
 
+def test_a_power_cut_with_the_counter_at_zero_is_noticed_by_the_refused_coin(make_cash):
+    cash, events = make_cash()
+    cash.accept(True)
+    cash.sim.acceptor.power_cut()  # counter 0 before and after: no reset to read
+    assert cash.sim.acceptor.insert(100) == "inhibited"  # the coin bounces ...
+    events.wait_for(K.REJECTED, 1, "acceptor")
+    wait_until(lambda: cash.sim.acceptor.master, "acceptor enabled again")
+    assert cash.sim.acceptor.insert(100) == "accepted"  # ... and goes in the second time
+    events.wait_for(K.CREDIT, 1)
+
+
 def test_resume_delivers_what_happened_while_down_and_nothing_twice():
     sim = standard_bus().start()
     try:
