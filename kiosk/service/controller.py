@@ -394,6 +394,10 @@ class Controller:
             ok = self.scanner is not None
             devices.append(DeviceStatus("scanner", scanner_url, ok,
                                         repr(self.scanner) if ok else (self.scanner_error or "not open")))
+        cash_url = self.config.devices.get("cash")
+        if cash_url:
+            ok = site.cash is not None
+            devices.append(DeviceStatus("cash", cash_url, ok, repr(site.cash) if ok else (self.cash_error or "not open")))
         storage = StorageStatus(site.db.failing is None, site.db.failing, site.db.failing_since,
                                 self.storage.free_bytes, self.evidence.pending)
         tasks = tuple(TaskStatus(h.name, h.running, h.restarts, h.last_error, h.last_error_at)

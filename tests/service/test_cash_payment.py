@@ -214,3 +214,23 @@ async def test_nothing_due_opens_no_payment(tmp_path, rng):
         assert books.payments(site.controller.site.db) == []
     finally:
         await site.controller.stop()
+
+
+async def test_cash_devices_that_cannot_open_leave_the_lockers_working(tmp_path, rng):
+    site, p = await make_site(tmp_path, rng, 1500, cash="cctalk+serial:///dev/no-such-cctalk-port")
+    c = site.controller
+    try:
+        status = await c.site_status()
+        [cash] = [d for d in status.devices if d.role == "cash"]
+        assert not cash.ok and "no-such-cctalk-port" in cash.detail
+        with pytest.raises(SeeStaff, match="takes no cash"):
+            await c.pay_at_locker(p.trade_number, p.secret)
+        assert any(e["payload"].get("component") == "cash" for e in c.site.db.outbox() if e["kind"] == "device_health")
+    finally:
+        await c.stop()
+
+
+async def test_site_status_shows_the_cash_devices(due):
+    status = await due.controller.site_status()
+    [cash] = [d for d in status.devices if d.role == "cash"]
+    assert cash.ok and "acceptor@2" in cash.detail
