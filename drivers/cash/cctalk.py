@@ -247,7 +247,7 @@ class CashDevicesCcTalk:
             devices = {f"{u.role}@{u.address}": {"serial": u.serial, "manufacturer": u.manufacturer,
                                                 "product": u.product, "answering": u.failures < OFFLINE_AFTER}
                        for u in self._units}
-        return {"open": self._is_open, "accepting": self._accepting, "devices": devices, "link": dict(self._link.stats)}
+        return {"open": self._is_open, "accepting": self._accepting, "devices": devices, "link": self._link.stats}
 
     @property
     def escrow(self) -> int | None:

@@ -33,7 +33,19 @@ class CcTalkLink:
         self._serial: serial.SerialBase | None = None
         self._parser = codec.FrameParser(crc=None)
         self._lock = threading.Lock()
-        self.stats: collections.Counter[str] = collections.Counter()
+        self._counts: collections.Counter[str] = collections.Counter()
+        self._counts_lock = threading.Lock()  # health() reads them while an exchange runs
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters since construction: frames_sent, replies, timeouts, bad_checksums,
+        echo_missing, unexpected_frames, stale_bytes, naks, busy."""
+        with self._counts_lock:
+            return dict(self._counts)
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._counts_lock:
+            self._counts[key] += n
 
     def open(self) -> None:
         """Raises DeviceUnavailable (no such port), DeviceInitError (cannot open it)."""
@@ -76,20 +88,20 @@ class CcTalkLink:
                 raise DeviceTimeout(f"ccTalk device {address} on {self.port}: no valid reply to "
                                     f"{codec.HEADER_NAMES.get(header, header)} ({attempts} attempt(s))", sent=None)
         if reply.header == codec.NAK:
-            self.stats["naks"] += 1
+            self._count("naks", 1)
             raise CashDeviceError(f"ccTalk device {address} refused {codec.HEADER_NAMES.get(header, header)} (NAK)")
         if reply.header == codec.BUSY:
-            self.stats["busy"] += 1
+            self._count("busy", 1)
             raise CashDeviceError(f"ccTalk device {address} is busy ({codec.HEADER_NAMES.get(header, header)})")
         return reply.data
 
     def _attempt(self, port: serial.SerialBase, frame: bytes, address: int, crc: bool) -> codec.Frame | None:
         if waiting := port.in_waiting:  # noise, or a late reply to an exchange that timed out
-            self.stats["stale_bytes"] += len(port.read(waiting))
+            self._count("stale_bytes", len(port.read(waiting)))
         self._parser.reset()
         port.write(frame)
         port.flush()
-        self.stats["frames_sent"] += 1
+        self._count("frames_sent", 1)
         # The reply can come only after our bytes and its own have crossed the wire.
         deadline = time.monotonic() + self.timeout_s + 2 * len(frame) * self.wire_s_per_byte
         heard_echo = not self.echo
@@ -101,15 +113,15 @@ class CcTalkLink:
                     heard_echo = True
                     continue
                 if got.dest == codec.HOST and got.is_reply and got.crc16 == crc and (crc or got.src == address):
-                    self.stats["replies"] += 1
+                    self._count("replies", 1)
                     if not heard_echo:
-                        self.stats["echo_missing"] += 1
+                        self._count("echo_missing", 1)
                     return got
-                self.stats["unexpected_frames"] += 1
+                self._count("unexpected_frames", 1)
             if self._parser.bad_checksums != bad_before:
-                self.stats["bad_checksums"] += self._parser.bad_checksums - bad_before
+                self._count("bad_checksums", self._parser.bad_checksums - bad_before)
                 bad_before = self._parser.bad_checksums
                 if heard_echo:
                     return None  # most likely our reply, damaged: ask again now rather than wait
-        self.stats["timeouts"] += 1
+        self._count("timeouts", 1)
         return None
