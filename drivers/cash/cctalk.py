@@ -14,6 +14,9 @@ URL grammar (every parameter optional)::
                 two-wire (RS-232 style) interface that does not echo
     crc         addresses that use the CRC-16 checksum variant instead of the simple one
     country     the validator's country code, for its scaling factor (header 156)
+    coins       coin values accepted, e.g. 10,50,100,500 (default: every coin the acceptor knows);
+                the others stay inhibited, position by position
+    notes       note values accepted, e.g. 1000,5000 (default: every note the validator knows)
     poll_ms     how often the event buffers are read (the buffer holds 5 events)
     timeout_ms  how long to wait for a reply beyond the wire time
     retries     extra attempts for commands that are safe to repeat
@@ -76,6 +79,7 @@ class CashDevicesCcTalk:
     def __init__(self, port: str, *, acceptor: int | None = codec.ADDR_COIN_ACCEPTOR,
                  validator: int | None = codec.ADDR_BILL_VALIDATOR, hoppers: tuple[int, ...] = (codec.ADDR_HOPPER,),
                  baud: int = 9600, echo: bool = True, crc: tuple[int, ...] = (), country: str = "JP",
+                 coins: tuple[int, ...] | None = None, notes: tuple[int, ...] | None = None,
                  poll_ms: int = 200, timeout_ms: int = 100, retries: int = 2, url: str | None = None):
         addresses = [a for a in (acceptor, validator, *hoppers) if a is not None]
         if len(set(addresses)) != len(addresses) or any(not 2 <= a <= 255 for a in addresses):
@@ -85,6 +89,7 @@ class CashDevicesCcTalk:
         self.url = url or f"cctalk+serial://{port}"
         self.port = port
         self.country = country
+        self._taken = {"acceptor": coins, "validator": notes}  # values accepted (None: every one known)
         self._link = CcTalkLink(port, baud=baud, echo=echo, timeout_s=timeout_ms / 1000, retries=retries)
         self._poll_s = poll_ms / 1000
         units = [("acceptor", acceptor), ("validator", validator)] + [("hopper", h) for h in hoppers]
@@ -127,6 +132,8 @@ class CashDevicesCcTalk:
             echo=url.bool("echo", True),
             crc=crc,
             country=country.upper(),
+            coins=cls._values(url, "coins"),
+            notes=cls._values(url, "notes"),
             poll_ms=url.int("poll_ms", 200, lo=5, hi=10_000),
             timeout_ms=url.int("timeout_ms", 100, lo=5, hi=10_000),
             retries=url.int("retries", 2, lo=0, hi=10),
@@ -135,6 +142,13 @@ class CashDevicesCcTalk:
         if len(set(addresses)) != len(addresses) or not addresses:
             raise DeviceURLError(f"{url.raw!r}: give at least one device, each at its own address")
         return options
+
+    @staticmethod
+    def _values(url: DeviceURL, key: str) -> tuple[int, ...] | None:
+        values = url.ints(key)
+        if values is not None and any(v <= 0 for v in values):
+            raise DeviceURLError(f"{url.raw!r}: {key} lists values in minor units, each above 0")
+        return tuple(values) if values is not None else None
 
     @classmethod
     def from_url(cls, url: DeviceURL, **context) -> "CashDevicesCcTalk":
@@ -338,7 +352,9 @@ class CashDevicesCcTalk:
     def _inhibit(self, unit: _Unit, on: bool) -> None:
         """Accept every known coin or note (on), or nothing: master inhibit and the mask both."""
         if on:
-            self._ask(unit, codec.H_MODIFY_INHIBIT, codec.inhibit_mask(set(unit.values)))
+            taken = self._taken.get(unit.role)
+            positions = {p for p, (_, value) in unit.values.items() if taken is None or value in taken}
+            self._ask(unit, codec.H_MODIFY_INHIBIT, codec.inhibit_mask(positions))
             self._ask(unit, codec.H_MODIFY_MASTER_INHIBIT, b"\x01")
         else:
             self._ask(unit, codec.H_MODIFY_MASTER_INHIBIT, b"\x00")

@@ -37,37 +37,42 @@ def no_leaks():
     yield  # a whole controller: the suite-wide thread check (tests/conftest.py) applies instead
 
 
+def run_child_and_kill_mid_payment(tmp_path, config, parcel, locks, cash) -> None:
+    """Run the child to its first credit, playing courier and customer, then SIGKILL it."""
+    man = tmp_path / "manifest.json"
+    man.write_text(json.dumps(manifest_document([parcel])))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    child = subprocess.Popen([sys.executable, str(CHILD), str(config), str(man), parcel.trade_number,
+                              parcel.secret, COURIER_CODE],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        while True:
+            line = child.stdout.readline()
+            assert line, "child ended early: " + child.stderr.read()
+            word, value = line.split()
+            if word == "DEPOSIT_OPEN":
+                locks.doors.put(int(value))
+                locks.doors.close(int(value))
+            elif word == "COLLECTING":
+                assert cash.acceptor.insert(500) == "accepted"
+            elif word == "CREDITED" and int(value) == 500:
+                os.kill(child.pid, signal.SIGKILL)  # no clean-up of any kind
+                child.wait(10)
+                break
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        child.stdout.close()
+        child.stderr.close()
+
+
 async def test_killed_mid_payment_then_a_coin_while_down(tmp_path, rng):
     parcel = make_parcels(1, rng, FAST_HASH, now=SystemClock().now(), amount_due=1500)[0]
     with KerongBoardSim(boards=1, doors=4) as locks, standard_bus(hopper_coins=40) as cash:
         config = write_config(tmp_path, locks=f"kerong+serial://{locks.port}?boards=1&doors=4&poll_ms=20",
                               cash=f"cctalk+serial://{cash.port}?poll_ms=10")
-        man = tmp_path / "manifest.json"
-        man.write_text(json.dumps(manifest_document([parcel])))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-        child = subprocess.Popen([sys.executable, str(CHILD), str(config), str(man), parcel.trade_number,
-                                  parcel.secret, COURIER_CODE],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        try:
-            while True:
-                line = child.stdout.readline()
-                assert line, "child ended early: " + child.stderr.read()
-                word, value = line.split()
-                if word == "DEPOSIT_OPEN":
-                    locks.doors.put(int(value))
-                    locks.doors.close(int(value))
-                elif word == "COLLECTING":
-                    assert cash.acceptor.insert(500) == "accepted"
-                elif word == "CREDITED" and int(value) == 500:
-                    os.kill(child.pid, signal.SIGKILL)  # no clean-up of any kind
-                    child.wait(10)
-                    break
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait(10)
-            child.stdout.close()
-            child.stderr.close()
+        run_child_and_kill_mid_payment(tmp_path, config, parcel, locks, cash)
         # Dead controller, acceptor still enabled: a coin goes in and is taken.
         assert cash.acceptor.insert(100) == "accepted"
         c = Controller(load(config))

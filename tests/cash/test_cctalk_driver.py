@@ -60,6 +60,19 @@ def test_accept_then_refuse_again(make_cash):
     assert credits(events) == [500]
 
 
+def test_only_the_configured_denominations_are_taken(make_cash):
+    cash, events = make_cash(coins="100,500", notes="1000")
+    cash.accept(True)
+    assert cash.sim.acceptor.enabled == {3, 4} and cash.sim.validator.enabled == {1}
+    assert cash.sim.acceptor.insert(10) == "inhibited"
+    assert cash.sim.acceptor.insert(100) == "accepted"
+    assert cash.sim.validator.insert(5000) == "inhibited"
+    assert cash.sim.validator.insert(1000) == "escrow"
+    events.wait_for(K.ESCROW, 1)
+    marker(cash, events)
+    assert credits(events) == [100]
+
+
 def test_close_leaves_the_acceptors_inhibited(make_cash):
     cash, _ = make_cash()
     cash.accept(True)
@@ -381,6 +394,7 @@ def test_commands_on_a_closed_device(make_cash):
     "cctalk+serial:///dev/ttyUSB1",
     "cctalk+serial:///dev/ttyUSB1?acceptor=2&validator=40&hopper=3,4&crc=40&echo=0",
     "cctalk+serial:///dev/ttyUSB1?validator=&hopper=",
+    "cctalk+serial:///dev/ttyUSB1?coins=10,50,100,500&notes=1000,5000",
     "sim+cctalk://?hopper=3,4&hopper_coin=JP100A,JP010A&hopper_coins=9",
 ])
 def test_good_urls_pass_the_check(url):
@@ -397,6 +411,8 @@ def test_good_urls_pass_the_check(url):
     "cctalk+serial:///dev/ttyUSB1?country=JPN",
     "cctalk+serial:///dev/ttyUSB1?acceptor=&validator=&hopper=",
     "cctalk+serial:///dev/ttyUSB1?bogus=1",
+    "cctalk+serial:///dev/ttyUSB1?coins=0",
+    "cctalk+serial:///dev/ttyUSB1?notes=a",
     "sim+cctalk://?hopper_coin=yen",
 ])
 def test_bad_urls_are_refused_by_the_check(url):
