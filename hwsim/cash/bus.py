@@ -167,7 +167,8 @@ class CcTalkBusSim:
                 return
             try:
                 chunk = os.read(master, 4096)
-            except OSError:  # the host side closed: keep serving until stopped
+            except OSError:  # no host on the line (we hold the slave open, so rarely): wait, do not spin
+                select.select([wake_r], [], [], 0.05)
                 continue
             if self.echo:
                 with self._write_lock:
