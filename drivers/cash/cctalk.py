@@ -40,18 +40,17 @@ from collections.abc import Callable
 import serial
 
 from drivers.cash import cctalk_codec as codec
+from drivers.cash import cctalk_events, cctalk_payout
 from drivers.cash.cctalk_link import CcTalkLink
-from kiosk.devices.roles import CashEvent, CashEventKind, PayoutResult, PayoutStatus
+from drivers.cash.cctalk_payout import Hopper
+from kiosk.devices.roles import CashEvent, CashEventKind, PayoutResult
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import (CashDeviceError, DeviceClosed, DeviceError, DeviceInitError, DeviceOperationError,
-                          DeviceTimeout, DeviceURLError, EscrowEmpty)
+                          DeviceURLError, EscrowEmpty)
 
 log = logging.getLogger(__name__)
 
 CATEGORIES = {"acceptor": "Coin Acceptor", "validator": "Bill Validator", "hopper": "Payout"}
-HOPPER_POLL_S = 0.02
-HOPPER_SLACK_S = 3.0           # beyond the hopper's nominal rate, before a payout is given up on
-HOPPER_MIN_COINS_PER_S = 2.0   # the slowest real hopper pays faster than this
 OFFLINE_AFTER = 3              # failed polls in a row before a device is reported not answering
 
 
@@ -275,42 +274,20 @@ class CashDevicesCcTalk:
         return {u.address: u.values[0][1] for u in self._units if u.role == "hopper" and u.values}
 
     def payout(self, amount: int) -> PayoutResult:
-        if not isinstance(amount, int) or amount < 0:
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
             raise ValueError(f"cannot pay out {amount!r}")
         self._check_open()
-        coins: dict[int, int] = {}
-        remaining, why = amount, None
-        failed: set[int] = set()
-        status = PayoutStatus.PAID
-        while remaining:
-            plan = self._plan(remaining, failed)
-            if not plan:
-                break
-            unit, count = plan[0]
-            value = unit.values[0][1]
-            try:
-                paid, trouble = self._dispense(unit, min(count, 255))
-            except (DeviceError, serial.SerialException, OSError) as err:
-                paid, trouble = 0, (PayoutStatus.CANNOT, str(err))
-            if paid:
-                coins[value] = coins.get(value, 0) + paid
-                remaining -= paid * value
-            if trouble is not None:
-                failed.add(unit.address)
-                status, why = trouble
-        paid_total = amount - remaining
-        if remaining == 0:
-            status = PayoutStatus.PAID
-        elif why is None:
-            status, why = PayoutStatus.CANNOT, "no hopper can make this amount"
-        elif status is PayoutStatus.CANNOT and paid_total:
-            status = PayoutStatus.SHORT
-        return PayoutResult(status, amount, paid_total, remaining, coins, why or "")
+        hoppers = [Hopper(u.address, u.serial, u.values[0][1]) for u in self._units if u.role == "hopper" and u.values]
+        return cctalk_payout.payout(self._ask_at, hoppers, amount)
 
     # --- configuration ----------------------------------------------------------------------
 
     def _ask(self, unit: _Unit, header: int, data: bytes = b"", repeat: bool = True) -> bytes:
         return self._link.exchange(unit.address, header, data, crc=unit.crc, repeat=repeat)
+
+    def _ask_at(self, address: int, header: int, data: bytes = b"", repeat: bool = True) -> bytes:
+        unit = next(u for u in self._units if u.address == address)
+        return self._ask(unit, header, data, repeat)
 
     def _identify(self, unit: _Unit) -> None:
         self._ask(unit, codec.H_SIMPLE_POLL)
@@ -388,65 +365,6 @@ class CashDevicesCcTalk:
         with self._state:
             self._escrow = None
 
-    # --- payout -----------------------------------------------------------------------------
-
-    def _plan(self, amount: int, failed: set[int]) -> list[tuple[_Unit, int]]:
-        """Coins per hopper, largest coin first, that make ``amount`` exactly; [] if none can."""
-        hoppers = sorted((u for u in self._units if u.role == "hopper" and u.values and u.address not in failed),
-                         key=lambda u: -u.values[0][1])
-        plan, rest = [], amount
-        for unit in hoppers:
-            count = rest // unit.values[0][1]
-            if count:
-                plan.append((unit, count))
-                rest -= count * unit.values[0][1]
-        return plan if rest == 0 else []
-
-    def _dispense(self, unit: _Unit, count: int) -> tuple[int, tuple[PayoutStatus, str] | None]:
-        """Pay ``count`` coins from one hopper; return how many left it and, if not all, why."""
-        before = codec.parse_hopper_status(self._ask(unit, codec.H_REQUEST_HOPPER_STATUS))
-        if before.remaining:
-            return 0, (PayoutStatus.CANNOT, f"hopper {unit.address} is still paying")
-        self._ask(unit, codec.H_ENABLE_HOPPER, bytes([codec.ENABLE_HOPPER]))
-        try:
-            command = unit.serial.to_bytes(3, "little") + bytes([count])
-            try:
-                self._ask(unit, codec.H_DISPENSE_HOPPER_COINS, command, repeat=False)
-            except DeviceTimeout:
-                # The reply was lost; the command may have been obeyed. The hopper's counter
-                # says which; sending it again blindly could pay twice.
-                now = codec.parse_hopper_status(self._ask(unit, codec.H_REQUEST_HOPPER_STATUS))
-                if now.counter == before.counter:
-                    self._ask(unit, codec.H_DISPENSE_HOPPER_COINS, command, repeat=False)
-            expected = codec.next_counter(before.counter)
-            deadline = time.monotonic() + HOPPER_SLACK_S + count / HOPPER_MIN_COINS_PER_S
-            status = before
-            while time.monotonic() < deadline:
-                status = codec.parse_hopper_status(self._ask(unit, codec.H_REQUEST_HOPPER_STATUS))
-                if status.counter != expected:
-                    if status.counter == 0:
-                        return 0, (PayoutStatus.SHORT, f"hopper {unit.address} was reset during the payout")
-                    return 0, (PayoutStatus.CANNOT, f"hopper {unit.address} did not start the payout")
-                if not status.remaining:
-                    break
-                time.sleep(HOPPER_POLL_S)  # the hopper's motor sets the pace; nothing to do meanwhile
-            else:
-                return status.paid, (PayoutStatus.SHORT, f"hopper {unit.address} still paying after the deadline")
-            if status.unpaid == 0 and status.paid == count:
-                return count, None
-            register = self._ask(unit, codec.H_TEST_HOPPER)[:1]
-            flags = register[0] if register else 0
-            if flags & codec.HOPPER_OPTO_BLOCKED:
-                return status.paid, (PayoutStatus.JAMMED, f"hopper {unit.address} jammed")
-            if flags & codec.HOPPER_PAYOUT_TIMEOUT:
-                return status.paid, (PayoutStatus.EMPTY, f"hopper {unit.address} is empty")
-            return status.paid, (PayoutStatus.SHORT, f"hopper {unit.address} stopped short")
-        finally:
-            try:
-                self._ask(unit, codec.H_ENABLE_HOPPER, b"\x00")
-            except (DeviceError, serial.SerialException, OSError) as err:
-                log.warning("%s: hopper %d not disabled after payout: %s", self.port, unit.address, err)
-
     # --- polling ----------------------------------------------------------------------------
 
     def _read_buffer(self, unit: _Unit) -> codec.EventBuffer:
@@ -494,10 +412,15 @@ class CashDevicesCcTalk:
             events.append(CashEvent(CashEventKind.MISSED, unit.role, counter=buffer.counter, missed=fresh.missed,
                                     detail=f"{fresh.missed} event(s) lost between polls", monotonic=now))
         for age, (a, b) in zip(range(len(fresh.results) - 1, -1, -1), fresh.results, strict=True):
-            event = self._event(unit, a, b, codec.counter_back(buffer.counter, age), now)
-            if event is not None:
-                events.append(event)
-        if self._accepting and any(self._refused_as_inhibited(unit, e) for e in events):
+            event = cctalk_events.to_event(unit.role, unit.values, a, b, codec.counter_back(buffer.counter, age), now)
+            if event is None:
+                continue
+            events.append(event)
+            if unit.role == "validator" and event.kind in (CashEventKind.ESCROW, CashEventKind.CREDIT,
+                                                           CashEventKind.RETURNED):
+                with self._state:  # what the validator holds now
+                    self._escrow = (event.denomination, event.amount) if event.kind is CashEventKind.ESCROW else None
+        if self._accepting and any(cctalk_events.refused_as_inhibited(e) for e in events):
             # A device that lost power with its counter still at 0 gives no reset to see, but it
             # comes back inhibited: the first coin or note it refuses as such says so.
             log.warning("%s: %s refuses money while it should take it: enabling it again", self.port, unit.role)
@@ -508,40 +431,6 @@ class CashDevicesCcTalk:
             unit.last = buffer.counter
         for event in events:
             self._emit(event)
-
-    @staticmethod
-    def _refused_as_inhibited(unit: _Unit, event: CashEvent) -> bool:
-        if event.kind is not CashEventKind.REJECTED:
-            return False
-        return event.code == 2 if unit.role == "acceptor" else event.code in (0, 4)
-
-    def _event(self, unit: _Unit, a: int, b: int, counter: int, now: float) -> CashEvent | None:
-        role = unit.role
-        if a:
-            ident, value = unit.values.get(a, (f"position {a}", 0))
-            if role == "validator" and b == codec.BILL_ESCROW:
-                with self._state:
-                    self._escrow = (ident, value)
-                return CashEvent(CashEventKind.ESCROW, role, value, ident, counter, monotonic=now)
-            if role == "validator":
-                with self._state:
-                    self._escrow = None
-            return CashEvent(CashEventKind.CREDIT, role, value, ident, counter, monotonic=now)
-        if role == "acceptor":
-            if b == 0:
-                return None  # null event
-            name = codec.COIN_ERRORS.get(b, f"error {b}")
-            kind = (CashEventKind.FRAUD if b in codec.COIN_FRAUD_CODES else
-                    CashEventKind.REJECTED if b in (1, 2, 254) else CashEventKind.FAULT)
-            return CashEvent(kind, role, counter=counter, code=b, detail=name, monotonic=now)
-        name = codec.BILL_STATUS.get(b, f"status {b}")
-        if b == codec.BILL_RETURNED:
-            with self._state:
-                self._escrow = None
-            return CashEvent(CashEventKind.RETURNED, role, counter=counter, code=b, detail=name, monotonic=now)
-        kind = (CashEventKind.FRAUD if b in codec.BILL_FRAUD_CODES else
-                CashEventKind.REJECTED if b in (0, 2, 3, 4, 5) else CashEventKind.FAULT)
-        return CashEvent(kind, role, counter=counter, code=b, detail=name, monotonic=now)
 
     def _emit(self, event: CashEvent) -> None:
         for callback in list(self._subscribers):
