@@ -43,7 +43,7 @@ from drivers.cash import cctalk_codec as codec
 from drivers.cash import cctalk_events, cctalk_payout
 from drivers.cash.cctalk_link import CcTalkLink
 from drivers.cash.cctalk_payout import Hopper
-from kiosk.devices.roles import CashEvent, CashEventKind, PayoutResult
+from kiosk.devices.roles import CashEvent, CashEventKind, HopperState, PayoutResult
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import (CashDeviceError, DeviceClosed, DeviceError, DeviceInitError, DeviceOperationError,
                           DeviceURLError, EscrowEmpty)
@@ -250,6 +250,16 @@ class CashDevicesCcTalk:
 
     def return_escrow(self) -> None:
         self._route(codec.ROUTE_RETURN)
+
+    def hoppers(self) -> list[HopperState]:
+        self._check_open()
+        states = []
+        for unit in self._units:
+            if unit.role == "hopper" and unit.values:
+                status = codec.parse_hopper_status(self._ask(unit, codec.H_REQUEST_HOPPER_STATUS))
+                states.append(HopperState(unit.address, unit.values[0][1], status.counter, status.remaining,
+                                          status.paid, status.unpaid))
+        return states
 
     def counters(self) -> dict[str, int]:
         with self._state:

@@ -145,6 +145,29 @@ class PayoutResult:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class HopperState:
+    """One hopper as it reads now: the coin it pays, its dispense counter (one more per
+    dispense obeyed; 0 after a reset) and the current or last dispense's coins."""
+
+    address: int
+    value: int
+    counter: int
+    remaining: int
+    paid: int
+    unpaid: int
+
+    def paid_since(self, mark: int) -> int | None:
+        """Coins paid by the one dispense started after the counter read ``mark`` (0 when none
+        started); None when it cannot be told (several dispenses since, or a reset). The
+        counter runs 1..255 and wraps to 1."""
+        if self.counter == mark:
+            return 0
+        if self.counter == mark % 255 + 1:
+            return self.paid
+        return None
+
+
 @runtime_checkable
 class CashDevices(Device, Protocol):
     """The cash at a payment point: coin acceptor and note validator (with escrow) taking
@@ -169,8 +192,12 @@ class CashDevices(Device, Protocol):
         """Pay ``amount`` (minor units) in coins from the hoppers; blocks until they stop.
         Raises DeviceClosed, ValueError for a negative amount."""
 
+    def hoppers(self) -> list[HopperState]:
+        """Read every hopper now (after a restart: what did the dispense under way pay?).
+        Raises DeviceClosed, DeviceTimeout."""
+
     def counters(self) -> dict[str, int]:
-        """The last event counter seen per device ("acceptor", "validator", "hopper")."""
+        """The last event counter seen per device ("acceptor", "validator")."""
 
     def resume(self, counters: dict[str, int]) -> None:
         """Before ``open()``: the counters stored with the last events acted on, so that events

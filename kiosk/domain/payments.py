@@ -45,6 +45,7 @@ class Payment:
     denominations: dict[str, int] = field(default_factory=dict)  # "JP100A" -> how many taken
     paid_back: int = 0    # change (when paid) or refund (when cancelled) that left the hoppers
     owed: int = 0         # taken but neither kept nor paid back: a clerk owes it
+    payout_marks: dict[str, int] = field(default_factory=dict)  # hopper -> dispense counter before paying
     started_at: float = 0.0
     last_activity: float = 0.0
 
@@ -120,6 +121,14 @@ def paid_back(payment: Payment, amount: int) -> Payment:
     else:
         final = PaymentState.REFUNDED if amount == due else PaymentState.REFUND_OWED
     return replace(payment, state=final, paid_back=amount, owed=payment.owed + due - amount)
+
+
+def mark_hoppers(payment: Payment, counters: dict[str, int]) -> Payment:
+    """The hoppers' dispense counters just before paying back: after a crash they say what
+    the dispense under way paid. Raises InvalidTransition when nothing is being paid back."""
+    if payment.state not in (PaymentState.CHANGING, PaymentState.REFUNDING):
+        raise InvalidTransition(f"payment {payment.payment_id} is {payment.state.value}: nothing to pay back")
+    return replace(payment, payout_marks=dict(counters))
 
 
 def balanced(payment: Payment) -> bool:

@@ -188,14 +188,13 @@ class Controller:
         self.scanner = scanner
 
     async def _open_cash(self, loop: asyncio.AbstractEventLoop, site: Site) -> None:
-        """The payment slot's cash devices, when configured: the books are squared first
-        (kiosk.service.payment.recover), the devices resume after the last event counted.
+        """The payment slot's cash devices, when configured: they resume after the last event
+        counted, then the books are squared with them (kiosk.service.payment.recover).
         Devices that cannot be opened leave the lockers working: parcels with money due are
         then paid at the counter."""
         url = self.config.devices.get("cash")
         if not url or self.tasks is None:
             return
-        to_refund = payment.recover(site)
         queue: asyncio.Queue = asyncio.Queue()
         try:
             cash = registry.create("cash", url, **self._device_context)
@@ -211,8 +210,7 @@ class Controller:
             return
         site.cash = cash
         self.tasks.start("cash", lambda: payment.run(site, queue))
-        if to_refund:
-            site.payments.spawn(payment.refund_after_restart(site, to_refund))
+        site.payments.spawn(payment.recover(site))  # the books squared with the devices, now open
 
     async def _close_site(self) -> None:
         site = self._site

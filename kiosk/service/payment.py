@@ -37,6 +37,7 @@ from kiosk.storage import payments as store
 log = logging.getLogger(__name__)
 
 PAYMENT_TIMEOUT_S = 120.0
+HOPPER_SETTLE_S = 30.0   # after a restart, how long a dispense under way may take to end
 ALARM_KINDS = (CashEventKind.FRAUD, CashEventKind.MISSED, CashEventKind.RESET, CashEventKind.FAULT)
 
 
@@ -195,6 +196,22 @@ async def _refuse_money(site: Site) -> None:
         log.error("cash acceptors could not be inhibited: %s", err)
 
 
+async def _mark_hoppers(site: Site, payment_id: str) -> None:
+    """Write down each hopper's dispense counter before paying: after a crash mid-payout,
+    ``recover`` reads the hoppers again and knows what the dispense under way paid."""
+    if site.cash is None:
+        return
+    try:
+        states = await asyncio.to_thread(site.cash.hoppers)
+    except DeviceError as err:
+        log.error("hoppers not readable before a payout: %s", err)
+        return
+    with site.db.transaction(site.now()) as tx:
+        payment = store.payment(tx, payment_id)
+        if payment is not None:
+            store.save(tx, P.mark_hoppers(payment, {str(h.address): h.counter for h in states}))
+
+
 async def _return_escrow(site: Site) -> None:
     if site.payments.escrow is None or site.cash is None:
         return
@@ -211,8 +228,10 @@ async def _complete(site: Site, payment_id: str) -> None:
     with site.db.transaction(site.now()) as tx:
         payment = P.fully_paid(payment)
         store.save(tx, payment)
+    _publish(site, payment)  # "paying your change"
     await _refuse_money(site)
     await _return_escrow(site)  # a note the validator could not stack is the customer's
+    await _mark_hoppers(site, payment_id)
     result = await _payout(site, payment.to_pay_back)
     payment = store.payment(site.db, payment_id) or payment  # late credits may have come in
     change = result.paid if result else 0
@@ -255,6 +274,7 @@ async def _refund_now(site: Site, payment_id: str, reason: str) -> Payment:
     _publish(site, payment)
     await _refuse_money(site)
     await _return_escrow(site)
+    await _mark_hoppers(site, payment_id)
     payment = store.payment(site.db, payment_id) or payment
     result = await _payout(site, payment.to_pay_back)
     payment = store.payment(site.db, payment_id) or payment
@@ -271,37 +291,64 @@ async def _refund_now(site: Site, payment_id: str, reason: str) -> Payment:
     return payment
 
 
-def recover(site: Site) -> list[str]:
-    """At start-up, before the devices take money: close what a crash left open. A payment
-    caught paying change or a refund is closed with the uncertain amount owed (a clerk
-    checks the hopper); one still collecting is refunded once the devices run (returned
-    ids, for the controller to spawn). Returns the ids to refund."""
-    to_refund = []
+async def recover(site: Site) -> None:
+    """After a restart, with the devices open: close what a crash left open. A payment still
+    collecting is refunded. One caught paying change or a refund is closed with what the
+    hoppers say their dispense since the marks paid; what they cannot tell is owed, for a
+    clerk to check against the hopper."""
     for p in store.unfinished(site.db):
         if p.state is PaymentState.COLLECTING:
-            to_refund.append(p.payment_id)
-            continue
-        with site.db.transaction(site.now()) as tx:
-            closed = P.paid_back(p, 0)
-            store.save(tx, closed)
-            if closed.state is PaymentState.PAID:
-                parcel = tx.require_parcel(closed.trade_number)
-                tx.save_parcel(dataclasses.replace(parcel, amount_paid=parcel.amount_paid + closed.amount_due))
-                tx.emit("cash_collected", closed.trade_number, payment_id=closed.payment_id, amount=closed.amount_due,
-                        received=closed.credited, denominations=closed.denominations, change_paid=0,
-                        change_owed=closed.owed, method="locker", devices={}, at=site.now())
-            else:
-                tx.emit("cash_refunded", closed.trade_number, payment_id=closed.payment_id, reason="restart",
-                        received=closed.credited, paid_back=0, owed=closed.owed,
-                        denominations=closed.denominations, devices={}, at=site.now())
-            tx.audit("kioskd", "payment_closed_after_restart", closed.trade_number, payment_id=closed.payment_id,
-                     state=closed.state.value, owed=closed.owed)
-    return to_refund
+            await _refund(site, p.payment_id, "restart")
+        else:
+            paid = await _paid_since_marks(site, p)
+            _close_after_restart(site, p.payment_id, paid)
 
 
-async def refund_after_restart(site: Site, payment_ids: list[str]) -> None:
-    for payment_id in payment_ids:
-        await _refund(site, payment_id, "restart")
+async def _paid_since_marks(site: Site, p: Payment) -> int | None:
+    """What the hoppers paid since ``p``'s marks (waiting for a dispense under way to end);
+    None when any of them cannot tell."""
+    if site.cash is None or not p.payout_marks:
+        return None
+    states = []
+    for _ in range(int(HOPPER_SETTLE_S / 0.05)):
+        try:
+            states = await asyncio.to_thread(site.cash.hoppers)
+        except DeviceError as err:
+            log.error("hoppers not readable after a restart: %s", err)
+            return None
+        if not any(h.remaining for h in states):
+            break
+        await asyncio.sleep(0.05)  # a hopper still paying: its motor sets the pace
+    paid = 0
+    for h in states:
+        mark = p.payout_marks.get(str(h.address))
+        coins = h.paid_since(mark) if mark is not None else 0
+        if coins is None or h.remaining:
+            return None
+        paid += coins * h.value
+    return paid
+
+
+def _close_after_restart(site: Site, payment_id: str, paid: int | None) -> None:
+    with site.db.transaction(site.now()) as tx:
+        p = store.payment(tx, payment_id)
+        if p is None or p.state in P.FINAL:
+            return
+        closed = P.paid_back(p, min(paid or 0, p.to_pay_back))
+        store.save(tx, closed)
+        if closed.state is PaymentState.PAID:
+            parcel = tx.require_parcel(closed.trade_number)
+            tx.save_parcel(dataclasses.replace(parcel, amount_paid=parcel.amount_paid + closed.amount_due))
+            tx.emit("cash_collected", closed.trade_number, payment_id=closed.payment_id, amount=closed.amount_due,
+                    received=closed.credited, denominations=closed.denominations, change_paid=closed.paid_back,
+                    change_owed=closed.owed, method="locker", devices=_serials(site), at=site.now())
+        else:
+            tx.emit("cash_refunded", closed.trade_number, payment_id=closed.payment_id, reason="restart",
+                    received=closed.credited, paid_back=closed.paid_back, owed=closed.owed,
+                    denominations=closed.denominations, devices=_serials(site), at=site.now())
+        tx.audit("kioskd", "payment_closed_after_restart", closed.trade_number, payment_id=closed.payment_id,
+                 state=closed.state.value, paid_back=closed.paid_back, owed=closed.owed, hoppers_told=paid is not None)
+    _publish(site, closed)
 
 
 def _serials(site: Site) -> dict[str, int]:

@@ -14,13 +14,14 @@ from kiosk.domain.payments import FINAL, Payment, PaymentState
 from kiosk.storage.database import Reader, Transaction
 
 _COLS = ("payment_id", "trade_number", "state", "amount_due", "credited", "denominations", "paid_back", "owed",
-         "started_at", "last_activity")
+         "started_at", "last_activity", "payout_marks")
 
 
 def _payment(row: sqlite3.Row) -> Payment:
     values = {c: row[c] for c in _COLS}
     values["state"] = PaymentState(values["state"])
     values["denominations"] = json.loads(values["denominations"])
+    values["payout_marks"] = json.loads(values["payout_marks"])
     return Payment(**values)
 
 
@@ -49,6 +50,7 @@ def save(tx: Transaction, p: Payment) -> None:
     values = [getattr(p, c) for c in _COLS]
     values[2] = p.state.value
     values[5] = json.dumps(p.denominations, sort_keys=True)
+    values[10] = json.dumps(p.payout_marks, sort_keys=True)
     tx.conn.execute(
         f"INSERT INTO payments({', '.join(_COLS)}, updated_at) VALUES ({', '.join('?' * len(_COLS))}, ?) "
         "ON CONFLICT(payment_id) DO UPDATE SET "

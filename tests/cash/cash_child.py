@@ -4,7 +4,8 @@
 
 It loads the parcel, has the courier load it (the parent closes the door), opens a cash
 payment and reports each credit on stdout; the parent plays the customer at the emulated
-acceptors and kills it with SIGKILL mid-payment.
+acceptors and kills it with SIGKILL mid-payment (each ``payment`` event is one line:
+PAYMENT state credited).
 """
 
 import asyncio
@@ -33,7 +34,7 @@ async def main(config_path, manifest_path, trade, secret, courier_code) -> None:
         say("COLLECTING", session.amount_due)
         while True:
             event = await events.next("payment", timeout=3600)
-            say("CREDITED", event["credited"])
+            say("PAYMENT", event["state"], event["credited"])
 
 
 if __name__ == "__main__":

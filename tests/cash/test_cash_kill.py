@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -37,29 +38,40 @@ def no_leaks():
     yield  # a whole controller: the suite-wide thread check (tests/conftest.py) applies instead
 
 
-def run_child_and_kill_mid_payment(tmp_path, config, parcel, locks, cash) -> None:
-    """Run the child to its first credit, playing courier and customer, then SIGKILL it."""
+def run_child_and_kill_mid_payment(tmp_path, config, parcel, locks, cash, moment: str) -> None:
+    """Run the child, playing courier and customer, and SIGKILL it at ``moment``: "collecting"
+    (a 500 coin credited) or "changing" (a 2,000 note in, the hopper paying change)."""
     man = tmp_path / "manifest.json"
     man.write_text(json.dumps(manifest_document([parcel])))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     child = subprocess.Popen([sys.executable, str(CHILD), str(config), str(man), parcel.trade_number,
                               parcel.secret, COURIER_CODE],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    watchdog = threading.Timer(60, child.kill)  # a child that never reaches the moment must not hang the suite
+    watchdog.start()
     try:
         while True:
             line = child.stdout.readline()
             assert line, "child ended early: " + child.stderr.read()
-            word, value = line.split()
+            word, *values = line.split()
             if word == "DEPOSIT_OPEN":
-                locks.doors.put(int(value))
-                locks.doors.close(int(value))
-            elif word == "COLLECTING":
+                locks.doors.put(int(values[0]))
+                locks.doors.close(int(values[0]))
+            elif word == "COLLECTING" and moment == "collecting":
                 assert cash.acceptor.insert(500) == "accepted"
-            elif word == "CREDITED" and int(value) == 500:
+            elif word == "COLLECTING":
+                assert cash.validator.insert(2000) == "escrow"
+            elif word == "PAYMENT" and (moment, values[0]) in (("collecting", "collecting"), ("changing", "changing")) \
+                    and int(values[1]) > 0:
+                if moment == "changing":
+                    wait_until(lambda: cash.hopper.remaining > 0, "the hopper paying change")
                 os.kill(child.pid, signal.SIGKILL)  # no clean-up of any kind
                 child.wait(10)
                 break
+            elif word == "PAYMENT" and values[0] == "paid":
+                raise AssertionError(f"the moment {moment!r} never came")
     finally:
+        watchdog.cancel()
         if child.poll() is None:
             child.kill()
             child.wait(10)
@@ -72,7 +84,7 @@ async def test_killed_mid_payment_then_a_coin_while_down(tmp_path, rng):
     with KerongBoardSim(boards=1, doors=4) as locks, standard_bus(hopper_coins=40) as cash:
         config = write_config(tmp_path, locks=f"kerong+serial://{locks.port}?boards=1&doors=4&poll_ms=20",
                               cash=f"cctalk+serial://{cash.port}?poll_ms=10")
-        run_child_and_kill_mid_payment(tmp_path, config, parcel, locks, cash)
+        run_child_and_kill_mid_payment(tmp_path, config, parcel, locks, cash, "collecting")
         # Dead controller, acceptor still enabled: a coin goes in and is taken.
         assert cash.acceptor.insert(100) == "accepted"
         c = Controller(load(config))
@@ -98,3 +110,27 @@ async def test_killed_mid_payment_then_a_coin_while_down(tmp_path, rng):
             assert row2 == row
         finally:
             await again.stop()
+
+
+async def test_killed_while_the_hopper_pays_change(tmp_path, rng):
+    parcel = make_parcels(1, rng, FAST_HASH, now=SystemClock().now(), amount_due=1300)[0]
+    with KerongBoardSim(boards=1, doors=4) as locks, standard_bus(hopper_coins=40) as cash:
+        cash.hopper.coins_per_s = 10.0  # 7 coins: long enough to die in the middle
+        config = write_config(tmp_path, locks=f"kerong+serial://{locks.port}?boards=1&doors=4&poll_ms=20",
+                              cash=f"cctalk+serial://{cash.port}?poll_ms=10")
+        run_child_and_kill_mid_payment(tmp_path, config, parcel, locks, cash, "changing")
+        c = Controller(load(config))
+        with c.subscribe() as events:
+            await c.start()
+            try:
+                closed = await events.next("payment", timeout=20, where=lambda e: e["state"] == "paid")
+                # The hopper finished the dispense the dead controller started; the books say so.
+                cash.hopper.advance()
+                assert cash.hopper.paid_out == 7 and closed["paid_back"] == 700 and closed["owed"] == 0
+                [row] = books.payments(c.site.db, parcel.trade_number)
+                assert row.state is PaymentState.PAID and balanced(row)
+                assert c.site.db.parcel(parcel.trade_number).amount_paid == 1300
+                [notice] = [e["payload"] for e in c.site.db.outbox() if e["kind"] == "cash_collected"]
+                assert (notice["change_paid"], notice["change_owed"]) == (700, 0)
+            finally:
+                await c.stop()

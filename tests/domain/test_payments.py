@@ -58,3 +58,17 @@ def test_money_is_conserved(due, credits, cancel, percent_paid_back):
         p = P.cancel(p)
     p = P.paid_back(p, p.to_pay_back * percent_paid_back // 100)
     assert P.balanced(p) and p.state in P.FINAL
+
+
+def test_hopper_marks_only_while_paying_back():
+    p = P.start("p", "t", 500, 0)
+    with pytest.raises(InvalidTransition):
+        P.mark_hoppers(p, {"3": 7})
+    p = P.mark_hoppers(P.cancel(p), {"3": 7})
+    assert p.payout_marks == {"3": 7}
+
+
+@pytest.mark.parametrize("mark, counter, expected", [(7, 7, 0), (7, 8, 5), (255, 1, 5), (7, 9, None), (7, 0, None)])
+def test_what_a_hopper_paid_since_its_mark(mark, counter, expected):
+    from kiosk.devices.roles import HopperState
+    assert HopperState(3, 100, counter, 0, 5, 0).paid_since(mark) == expected

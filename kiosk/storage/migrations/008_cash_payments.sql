@@ -13,6 +13,7 @@ CREATE TABLE payments (
     denominations TEXT NOT NULL DEFAULT '{}',
     paid_back     INTEGER NOT NULL DEFAULT 0 CHECK (paid_back >= 0),
     owed          INTEGER NOT NULL DEFAULT 0 CHECK (owed >= 0),
+    payout_marks  TEXT NOT NULL DEFAULT '{}',  -- hopper address -> its dispense counter before paying
     started_at    REAL NOT NULL,
     last_activity REAL NOT NULL,
     updated_at    REAL NOT NULL
