@@ -9,8 +9,10 @@
     hwsim scenario attack-day [--locks ...] [--seed N] [--json]   every attack of issue 8, store ones included
     hwsim scenario crash-day [--kills N] [--no-occupancy] [--seed N] [--json]   SIGKILLs mid-pickup, books vs doors
     hwsim scenario card-day [--locks ...] [--seed N] [--json]   F3 IC-card pickups through pcscd and vpcd
+    hwsim scenario cash-day [--locks ...] [--seed N] [--json]   paid pickups, change and refunds through device faults
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
     hwsim card [--port N]                                    a virtual OpenPGP parcel card in a vpcd reader
+    hwsim cash [--hopper-coins N] [--no-echo]                a ccTalk cash bus on a pty, with a console
     hwsim store serve --folder DIR [--port N]                the store backend on loopback (see `hwsim store -h`)
 """
 
@@ -28,11 +30,13 @@ from kiosk.errors import ConfigError, KioskError
 SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.scenarios.store_outage",
              "tags-day": "hwsim.scenarios.tags_day", "attack-store": "hwsim.scenarios.attack_store",
              "attack-day": "hwsim.scenarios.attack_day", "crash-day": "hwsim.scenarios.crash_day",
-             "card-day": "hwsim.scenarios.card_day"}
+             "card-day": "hwsim.scenarios.card_day",
+             "cash-day": "hwsim.scenarios.cash_day"}
 # Figures that must be 0 for a scenario to pass (each scenario reports those it has).
 MUST_BE_ZERO = ("released_without_door_evidence", "released_twice", "replays_accepted", "forged_acks_accepted",
                 "rollbacks_accepted", "audit_rewrites_undetected", "wrong_card_accepted", "blocked_card_retried",
-                "released_without_signature", "returned_receipts_bad")
+                "released_without_signature", "returned_receipts_bad",
+                "released_unpaid", "paid_twice", "money_unaccounted")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["card"]:
         from hwsim.cards.console import console_main as card_console
         return card_console(argv[1:])
+    if argv[:1] == ["cash"]:
+        from hwsim.cash.console import console_main as cash_console
+        return cash_console(argv[1:])
     if argv[:1] == ["store"]:
         from hwsim.store.cli import store_main
         return store_main(argv[1:])
@@ -67,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-occupancy", action="store_true", help="crash-day: lock boards without IR sensors")
     sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")
     sub.add_parser("card", help="a virtual OpenPGP parcel card in a vpcd reader, with a console")
+    sub.add_parser("cash", help="a ccTalk coin acceptor, bill validator and hopper on a pty (see `hwsim cash --help`)")
     sub.add_parser("store", help="the store backend emulated on loopback (see `hwsim store --help`)")
     args = parser.parse_args(argv)
     if args.command == "demo":

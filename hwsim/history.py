@@ -57,3 +57,41 @@ class History:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+def format_entry(entry: Entry, since: float) -> str:
+    """One line for a console: seconds since ``since``, source, kind, details."""
+    detail = " ".join(f"{k}={v}" for k, v in entry.detail.items())
+    return f"{entry.monotonic - since:9.3f} {entry.source:8} {entry.kind:13} {detail}"
+
+
+class HistoryPrinter:
+    """Prints a history's new entries as they appear (History has no listeners, so it is
+    polled every ``interval`` s), leaving out those ``skip`` says are noise."""
+
+    def __init__(self, history: History, say, skip=lambda entry: False, interval: float = 0.1):
+        self._history, self._say, self._skip, self._interval = history, say, skip, interval
+        self._printed = len(history)
+        entries = history.entries()
+        self._since = entries[0].monotonic if entries else time.monotonic()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="history-printer", daemon=True)
+        self._thread.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            entries = self._history.entries()
+            for entry in entries[self._printed:]:
+                if not self._skip(entry):
+                    self._say(format_entry(entry, self._since))
+            self._printed = len(entries)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.flush()

@@ -102,6 +102,19 @@ class CardNotSupported(DeviceOperationError):
     application, no private-use DOs, or a signing algorithm we cannot verify."""
 
 
+class CashDeviceError(DeviceOperationError):
+    """A cash device refused or failed a command (escrow cannot be routed, hopper will not
+    dispense). ``device`` names it: "acceptor", "validator" or "hopper"."""
+
+    def __init__(self, message: str, *, device: str = ""):
+        super().__init__(message)
+        self.device = device
+
+
+class EscrowEmpty(CashDeviceError):
+    """accept_escrow() or return_escrow() with no note in escrow."""
+
+
 # --- keys ------------------------------------------------------------------------------
 
 class KeyFileError(KioskError):

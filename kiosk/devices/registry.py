@@ -43,7 +43,10 @@ REGISTRY: dict[str, dict[str, str]] = {
         "r30x": "drivers.biometrics.r30x:FingerprintR30x",
         "sim+r30x": "hwsim.biometrics.r30x_sim:r30x_sim",
     },
-    "cash": {},
+    "cash": {
+        "cctalk+serial": "drivers.cash.cctalk:CashDevicesCcTalk",
+        "sim+cctalk": "hwsim.cash.bus:cctalk_sim",
+    },
 }
 
 # Which pip package provides a module a driver needs, for the error message.

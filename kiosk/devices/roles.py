@@ -162,6 +162,117 @@ class CardReader(Device, Protocol):
     def release(self) -> None:
         """Disconnect from the card (resetting it, so no PIN stays verified). Idempotent."""
 
+
+    def health(self) -> dict: ...
+
+
+class CashEventKind(enum.StrEnum):
+    CREDIT = "credit"      # money taken: a coin accepted, a note stacked. Counted exactly once.
+    ESCROW = "escrow"      # a note is held: the controller must accept_escrow() or return_escrow()
+    RETURNED = "returned"  # the note in escrow went back to the customer
+    REJECTED = "rejected"  # a coin or note refused (counterfeit, inhibited): nothing taken
+    FRAUD = "fraud"        # the device saw a fraud pattern (coin on a string, note pulled back)
+    FAULT = "fault"        # jam, cash box full or removed, a device not answering
+    MISSED = "missed"      # events lost (the buffer overflowed between polls): count ``missed``
+    RESET = "reset"        # the device was reset (power cut): its event counter started again
+
+
+@dataclass(frozen=True)
+class CashEvent:
+    """One event from a cash device. ``counter`` is the device's event counter with this
+    event; storing it with whatever the event caused (in one transaction) and passing the
+    stored counters to ``resume()`` after a restart is what makes every credit count once."""
+
+    kind: CashEventKind
+    device: str             # "acceptor", "validator" or "hopper"
+    amount: int = 0         # minor units: the coin or note, for credit and escrow
+    denomination: str = ""  # the device's id for it, e.g. "JP100A"
+    counter: int = 0
+    code: int = 0           # the device's status/error code for the other kinds
+    detail: str = ""
+    missed: int = 0
+    monotonic: float = 0.0
+
+
+class PayoutStatus(enum.StrEnum):
+    PAID = "paid"        # all of it
+    SHORT = "short"      # some of it; the hopper stopped for another reason
+    EMPTY = "empty"      # the hopper ran out: ``unpaid`` is owed
+    JAMMED = "jammed"    # the hopper jammed: ``unpaid`` is owed
+    CANNOT = "cannot"    # nothing paid: no hopper can make this amount, or none answers
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    """How a payout ended. ``paid + unpaid == asked``, in minor units; ``coins`` maps each
+    coin value to how many of it left the machine."""
+
+    status: PayoutStatus
+    asked: int
+    paid: int
+    unpaid: int
+    coins: dict[int, int]
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class HopperState:
+    """One hopper as it reads now: the coin it pays, its dispense counter (one more per
+    dispense obeyed; 0 after a reset) and the current or last dispense's coins."""
+
+    address: int
+    value: int
+    counter: int
+    remaining: int
+    paid: int
+    unpaid: int
+
+    def paid_since(self, mark: int) -> int | None:
+        """Coins paid by the one dispense started after the counter read ``mark`` (0 when none
+        started); None when it cannot be told (several dispenses since, or a reset). The
+        counter runs 1..255 and wraps to 1."""
+        if self.counter == mark:
+            return 0
+        if self.counter == mark % 255 + 1:
+            return self.paid
+        return None
+
+
+@runtime_checkable
+class CashDevices(Device, Protocol):
+    """The cash at a payment point: coin acceptor and note validator (with escrow) taking
+    money, hoppers paying change. Money is refused (inhibited) except between
+    ``accept(True)`` and ``accept(False)``; ``open()`` leaves it inhibited."""
+
+    def subscribe(self, callback: Callable[[CashEvent], None]) -> None:
+        """Call ``callback`` (from the driver's thread) for every event, in order."""
+
+    def accept(self, on: bool) -> None:
+        """Take coins and notes (True) or refuse them all (False). Raises DeviceClosed,
+        DeviceTimeout, DeviceOperationError."""
+
+    def accept_escrow(self) -> None:
+        """Stack the note held in escrow; its CREDIT event follows. Raises DeviceOperationError
+        when the validator cannot (jam, cash box full), DeviceClosed, DeviceTimeout."""
+
+    def return_escrow(self) -> None:
+        """Give the note in escrow back; a RETURNED event follows. Raises as accept_escrow."""
+
+    def payout(self, amount: int) -> PayoutResult:
+        """Pay ``amount`` (minor units) in coins from the hoppers; blocks until they stop.
+        Raises DeviceClosed, ValueError for a negative amount."""
+
+    def hoppers(self) -> list[HopperState]:
+        """Read every hopper now (after a restart: what did the dispense under way pay?).
+        Raises DeviceClosed, DeviceTimeout."""
+
+    def counters(self) -> dict[str, int]:
+        """The last event counter seen per device ("acceptor", "validator")."""
+
+    def resume(self, counters: dict[str, int]) -> None:
+        """Before ``open()``: the counters stored with the last events acted on, so that events
+        that happened while the controller was down are delivered, and none twice."""
+
     def health(self) -> dict: ...
 
 

@@ -65,6 +65,7 @@ class Parcel:
     failed_attempts: int = 0
     locked_out: bool = False
     reminders_sent: int = 0           # forgotten-pickup warnings raised so far
+    amount_paid: int = 0              # paid here in cash (kiosk.domain.payments), minor units
 
     def to(self, state: ParcelState, **changes) -> "Parcel":
         """The same parcel in ``state``. Raises InvalidTransition when the move is not allowed."""
@@ -95,9 +96,9 @@ def check_state_for_handover(parcel: Parcel) -> None:
 
 
 def check_paid(parcel: Parcel) -> None:
-    """Money due means no release: until payment at pickup exists, a parcel with an
-    ``amount_due`` is handed over only by a clerk who confirms the payment was taken.
-    Raises PaymentDue."""
-    if parcel.amount_due > 0:
-        raise PaymentDue(f"{parcel.amount_due} (minor units) is due for this parcel: please pay at the counter",
-                         parcel.amount_due)
+    """Money due means no release: a parcel with an ``amount_due`` not yet paid here
+    (``amount_paid``, set only by a completed cash payment) is handed over only by a clerk
+    who confirms the payment was taken. Raises PaymentDue."""
+    due = parcel.amount_due - parcel.amount_paid
+    if due > 0:
+        raise PaymentDue(f"{due} (minor units) is due for this parcel: please pay at the counter", due)

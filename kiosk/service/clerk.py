@@ -61,7 +61,9 @@ def hand_over(site: Site, clerk: str, trade_number: str, reason: str, *, method:
         tx.save_parcel(parcel.to(ParcelState.COLLECTED))
         evidence = {"clerk": clerk, "reason": reason, **(evidence or {})}
         if parcel.amount_due > 0:
-            evidence["payment"] = {"amount_due": parcel.amount_due, "taken_by": f"clerk:{clerk}"}
+            paid_here = parcel.amount_paid >= parcel.amount_due   # in cash at the payment slot
+            evidence["payment"] = {"amount_due": parcel.amount_due,
+                                   "taken_by": "cash:locker" if paid_here else f"clerk:{clerk}"}
         tx.emit("parcel_collected", parcel.trade_number, locker=parcel.locker, method=method, at=now, evidence=evidence)
         tx.audit(f"clerk:{clerk}", "parcel_collected", parcel.trade_number, locker=parcel.locker, **evidence)
     site.bus.publish(EventKind.PARCEL_COLLECTED, now, trade_number=parcel.trade_number, locker=parcel.locker, by="clerk")

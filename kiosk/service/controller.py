@@ -37,10 +37,11 @@ from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, pickup, status
+from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, payment, pickup, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
-                               ManifestPullResult, ReturnItem, SiteStatus, StorageStatus, TaskStatus, UiSettings)
+                               ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
+                               UiSettings)
 from kiosk.service.evidence import EvidenceQueue
 from kiosk.service.storage_health import StorageHealth
 from kiosk.service.supervisor import Supervisor
@@ -51,6 +52,7 @@ from kiosk.service.socket_server import ServiceServer
 from kiosk.service.syncing import Sync
 from kiosk.service.systemd import Notifier
 from kiosk.service.verification import OnlineVerifier
+from kiosk.storage import payments as payment_books
 from kiosk.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class Controller:
         self.scanner_errors: dict[str, str] = {}
         self.card_reader: CardReader | None = None   # [devices] card: the IC card reader (F3)
         self._desk_cards: dict[str, ParcelCard] = {}  # a counter desk's verified card, until confirmed
+        self.cash_error: str | None = None
         self.scans: ScanRouter | None = None
         self.started_at: float | None = None
         self.ready_s: float | None = None
@@ -157,6 +160,7 @@ class Controller:
             self.sync.start()
         await self._open_scanners(loop, site)
         await self._open_card_reader(site)
+        await self._open_cash(loop, site)
         if self.config.service_socket is not None:
             self.socket = ServiceServer(self, self.config.service_socket)
             await self.socket.start()
@@ -228,7 +232,37 @@ class Controller:
             return
         self.card_reader = reader
 
+    async def _open_cash(self, loop: asyncio.AbstractEventLoop, site: Site) -> None:
+        """The payment slot's cash devices, when configured: they resume after the last event
+        counted, then the books are squared with them (kiosk.service.payment.recover).
+        Devices that cannot be opened leave the lockers working: parcels with money due are
+        then paid at the counter."""
+        url = self.config.devices.get("cash")
+        if not url or self.tasks is None:
+            return
+        queue: asyncio.Queue = asyncio.Queue()
+        try:
+            cash = registry.create("cash", url, **self._device_context)
+            cash.resume(payment_books.counters(site.db))
+            cash.subscribe(lambda event: loop.call_soon_threadsafe(queue.put_nowait, event))
+            await asyncio.to_thread(cash.open)
+        except DeviceError as err:
+            log.error("cash devices %s unavailable: %s", url, err)
+            with site.db.transaction(self.clock.now()) as tx:
+                tx.emit("device_health", None, component="cash", problem=str(err), at=self.clock.now())
+                tx.audit("kioskd", "device_unavailable", "cash", reason=str(err))
+            self.cash_error = str(err)
+            return
+        site.cash = cash
+        self.tasks.start("cash", lambda: payment.run(site, queue))
+        site.payments.spawn(payment.recover(site))  # the books squared with the devices, now open
+
     async def _close_site(self) -> None:
+        site = self._site
+        if site is not None and site.cash is not None:
+            await site.payments.stop()
+            await asyncio.to_thread(site.cash.close)
+            site.cash = None
         if self.socket is not None:
             await self.socket.close()
             self.socket = None
@@ -295,6 +329,7 @@ class Controller:
         if not self.evidence.pending and site.db.failing is None:
             doors.on_tick(site)
             holding.sweep(site)
+            payment.expire(site)
         if self.sync:
             self.sync.poke()  # the clock has moved: a retry or a pull may be due
         self._notifier.notify("WATCHDOG=1")
@@ -313,6 +348,14 @@ class Controller:
         """One read as if from the desk's own scanner: the simulator's panels and tests use
         it in process. Not part of the service API: no screen can present a read."""
         return (await counter.present(self.site, payload, desk=desk, source=source)).state
+
+    async def pay_at_locker(self, trade_number: str, secret: str) -> PaymentSession:
+        """Verify and open a cash payment (kiosk.service.payment.start); the door opens when
+        it is complete. Not yet in the service API: the screens for it come with issue 13 §5."""
+        return await payment.start(self.site, trade_number, secret, online=self._online())
+
+    async def cancel_payment(self, payment_id: str) -> PaymentSession:
+        return await payment.cancel(self.site, payment_id)
 
     def status(self) -> dict:
         """``site_status`` as plain data (tests and scenarios read it like `kiosk status --json`)."""
@@ -452,6 +495,14 @@ class Controller:
                  if url != scanner_url]:
             devices.append(DeviceStatus(role, url, scanner is not None,
                                         repr(scanner) if scanner else self.scanner_errors.get(url, "not open")))
+        card_url = self.config.devices.get("card")
+        if card_url:
+            ok = self.card_reader is not None
+            devices.append(DeviceStatus("card", card_url, ok, repr(self.card_reader) if ok else "not open"))
+        cash_url = self.config.devices.get("cash")
+        if cash_url:
+            ok = site.cash is not None
+            devices.append(DeviceStatus("cash", cash_url, ok, repr(site.cash) if ok else (self.cash_error or "not open")))
         storage = StorageStatus(site.db.failing is None, site.db.failing, site.db.failing_since,
                                 self.storage.free_bytes, self.evidence.pending)
         tasks = tuple(TaskStatus(h.name, h.running, h.restarts, h.last_error, h.last_error_at)

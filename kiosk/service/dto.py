@@ -25,6 +25,19 @@ class DoorOpening:
 
 
 @dataclass(frozen=True)
+class PaymentSession:
+    """A cash payment for ``trade_number`` is open at this site's payment slot: insert
+    ``amount_due`` (minor units). Progress and the outcome arrive as ``payment`` events; the
+    door opens (``pickup_started``) only once the payment and its change are complete."""
+
+    payment_id: str
+    trade_number: str
+    amount_due: int
+    credited: int
+    state: str
+
+
+@dataclass(frozen=True)
 class UiSettings:
     """What a screen needs to know about the site: never the config itself (which holds
     courier code hashes and key paths)."""

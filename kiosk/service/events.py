@@ -45,6 +45,7 @@ class EventKind(enum.StrEnum):
     COUNTER_READ = "counter_read"
     COUNTER_REJECTED = "counter_rejected"
     COUNTER_READY = "counter_ready"
+    PAYMENT = "payment"
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,24 @@ class ScanRejected(Event):
     detail: str | None = None
     message: str | None = None
     amount_due: int | None = None
+
+
+@_kind(EventKind.PAYMENT)
+@dataclass(frozen=True)
+class PaymentProgress(Event):
+    """A cash payment at a locker moved (kiosk.service.payment): ``state`` is collecting,
+    changing, paid, refunding, refunded or refund_owed; ``credited`` counts up as money is
+    taken; ``escrow`` is a note being checked; ``paid_back`` the change or refund paid, and
+    ``owed`` what the machine could not pay back (a clerk must)."""
+
+    payment_id: str
+    trade_number: str
+    state: str
+    amount_due: int
+    credited: int
+    escrow: int | None = None
+    paid_back: int = 0
+    owed: int = 0
 
 
 @_kind(EventKind.MANIFEST_IMPORTED)

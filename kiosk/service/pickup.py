@@ -28,7 +28,7 @@ from kiosk.domain import lockers as L
 from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import (LOCKED_OUT_MESSAGE, check_state_for_handover, normalise_trade_number,
                                   valid_trade_number)
-from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, SeeStaff, UnknownParcel
+from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, PaymentDue, SeeStaff, UnknownParcel
 from kiosk.security.secrets import verify_secret
 from kiosk.service import unlock, verification
 from kiosk.service.dto import DoorOpening
@@ -72,11 +72,12 @@ def recent_failures(site: Site) -> list[float]:
     return site.db.site_failures_since(site.now() - site.config.attempts.site_window_s)
 
 
-def check_trade_number(site: Site, trade_number: str):
+def check_trade_number(site: Site, trade_number: str, *, allow_due: bool = False):
     """What ``submit_code`` checks before the secret, so a screen can say "locked out" or
     "pay at the counter" before anyone types a secret. An unknown number counts as a
     failed attempt for the site, exactly as a typed code with that number would (so this
-    is no cheaper way to look for parcels). Returns the parcel.
+    is no cheaper way to look for parcels). ``allow_due``: money due is no refusal (the
+    recipient is about to pay here, kiosk.service.payment). Returns the parcel.
 
     Raises OutOfService, SlowDown, UnknownParcel, LockedOut, NotCollectable (PaymentDue), SeeStaff."""
     site.require_storage()
@@ -86,7 +87,7 @@ def check_trade_number(site: Site, trade_number: str):
     if parcel is None:
         record_failure(site, trade, known=False)
         raise UnknownParcel("no parcel with that number is waiting here")
-    _check_collectable(site, parcel)
+    _check_collectable(site, parcel, allow_due)
     return parcel
 
 
@@ -99,7 +100,15 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
 
     Raises OutOfService, SlowDown, UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid,
     DoorFault."""
-    parcel = check_trade_number(site, trade_number)
+    parcel, how = await verify_recipient(site, trade_number, secret, online=online)
+    return await open_for_pickup(site, parcel, how, source)
+
+
+async def verify_recipient(site: Site, trade_number: str, secret: str, *, online: OnlineVerifier | None = None,
+                           allow_due: bool = False):
+    """The checks of ``submit_code`` up to the secret, with its attempt limits. Returns the
+    parcel and how it was verified. Raises as ``submit_code`` (not DoorFault)."""
+    parcel = check_trade_number(site, trade_number, allow_due=allow_due)
     trade, policy = parcel.trade_number, site.config.attempts
     if parcel.method == "ic_card":   # its card checks the secret and signs the receipt: never a typed code
         raise NotCollectable("this parcel opens with its card: put the card in the reader", "card_required")
@@ -107,26 +116,35 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
         check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
         # The world may have moved while we checked (another screen, a door): look again.
         parcel = site.db.require_parcel(trade)
-        _check_collectable(site, parcel)
+        _check_collectable(site, parcel, allow_due)
         if not check.matches:   # charged before the check leaves the gate: no gap to slip through
             parcel = record_failure(site, trade, known=True)
             if parcel.locked_out:
                 raise LockedOut(LOCKED_OUT_MESSAGE)
             raise CodeInvalid("the secret does not match", A.attempts_left(parcel, policy))
+    return parcel, check.how
 
+
+async def open_for_pickup(site: Site, parcel, how: str, source: str) -> DoorOpening:
+    """Commit the opening of a verified parcel's locker, then pulse it. Raises DoorFault."""
+    trade = parcel.trade_number
     locker = site.db.require_locker(parcel.locker)
     op_id = site.new_id()
     with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
         tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup",
-                 verified=check.how, source=source)
+                 verified=how, source=source)
     site.bus.publish(EventKind.PICKUP_STARTED, site.now(), locker=locker.number, trade_number=trade, source=source)
     await unlock.fire(site, locker.number)
     return DoorOpening("pickup", trade, locker.number, op_id)
 
 
-def _check_collectable(site: Site, parcel) -> None:
-    check_state_for_handover(parcel)
+def _check_collectable(site: Site, parcel, allow_due: bool = False) -> None:
+    try:
+        check_state_for_handover(parcel)
+    except PaymentDue:
+        if not allow_due:  # the last of its checks: everything else already holds
+            raise
     if parcel.locker is None:
         raise NotCollectable("this parcel is kept at the counter; please see staff", "at_counter")
     locker = site.db.require_locker(parcel.locker)

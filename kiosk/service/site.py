@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 from kiosk.clock import Clock
 from kiosk.config import Config
-from kiosk.devices.roles import LockBank
+from kiosk.devices.roles import CashDevices, LockBank
 from kiosk.errors import OutOfService
 from kiosk.security.tag_keys import TagKeys
 from kiosk.service.events import EventBus
 from kiosk.service.gate import AttemptGate
+from kiosk.service.payment_slot import Payments
 from kiosk.service.sessions import CounterDesks, CourierSessions
 from kiosk.storage.database import Database
 
@@ -39,6 +40,9 @@ class Site:
     tag_keys: TagKeys | None = None
     # Counter desks (kiosk.service.counter): what each desk has read and verified so far.
     desks: CounterDesks = field(default_factory=CounterDesks)
+    # The payment slot's coin acceptor, note validator and hoppers (None: no cash here).
+    cash: CashDevices | None = None
+    payments: Payments = field(default_factory=Payments)
 
     @property
     def locker_numbers(self) -> range:
