@@ -201,7 +201,7 @@ async def run(locks: str = "kerong", seed: int = 0, folder: Path | None = None) 
             await day.day(loaded)
             await day.evening(loaded)
             await site.controller.settle()
-        except Exception as err:  # a crash is a finding, reported in the result
+        except Exception as err:  # noqa: BLE001 — a crash is a finding, reported in the result
             day.unexpected.append(f"crash: {type(err).__name__}: {err}")
         finally:
             result = summarise(site.controller.site.db)

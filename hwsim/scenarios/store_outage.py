@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import asyncio
 import time
 from pathlib import Path
 
@@ -92,7 +93,7 @@ class OutageDay:
         await self.c.stop()
         self.store.clear_faults("down")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-        child = subprocess.Popen([sys.executable, "-m", "hwsim.scenarios.kiosk_child",
+        child = subprocess.Popen([sys.executable, "-m", "hwsim.scenarios.kiosk_child",  # noqa: ASYNC220 — returns at once
                                   str(self.folder / "site" / "kiosk.toml"), repr(self.clock.now()), str(self.seed)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         try:
@@ -101,7 +102,7 @@ class OutageDay:
                 if child.poll() is not None or time.monotonic() > deadline:
                     self.unexpected.append(f"kill {why}: the moment never came")
                     break
-                time.sleep(0.002)
+                await asyncio.sleep(0.002)
             os.kill(child.pid, signal.SIGKILL)
             child.wait(10)
         finally:
@@ -270,7 +271,7 @@ async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) ->
             await day.boot()
             for part in (day.morning, day.outage, day.recovery, day.afternoon, day.evening):
                 await part()
-        except Exception as err:  # a crash is a finding, reported in the result
+        except Exception as err:  # noqa: BLE001 — a crash is a finding, reported in the result
             day.unexpected.append(f"crash: {type(err).__name__}: {err}")
         result = {}
         if day.site is not None:

@@ -22,6 +22,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.clock import Clock
@@ -159,7 +160,7 @@ class ContractApp:
             signed = signing_input(request.method, request.target.encode("latin-1"), site_id, timestamp, nonce,
                                    request.body)
             load_public_key(key_text).verify(unb64url(signature), signed)
-        except Exception:  # InvalidSignature, or not base64url / not 64 bytes
+        except (InvalidSignature, ValueError, TypeError):  # not base64url, not 64 bytes, or not this key's
             raise wire.ApiError("bad_signature", "X-Site-Signature does not verify with this site's key", 401) from None
         if "site_id" in params and params["site_id"] != site_id:
             raise wire.ApiError("site_mismatch", "X-Site-Id differs from the site in the path", 403)

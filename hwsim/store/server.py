@@ -105,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
                           self.headers, body, self.server.stopping)
         try:
             reply = self.server.app(request)
-        except Exception:  # a bug here must not kill the connection silently
+        except Exception:  # noqa: BLE001 — a bug here must not kill the connection silently
             traceback.print_exc(file=sys.stderr)
             reply = error_reply(500, "internal", "the store emulator failed; see its log")
         if reply.hold_s and self.server.stopping.wait(reply.hold_s):
