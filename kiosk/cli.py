@@ -86,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--config", type=Path, help="read [service] socket from this config")
     where.add_argument("--socket", type=Path)
 
+    p = sub.add_parser("cash-report", help="cash taken and paid back, per trade number, reconciled (read-only)")
+    p.add_argument("--config", required=True, type=Path)
+    p.add_argument("--day", help="YYYY-MM-DD, this machine's local day (default: everything)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("site-key", help="print the site's public key for the store (created on first use)")
     p.add_argument("--config", required=True, type=Path)
 
@@ -221,6 +226,32 @@ def _channel_line(channel: str, row) -> str:
     return line
 
 
+def cmd_cash_report(args) -> int:
+    """Exit 0 when the books match the devices, 1 when the report lists problems."""
+    import dataclasses
+    import datetime
+
+    from kiosk.service import cash_report
+    from kiosk.storage.database import Reader
+
+    since = until = None
+    if args.day:
+        try:
+            start = datetime.datetime.strptime(args.day, "%Y-%m-%d").astimezone()
+        except ValueError:
+            raise ConfigError([("--day", f"{args.day!r} is not a date like 2026-12-03")]) from None
+        since, until = start.timestamp(), (start + datetime.timedelta(days=1)).timestamp()
+    path = config_mod.load(args.config).database
+    if not path.is_file():
+        raise StorageError(f"{path}: no such database (has the controller run yet?)")
+    report = cash_report.build(Reader(db.connect(path, readonly=True)), since, until)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report) | {"reconciled": report.reconciled}, indent=2))
+    else:
+        print(cash_report.as_text(report))
+    return 0 if report.reconciled else 1
+
+
 def cmd_site_key(args) -> int:
     from kiosk.security.keys import load_or_create_site_key, public_key_text
 
@@ -320,7 +351,7 @@ def cmd_screen(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "screen": cmd_screen, "doctor": cmd_doctor, "check-config": cmd_check_config,
-            "audit": cmd_audit,
+            "audit": cmd_audit, "cash-report": cmd_cash_report,
             "status": cmd_status, "site-key": cmd_site_key, "hash-secret": cmd_hash_secret}
 
 if __name__ == "__main__":
