@@ -6,7 +6,8 @@ It runs the real controller on a simulated pickup point (GPIO lock emulator, man
 clock) with tag keys from a simulated store (hwsim.tags.TagIssuer), receives F1 and F2
 parcels at the counter with fixed trade numbers, and walks the counter screen through
 its main states in English and Japanese: the start, a hand-over ready to confirm, a
-forged tag, a swapped tag, a wrong secret, and the hand-over done. The last picture is
+forged tag, a swapped tag, a wrong secret, the hand-over done, and cash taken for a parcel
+with money due (the change shown). The last picture is
 the demo's layout, with the simulated scanner panel beside the screen.
 """
 
@@ -41,7 +42,8 @@ async def until(pilot, condition, timeout: float = 10.0) -> None:
     deadline = loop.time() + timeout
     while not condition():
         if loop.time() > deadline:
-            raise TimeoutError("the counter screen did not get there")
+            s = pilot.app.screen
+            raise TimeoutError(f"the counter screen did not get there: {pilot.app.language} {[w.text for w in s.query('Words') if w.text][-4:]}")
         await pilot.pause(0.02)
     await pilot.pause()
 
@@ -59,6 +61,13 @@ async def scan(controller, payload: str) -> None:
         await controller.counter_present(payload.encode())
     except Exception:
         pass   # refused: the screen hears it as an event
+
+
+async def next_customer(app) -> None:
+    """Next customer, and wait for the desk to be cleared (the cancel runs in a worker: a scan
+    made before it ends would be forgotten with the last customer's reads)."""
+    app.action_next_customer()
+    await app.workers.wait_for_complete([w for w in app.workers if w.group == "counter-cancel"])
 
 
 def idle(app):
@@ -89,7 +98,7 @@ async def tour(site, issuer, parcels: dict, language: str) -> None:
         await until(pilot, lambda: screen.verdict.has_class("-grave"))
         await shoot(pilot, f"counter-forged-{language}")
 
-        app.action_next_customer()
+        await next_customer(app)
         await scan(c, moved.tag)            # a genuine F2 tag moved onto another parcel
         await scan(c, victim.trade_number)
         await until(pilot, lambda: screen.view.label and screen.view.tag_method)
@@ -97,13 +106,25 @@ async def tour(site, issuer, parcels: dict, language: str) -> None:
         await until(pilot, lambda: screen.verdict.has_class("-grave") and not screen.busy)
         await shoot(pilot, f"counter-swapped-{language}")
 
-        app.action_next_customer()
+        await next_customer(app)
         await scan(c, f1.tag)
         await scan(c, f1.trade_number)
         await until(pilot, lambda: screen.view.label)
         await pilot.press(*"000000", "enter")
         await until(pilot, lambda: screen.verdict.has_class("-refused") and not screen.busy)
         await shoot(pilot, f"counter-wrong-secret-{language}")
+
+        paid = parcels[f"c-{language}"]    # ¥1,980 due: the clerk takes the cash
+        await next_customer(app)
+        await scan(c, paid.tag)
+        await scan(c, paid.trade_number)
+        await until(pilot, lambda: screen.view.label and screen.view.tag_method)
+        await pilot.press(*SECRET, "enter")
+        await until(pilot, lambda: screen.cash_row.display and not screen.busy)
+        screen.cash_box.focus()
+        await pilot.press(*"2000")
+        await until(pilot, lambda: screen.change.text)
+        await shoot(pilot, f"counter-cash-due-{language}")
 
 
 async def demo_layout(site, issuer, parcels: dict) -> None:
@@ -132,8 +153,10 @@ async def received(c, issuer, now: float) -> dict:
     for key, method, trade in (("f2-en", "f2_tag", "1234-5678"), ("f1-en", "f1_tag", "2345-6789"),
                                ("x-en", "f2_tag", "3456-7890"), ("y-en", "f2_tag", "3456-1111"),
                                ("f2-ja", "f2_tag", "4567-8901"), ("f1-ja", "f1_tag", "5678-9012"),
-                               ("x-ja", "f2_tag", "6789-0123"), ("y-ja", "f2_tag", "6789-2222")):
-        entry = {"trade_number": trade, "method": method, "amount_due": 0, "hold_deadline": deadline}
+                               ("x-ja", "f2_tag", "6789-0123"), ("y-ja", "f2_tag", "6789-2222"),
+                               ("c-en", "f2_tag", "7890-1234"), ("c-ja", "f2_tag", "8901-2345")):
+        entry = {"trade_number": trade, "method": method, "amount_due": 1980 if key.startswith("c-") else 0,
+                 "hold_deadline": deadline}
         made[key] = hwtags.TagParcel(trade, SECRET, entry, issuer.tag(method, trade, SECRET))
     c.import_manifest(manifest.parse({"version": 1, "parcels": [p.entry for p in made.values()]}), "docs")
     for p in made.values():

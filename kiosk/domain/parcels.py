@@ -80,9 +80,11 @@ class Parcel:
 LOCKED_OUT_MESSAGE = "too many wrong attempts: this parcel is locked; please see staff"
 
 
-def check_state_for_handover(parcel: Parcel) -> None:
+def check_state_for_handover(parcel: Parcel, *, pay_here: bool = False) -> None:
     """Refuse a parcel that cannot be handed over whatever the place (locker or counter):
-    locked out, not arrived, already collected, past its holding period, money due.
+    locked out, not arrived, already collected, past its holding period, money due —
+    unless ``pay_here``: the money is taken at this hand-over (the counter's clerk), which
+    then checks it (kiosk.service.clerk.check_cash).
     Raises LockedOut, NotCollectable (with its ``reason``), PaymentDue."""
     if parcel.locked_out:
         raise LockedOut(LOCKED_OUT_MESSAGE)
@@ -92,7 +94,8 @@ def check_state_for_handover(parcel: Parcel) -> None:
         raise NotCollectable("this parcel has already been collected", "collected")
     if parcel.state in (ParcelState.EXPIRED, ParcelState.RETURNED):
         raise NotCollectable("the holding period for this parcel has ended; please see staff", "expired")
-    check_paid(parcel)
+    if not pay_here:
+        check_paid(parcel)
 
 
 def check_paid(parcel: Parcel) -> None:

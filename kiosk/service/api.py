@@ -95,9 +95,11 @@ class CounterService(EventSource, Protocol):
         held). Raises SlowDown, CounterIncomplete, TagSwapped, UnknownParcel, SeeStaff,
         LockedOut, NotCollectable, CodeInvalid."""
 
-    async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK) -> str:
-        """The clerk hands the verified parcel over; returns its trade number. Raises
-        CounterIncomplete, LockedOut, NotCollectable, UnknownParcel."""
+    async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK,
+                              cash_received: int | None = None) -> str:
+        """The clerk hands the verified parcel over; returns its trade number. With money
+        due (the ticket's ``amount_due``), ``cash_received`` is the cash taken (minor units).
+        Raises CounterIncomplete, LockedOut, NotCollectable (PaymentDue), UnknownParcel."""
 
     async def counter_cancel(self, *, desk: str = DEFAULT_DESK) -> DeskState:
         """Forget the desk's reads (next customer); returns the empty desk."""

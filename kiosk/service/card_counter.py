@@ -24,7 +24,7 @@ from kiosk.devices.roles import ParcelCard
 from kiosk.domain import attempts as A
 from kiosk.errors import CounterIncomplete, KioskError, SeeStaff, UnknownParcel
 from kiosk.security.card_receipt import CardReceipt
-from kiosk.service import counter
+from kiosk.service import clerk, counter
 from kiosk.service.card_pickup import METHOD, card_errors, check_card, emit_signature
 from kiosk.service.dto import CounterTicket
 from kiosk.service.events import EventKind
@@ -73,7 +73,7 @@ async def verify_card(site: Site, card: ParcelCard, pin: str, *, desk: str = cou
 
 
 async def confirm_card(site: Site, clerk_id: str, ticket: str, card: ParcelCard, *,
-                       desk: str = counter.DEFAULT_DESK) -> str:
+                       desk: str = counter.DEFAULT_DESK, cash_received: int | None = None) -> str:
     """The clerk hands over the parcel the card was verified for: the card signs the
     receipt and keeps it, the signature is queued for the store, the parcel is collected.
     Returns the trade number. Raises CounterIncomplete, CardProblem, and what
@@ -84,6 +84,7 @@ async def confirm_card(site: Site, clerk_id: str, ticket: str, card: ParcelCard,
     if ready is None or ready.ticket != ticket or site.now() - ready.at > counter.READY_TTL_S:
         raise CounterIncomplete("nothing verified is waiting to be handed over here; verify again", "verification")
     trade, now = ready.trade_number, site.now()
+    clerk.check_cash(site.db.require_parcel(trade), cash_received)   # before the card signs anything
 
     def make(number: int) -> CardReceipt:
         return CardReceipt(trade, site.config.site_id, int(now), "counter", ticket, number)
@@ -93,4 +94,4 @@ async def confirm_card(site: Site, clerk_id: str, ticket: str, card: ParcelCard,
     with site.db.transaction(site.now()) as tx:
         emit_signature(tx, trade, card.card_id(), receipt, signature)
         tx.audit("kioskd", "card_signed", trade, card=card.card_id(), signature_number=number, desk=desk)
-    return counter.confirm(site, clerk_id, ticket, desk=desk)
+    return counter.confirm(site, clerk_id, ticket, desk=desk, cash_received=cash_received)

@@ -9,10 +9,12 @@ service or taken out of it, and expired parcels taken back for return.
 
 from __future__ import annotations
 
+import dataclasses
+
 from kiosk.domain import attempts as A
 from kiosk.domain import lockers as L
 from kiosk.domain.parcels import ParcelState, check_paid, normalise_trade_number
-from kiosk.errors import InvalidTransition, UnknownParcel
+from kiosk.errors import InvalidTransition, PaymentDue, UnknownParcel
 from kiosk.service import unlock
 from kiosk.service.site import Site
 from kiosk.service.events import EventKind
@@ -41,32 +43,56 @@ def reset_attempts(site: Site, clerk: str, trade_number: str) -> None:
 
 
 def hand_over(site: Site, clerk: str, trade_number: str, reason: str, *, method: str = "clerk",
-              evidence: dict | None = None, payment_taken: bool = False) -> None:
+              evidence: dict | None = None, payment_taken: bool = False, cash_received: int | None = None) -> None:
     """A clerk hands the parcel over in person (after checking the recipient's proof).
 
     ``method`` and ``evidence`` say how the recipient was verified when the machine did
     it (the counter: f1_tag, f2_tag, secret); they travel in the receipt notice. A parcel
-    with money due is handed over only with ``payment_taken`` (the clerk confirms the
-    money was taken; audited, and said in the receipt notice).
-    Raises UnknownParcel, InvalidTransition, PaymentDue."""
+    with money due is handed over only with the money: ``cash_received`` (what the clerk
+    took in cash, minor units: the books record the payment, the change and a
+    ``cash_collected`` event in the same transaction as the hand-over) or
+    ``payment_taken`` (the clerk confirms it was paid otherwise; audited, and said in the
+    receipt notice).
+    Raises UnknownParcel, InvalidTransition, PaymentDue (also when the cash is short)."""
     parcel = _parcel(site, trade_number)
     if not reason.strip():
         raise InvalidTransition("a clerk hand-over needs a reason")
-    if not payment_taken:
-        check_paid(parcel)
+    due = check_cash(parcel, cash_received, payment_taken)
     now = site.now()
     with site.db.transaction(now) as tx:
         if parcel.locker is not None:
             tx.save_locker(L.remove_parcel(tx.require_locker(parcel.locker)))
+        if cash_received is not None:
+            payment_id = site.new_id()
+            parcel = dataclasses.replace(parcel, amount_paid=parcel.amount_paid + due)
+            tx.emit("cash_collected", parcel.trade_number, payment_id=payment_id, amount=due, received=cash_received,
+                    denominations={}, change_paid=cash_received - due, change_owed=0, method="counter",
+                    devices={}, at=now)
+            tx.audit(f"clerk:{clerk}", "payment_completed", parcel.trade_number, payment_id=payment_id, amount=due,
+                     received=cash_received, change_paid=cash_received - due, owed=0, at_counter=True)
         tx.save_parcel(parcel.to(ParcelState.COLLECTED))
         evidence = {"clerk": clerk, "reason": reason, **(evidence or {})}
         if parcel.amount_due > 0:
-            paid_here = parcel.amount_paid >= parcel.amount_due   # in cash at the payment slot
-            evidence["payment"] = {"amount_due": parcel.amount_due,
-                                   "taken_by": "cash:locker" if paid_here else f"clerk:{clerk}"}
+            taken_by = "cash:counter" if cash_received is not None else \
+                "cash:locker" if due <= 0 else f"clerk:{clerk}"   # due <= 0: paid at the payment slot
+            evidence["payment"] = {"amount_due": parcel.amount_due, "taken_by": taken_by}
         tx.emit("parcel_collected", parcel.trade_number, locker=parcel.locker, method=method, at=now, evidence=evidence)
         tx.audit(f"clerk:{clerk}", "parcel_collected", parcel.trade_number, locker=parcel.locker, **evidence)
     site.bus.publish(EventKind.PARCEL_COLLECTED, now, trade_number=parcel.trade_number, locker=parcel.locker, by="clerk")
+
+
+def check_cash(parcel, cash_received: int | None, payment_taken: bool = False) -> int:
+    """What is due on ``parcel`` (minor units), checked against the cash the clerk took.
+    Raises PaymentDue (money due and none taken, or the cash is short), InvalidTransition."""
+    due = parcel.amount_due - parcel.amount_paid
+    if cash_received is not None:
+        if due <= 0 or cash_received < 0:
+            raise InvalidTransition("no cash is due on this parcel" if due <= 0 else "cash received cannot be negative")
+        if cash_received < due:
+            raise PaymentDue(f"{due - cash_received} (minor units) short of the {due} due: take the rest first", due)
+    elif not payment_taken:
+        check_paid(parcel)
+    return due
 
 
 async def open_locker(site: Site, clerk: str, number: int) -> str:

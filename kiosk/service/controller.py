@@ -419,12 +419,14 @@ class Controller:
                              desk: str = DEFAULT_DESK) -> CounterTicket:
         return await counter.verify(self.site, secret, trade_number=trade_number, desk=desk, online=self._online())
 
-    async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK) -> str:
+    async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK,
+                              cash_received: int | None = None) -> str:
         card = self._desk_cards.pop(desk, None)
         if card is None:
-            return counter.confirm(self.site, clerk_id, ticket, desk=desk)
+            return counter.confirm(self.site, clerk_id, ticket, desk=desk, cash_received=cash_received)
         try:   # an IC-card hand-over: the card signs now (kiosk.service.card_counter)
-            return await card_counter.confirm_card(self.site, clerk_id, ticket, card, desk=desk)
+            return await card_counter.confirm_card(self.site, clerk_id, ticket, card, desk=desk,
+                                                   cash_received=cash_received)
         finally:
             await self._release_card()
 

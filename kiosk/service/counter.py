@@ -207,7 +207,8 @@ async def _verify(site: Site, held: Desk, secret: str | None, trade_number: str 
         if not check.matches:   # charged before the check leaves the gate
             parcel = record_failure(site, trade, known=True)
             _raise_wrong(parcel, policy, "the secret does not match")
-    ready = CounterTicket(site.new_id(), trade, parcel.method, check.how, site.now())
+    ready = CounterTicket(site.new_id(), trade, parcel.method, check.how, site.now(),
+                          amount_due=max(0, parcel.amount_due - parcel.amount_paid))
     with site.db.transaction(site.now()) as tx:
         tx.audit("recipient", "recipient_verified", trade, method=parcel.method, checked=check.how, desk=held.name)
     if site.desks.is_current(held) and held.reads == reads:   # a cancel or a read meanwhile voids it
@@ -217,12 +218,16 @@ async def _verify(site: Site, held: Desk, secret: str | None, trade_number: str 
     return ready
 
 
-def confirm(site: Site, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK) -> str:
+def confirm(site: Site, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK,
+            cash_received: int | None = None) -> str:
     """The clerk hands the verified parcel over: collected, its receipt notice queued and
-    the audit entry written, in one transaction. Returns the trade number.
+    the audit entry written, in one transaction. Returns the trade number. A parcel with
+    money due (the ticket's ``amount_due``) needs ``cash_received``, what the clerk took
+    in cash (minor units; the change is the difference): the payment is in the same
+    transaction (kiosk.service.clerk.hand_over).
 
     Raises CounterIncomplete (nothing verified waiting, or it went stale), LockedOut,
-    NotCollectable, UnknownParcel."""
+    NotCollectable (PaymentDue: no cash typed, or too little), UnknownParcel."""
     site.require_storage()
     held = _held(site, desk)
     ready = held.ready
@@ -235,7 +240,7 @@ def confirm(site: Site, clerk_id: str, ticket: str, *, desk: str = DEFAULT_DESK)
     evidence = {"verified_by": ready.method, "checked": ready.checked, "label": held.label_source or "scan",
                 "confirmation": "clerk confirmed", "desk": desk}
     clerk.hand_over(site, clerk_id, ready.trade_number, f"recipient verified by {ready.method} at the counter",
-                    method=ready.method, evidence=evidence)
+                    method=ready.method, evidence=evidence, cash_received=cash_received)
     cancel(site, desk)
     return ready.trade_number
 
@@ -319,7 +324,7 @@ def _check_method(method: str, tag: tags.Tag | None) -> None:
 
 
 def _check_at_counter(parcel) -> None:
-    check_state_for_handover(parcel)
+    check_state_for_handover(parcel, pay_here=True)   # the clerk takes the money: confirm checks it
     if parcel.locker is not None:
         raise NotCollectable(f"this parcel is in locker {parcel.locker}: it is collected there", "in_locker")
 

@@ -70,6 +70,7 @@ class CounterTicket:
     method: str
     checked: str
     at: float
+    amount_due: int = 0   # still to pay (minor units): the clerk takes it before confirming
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ database after payments through the real ccTalk driver on the emulated bus."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -56,8 +57,9 @@ async def test_a_day_of_payments_is_reported_and_reconciled(tmp_path, rng):
     with conn:
         conn.execute("UPDATE payments SET credited = credited + 100 WHERE trade_number = ?", (first.trade_number,))
     conn.close()
-    run = subprocess.run([sys.executable, "-m", "kiosk.cli", "cash-report", "--config",
-                          str(tmp_path / "site" / "kiosk.toml"), "--json"], capture_output=True, text=True, timeout=60)
+    run = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "kiosk.cli", "cash-report", "--config",
+                                  str(tmp_path / "site" / "kiosk.toml"), "--json"],
+                                  capture_output=True, text=True, timeout=60)
     assert run.returncode == 1, run.stderr
     printed = json.loads(run.stdout)
     assert not printed["reconciled"]

@@ -51,16 +51,21 @@ async def test_a_phone_code_is_refused_with_the_amount(due):
     assert c.site.db.parcel(p.trade_number).state == ParcelState.ARRIVED
 
 
-async def test_the_counter_refuses_it(tmp_path, rng):
+async def test_the_counter_hands_it_over_only_with_the_cash(tmp_path, rng):
+    """The counter verifies the recipient, then the clerk must take the money
+    (tests/service/test_counter_cash.py): a confirmation without it hands nothing over."""
     site = await start_site(tmp_path / "site", clock=ManualClock(), locks="gpio", doors=2)
     try:
         [p] = await site.add_parcels(1, rng, method="secret", amount_due=AMOUNT)
         c = site.controller
         await c.counter_receive("clerk-1", p.trade_number)
         await counter.present(c.site, p.trade_number.encode(), source="scan")
+        ticket = await c.counter_verify(p.secret)
+        assert ticket.amount_due == AMOUNT
         with pytest.raises(PaymentDue) as err:
-            await c.counter_verify(p.secret)
+            await c.counter_confirm("clerk-1", ticket.ticket)
         assert "¥1,980" in counter_problem(err.value).say(COUNTER_EN)
+        assert c.site.db.parcel(p.trade_number).state == ParcelState.ARRIVED
         assert c.site.db.parcel(p.trade_number).failed_attempts == 0
     finally:
         await site.controller.stop()

@@ -124,7 +124,8 @@ class FakeCounterService:
         self.calls.append(("counter_verify",))   # never the secret
         return self._answer("counter_verify")
 
-    async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = "counter") -> str:
+    async def counter_confirm(self, clerk_id: str, ticket: str, *, desk: str = "counter",
+                              cash_received: int | None = None) -> str:
         self.calls.append(("counter_confirm", clerk_id, ticket))
         return self._answer("counter_confirm")
 

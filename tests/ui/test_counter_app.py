@@ -14,6 +14,7 @@ from kiosk.domain.parcels import ParcelState
 from kiosk.security import tags
 from kiosk.service import manifest
 from kiosk.service.api import DeskState
+from kiosk.service.dto import CounterTicket
 from kiosk.ui.counter import CounterApp, CounterScreen
 from kiosk.ui.counter.desk import DeskView
 from kiosk.ui.counter.explain import FORGED, MISMATCH
@@ -202,6 +203,44 @@ async def test_plain_secret_on_the_keypad(desk):
     assert desk.state(p).state == ParcelState.COLLECTED
 
 
+async def test_cash_due_is_taken_at_the_counter_with_the_change_shown(tmp_path):
+    """A parcel with ¥1,980 due: verified, the clerk types 1000 (short: refused, still
+    verified), then 2000 (change ¥20) and confirms: collected, paid, in one transaction."""
+    sim = await start_site(tmp_path / "site", clock=ManualClock(), locks="gpio", doors=2)
+    c = sim.controller
+    try:
+        [p] = make_parcels(1, random.Random(2), c.config.hash_params, now=sim.clock.now(), method="secret",
+                           amount_due=1980)
+        c.import_manifest(manifest.parse({"version": 1, "parcels": [p.entry]}), "test")
+        await c.counter_receive("clerk-1", p.trade_number)
+        app = CounterApp(c, CLERK)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await c.counter_present(p.trade_number.encode())
+            await wait_for(pilot, lambda: EN.step_secret in words(screen), "the label read")
+            await type_text(pilot, p.secret)
+            await pilot.press("enter")
+            await verdict(pilot, "¥1,980 to pay")
+            screen.cash_box.focus()
+            await type_text(pilot, "1000")
+            await wait_for(pilot, lambda: "¥980 short" in words(screen), "the shortfall")
+            await pilot.click(".counter-confirm")
+            await wait_for(pilot, lambda: not screen.busy and screen.view.verified is not None, "the refusal")
+            assert c.site.db.parcel(p.trade_number).state == ParcelState.ARRIVED
+            assert app.focused is screen.cash_box          # back in the cash field for the rest
+            screen.cash_box.clear()
+            await type_text(pilot, "2000")
+            await wait_for(pilot, lambda: "Change to give: ¥20" in words(screen), "the change")
+            await pilot.press("enter")
+            await verdict(pilot, "handed over")
+        row = c.site.db.parcel(p.trade_number)
+        assert row.state == ParcelState.COLLECTED and row.amount_paid == 1980
+        [paid] = [e["payload"] for e in c.site.db.outbox() if e["kind"] == "cash_collected"]
+        assert (paid["received"], paid["change_paid"], paid["method"]) == (2000, 20, "counter")
+    finally:
+        await c.stop()
+
+
 async def test_another_desk_is_not_shown(desk):
     p = desk.by_method["f2_tag"][0]
     app = app_for(desk, desk="desk-2")
@@ -300,6 +339,20 @@ def test_snapshot_wrong_secret(snap_compare, language):
         await reads_then_secret(pilot)
         await wait_for(pilot, lambda: pilot.app.screen.verdict.has_class("-refused")
                        and not pilot.app.screen.busy, "the refusal")
+    assert snap_compare(snap_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_snapshot_cash_due(snap_compare, language):
+    service = FakeCounterService()
+    service.answers["counter_verify"] = CounterTicket("ticket-1", "1234-5678", "secret", "local", 0.0, amount_due=1980)
+
+    async def steps(pilot):
+        await reads_then_secret(pilot)
+        await wait_for(pilot, lambda: pilot.app.screen.cash_row.display and not pilot.app.screen.busy, "ready")
+        pilot.app.screen.cash_box.focus()
+        await type_text(pilot, "2000")
+        await wait_for(pilot, lambda: pilot.app.screen.change.text, "the change")
     assert snap_compare(snap_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from kiosk.service.api import DeskState
 from kiosk.ui.counter.explain import MISMATCH, Refusal
 from kiosk.ui.counter.texts import Say
+from kiosk.ui.explain import money
 
 TAG_METHODS = {"f1_tag": lambda t: t.method_f1, "f2_tag": lambda t: t.method_f2}
 
@@ -25,6 +26,7 @@ class Verified:
 
     ticket: str
     trade_number: str
+    amount_due: int = 0    # minor units the clerk takes in cash before confirming
 
 
 @dataclass
@@ -59,8 +61,9 @@ class DeskView:
         if state is not None:
             self.state = state
 
-    def apply_verified(self, ticket: str, trade_number: str, state: DeskState | None = None) -> None:
-        self.verified, self.refusal = Verified(ticket, trade_number), None
+    def apply_verified(self, ticket: str, trade_number: str, state: DeskState | None = None,
+                       amount_due: int = 0) -> None:
+        self.verified, self.refusal = Verified(ticket, trade_number, amount_due), None
         if state is not None:
             self.state = state
 
@@ -89,6 +92,16 @@ class DeskView:
     @property
     def has_reads(self) -> bool:
         return bool(self.state.tag_method or self.state.label or self.state.phone_code)
+
+    def cash_line(self, typed: str) -> Say | None:
+        """The change to give for the cash typed, or how much is missing (None: nothing typed)."""
+        due = self.verified.amount_due if self.verified else 0
+        if not due or not typed.isdigit():
+            return None
+        received = int(typed)
+        if received < due:
+            return lambda t: t.cash_short.format(amount=money(due - received))
+        return lambda t: t.change_due.format(amount=money(received - due))
 
     def next_step(self) -> Say:
         if self.state.tag_method is None and self.state.label is None:

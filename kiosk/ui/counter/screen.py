@@ -28,12 +28,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input
 
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, PaymentDue
 from kiosk.service.api import CounterField
 from kiosk.ui.counter.desk import DeskView
 from kiosk.ui.counter.explain import counter_problem, rejected
 from kiosk.service.api import CounterRead, CounterRejected
 from kiosk.ui.events import ServiceEvent
+from kiosk.ui.explain import money
 from kiosk.ui.widgets import Keypad, SayButton, TopBar, Words
 
 if TYPE_CHECKING:
@@ -86,6 +87,13 @@ class CounterScreen(Screen):
                                                      classes="counter-confirm")
                             yield self.headline
                             yield self.detail
+                            with Horizontal(classes="counter-cash-row") as self.cash_row:
+                                yield Words(lambda t: t.cash_received, classes="field-label -active")
+                                self.cash_box = Input(restrict=r"[0-9]*", max_length=9, select_on_focus=False,
+                                                      id="cash", classes="code-input counter-cash")
+                                yield self.cash_box
+                                self.change = Words(classes="counter-change")
+                                yield self.change
                             yield self.confirm
                         self.status = Words(classes="form-status")
                         yield self.status
@@ -129,11 +137,14 @@ class CounterScreen(Screen):
         self.step.display = bool(self.step.phrase)
         self.verdict.remove_class("-ready", "-refused", "-grave", "-done")
         self.confirm.display = False
+        self.cash_row.display = False
         if view.verified is not None:
-            trade = view.verified.trade_number
+            trade, due = view.verified.trade_number, view.verified.amount_due
             self.verdict.add_class("-ready")
             self.headline.say(lambda t: t.hand_over.format(trade=trade))
-            self.detail.say(lambda t: t.hand_over_hint)
+            self.detail.say((lambda t: t.take_cash.format(amount=money(due))) if due else (lambda t: t.hand_over_hint))
+            self.cash_row.display = bool(due)
+            self.change.say(view.cash_line(self.cash_box.value))
             self.confirm.display = True
         elif view.refusal is not None:
             refusal = view.refusal
@@ -175,7 +186,13 @@ class CounterScreen(Screen):
     # --- input ---------------------------------------------------------------------------------
 
     def _active_box(self) -> Input:
+        if self.focused is self.cash_box:
+            return self.cash_box
         return self.label_box if self.focused is self.label_box else self.secret_box
+
+    @on(Input.Changed, "#cash")
+    def _cash_typed(self) -> None:
+        self.change.say(self.view.cash_line(self.cash_box.value))
 
     @on(Keypad.Pressed)
     def _keypad_pressed(self, event: Keypad.Pressed) -> None:
@@ -183,12 +200,18 @@ class CounterScreen(Screen):
 
     @on(Keypad.Submitted)
     def _keypad_ok(self) -> None:
-        self.submit(self._active_box())
+        if self._active_box() is self.cash_box:
+            self.action_confirm()
+        else:
+            self.submit(self._active_box())
 
     @on(Input.Submitted)
     def _entered(self, event: Input.Submitted) -> None:
         event.stop()
-        self.submit(event.input)
+        if event.input is self.cash_box:
+            self.action_confirm()
+        else:
+            self.submit(event.input)
 
     def on_key(self, event: events.Key) -> None:
         # A wedge scanner types wherever the focus is: with no field focused, its keys go
@@ -208,13 +231,14 @@ class CounterScreen(Screen):
 
     def action_confirm(self) -> None:
         if self.view.verified is not None:
-            self._run("confirm", self.view.verified.ticket)
+            self._run("confirm", self.view.verified.ticket, cash=self.cash_box.value)
 
     def next_customer(self) -> None:
         """Forget this customer, at once: the desk and the view. An answer still on its way
         for this customer is dropped when it comes (``customer`` has moved on)."""
         self.secret_box.clear()
         self.label_box.clear()
+        self.cash_box.clear()
         self.customer += 1
         self.view.reset()
         self.show()
@@ -239,16 +263,21 @@ class CounterScreen(Screen):
     # --- commands ----------------------------------------------------------------------------
 
     @work(group="counter-commands")   # never exclusive: cancelling a sent command would lose its answer
-    async def _run(self, command: str, value: str, field: CounterField = "secret") -> None:
+    async def _run(self, command: str, value: str, field: CounterField = "secret", cash: str = "") -> None:
         self.busy += 1
         self.show()
         customer = self.customer
         try:
             async with self._lock:
                 if customer == self.customer:
-                    await self._command(command, value, field, customer)
+                    await self._command(command, value, field, customer, cash)
         except KioskError as err:
             if customer != self.customer:
+                return
+            if command == "confirm" and isinstance(err, PaymentDue) and self.view.verified is not None:
+                # Still verified (the ticket stands): the clerk takes the rest and confirms again.
+                self.change.say(self.view.cash_line(cash) or counter_problem(err, self.view.label).say)
+                self.cash_box.focus()
                 return
             self.view.apply_rejection(counter_problem(err, self.view.label))
         except Exception:
@@ -260,16 +289,20 @@ class CounterScreen(Screen):
             if self.is_attached:
                 self.show()
 
-    async def _command(self, command: str, value: str, field: CounterField, customer: int) -> None:
+    async def _command(self, command: str, value: str, field: CounterField, customer: int, cash: str = "") -> None:
         service, desk = self.counter.service, self.counter.desk
         if command == "enter":
             answer = await service.counter_enter(value, field=field, desk=desk)
             if customer != self.customer:
                 return
             if answer.ticket is not None:
-                self.view.apply_verified(answer.ticket.ticket, answer.ticket.trade_number, answer.state)
+                self.cash_box.clear()
+                self.view.apply_verified(answer.ticket.ticket, answer.ticket.trade_number, answer.state,
+                                         answer.ticket.amount_due)
             else:
                 self.view.apply_read(answer.state)
         elif command == "confirm":
-            trade = await service.counter_confirm(self.counter.clerk_id, value, desk=desk)
+            trade = await service.counter_confirm(self.counter.clerk_id, value, desk=desk,
+                                                  cash_received=int(cash) if cash.isdigit() else None)
+            self.cash_box.clear()
             self.view.apply_done(trade)

@@ -59,6 +59,10 @@ class CounterTexts:
     # --- the verdict ----------------------------------------------------------------
     hand_over: str               # {trade}
     hand_over_hint: str
+    take_cash: str               # {amount}: money due, taken by the clerk before the hand-over
+    cash_received: str
+    change_due: str              # {amount}
+    cash_short: str              # {amount}
     confirm: str
     handed_over: str             # {trade}
 
@@ -119,6 +123,10 @@ EN = CounterTexts(
     step_check_phone="The phone code is read: press Check.",
     hand_over="Hand over parcel {trade}",
     hand_over_hint="The recipient is verified. Give them the parcel, then press Confirm.",
+    take_cash="{amount} to pay. Take the cash, type what you received, then press Confirm.",
+    cash_received="Cash received:",
+    change_due="Change to give: {amount}",
+    cash_short="{amount} short: take the rest first.",
     confirm="Confirm hand-over",
     handed_over="Parcel {trade} handed over. Scan the next parcel.",
     do_not_hand_over="Do not hand over.",
@@ -177,6 +185,10 @@ JA = CounterTexts(
     step_check_phone="スマホのコードを読み取りました。「確認」を押してください。",
     hand_over="荷物 {trade} をお渡しください",
     hand_over_hint="ご本人の確認ができました。荷物をお渡しして「引き渡し確定」を押してください。",
+    take_cash="お支払い {amount} です。現金を受け取り、受け取った金額を入力して「引き渡し確定」を押してください。",
+    cash_received="お預かり金額：",
+    change_due="お釣り：{amount}",
+    cash_short="{amount} 足りません。残りを受け取ってください。",
     confirm="引き渡し確定",
     handed_over="荷物 {trade} の引き渡しが完了しました。次の荷物をスキャンしてください。",
     do_not_hand_over="お渡ししないでください。",
