@@ -72,7 +72,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         path=path, site_id=file.site.id, database=resolve(base, file.site.database),
         devices={role: url for role, url in devices.items() if url is not None},
         desk_scanners=file.counter.scanners,
-        timing=Timing(lk.open_timeout_s, lk.left_open_alarm_s),
+        timing=Timing(lk.open_timeout_s, lk.left_open_alarm_s, lk.reopen_window_s, lk.reopen_max),
         locker_count=lk.count,
         hash_params=HashParams(sec.argon2_memory_kib, sec.argon2_iterations, sec.argon2_lanes),
         attempts=AttemptPolicy(sec.max_attempts_per_parcel, sec.site_failure_window_s,

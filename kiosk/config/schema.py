@@ -110,6 +110,10 @@ class Lockers:
     count: int | None = setting(None, lo=1, hi=512)
     open_timeout_s: float = setting(15.0, lo=1, hi=600)
     left_open_alarm_s: float = setting(120.0, lo=5, hi=86400)
+    # A recipient who shut the door on their parcel (the occupancy sensor says it is still
+    # inside) may open it again this long after, this many times, without the secret.
+    reopen_window_s: float = setting(60.0, lo=0, hi=600)
+    reopen_max: int = setting(1, lo=0, hi=5)
 
 
 @dataclass(frozen=True)

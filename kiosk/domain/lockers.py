@@ -82,6 +82,8 @@ class Locker:
 class Timing:
     open_timeout_s: float = 15.0       # a commanded door must open within this
     left_open_alarm_s: float = 120.0   # an opened door should close within this
+    reopen_window_s: float = 60.0      # a door shut on the parcel may be opened again this long after
+    reopen_max: int = 1                # times, without the secret again (kiosk.service.reopen)
 
 
 def _start(locker: Locker, kind: str, op_id: str, now: float, state: LockerState) -> Locker:

@@ -60,6 +60,11 @@ class RecipientService(EventSource, Protocol):
         as events: door_open, parcel_collected or locker_fault). Raises SlowDown,
         UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid, DoorFault."""
 
+    async def reopen(self, trade_number: str) -> DoorOpening:
+        """Open the door again after a ``pickup_not_taken`` (the door shut on the parcel),
+        without the secret, within ``reopen_until`` of that event. Raises NotCollectable
+        (``reopen_expired``: type the secret again), SeeStaff, DoorFault."""
+
 
 @runtime_checkable
 class CourierService(EventSource, Protocol):

@@ -37,7 +37,7 @@ from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, payment, pickup, status
+from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, payment, pickup, reopen, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
                                ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
@@ -379,6 +379,9 @@ class Controller:
 
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         return await pickup.submit_code(self.site, trade_number, secret, online=self._online())
+
+    async def reopen(self, trade_number: str) -> DoorOpening:
+        return await reopen.reopen(self.site, trade_number)
 
     async def submit_card(self, trade_number: str, pin: str) -> DoorOpening:
         """F3 at a locker: the parcel card in the reader, its PIN typed (kiosk.service.card_pickup).

@@ -13,7 +13,7 @@ import logging
 from kiosk.domain import lockers as L
 from kiosk.domain.lockers import Locker, Outcome
 from kiosk.domain.parcels import ParcelState
-from kiosk.service import holding
+from kiosk.service import holding, reopen
 from kiosk.service.events import EventKind
 from kiosk.service.site import Site
 
@@ -99,6 +99,8 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str, 
         elif outcome == Outcome.STILL_INSIDE:
             tx.audit("kioskd", "pickup_not_taken", trade, locker=n, op_id=old.op_id,
                      evidence="occupancy: the door shut on the parcel")
+            if trade is not None:
+                reopen.grant(site, trade, n, now)
         elif outcome == Outcome.NOT_LOADED:
             tx.audit("kioskd", "deposit_not_loaded", trade, locker=n, op_id=old.op_id,
                      evidence="occupancy: the door shut on an empty compartment")
@@ -119,7 +121,9 @@ def publish(site: Site, old: Locker, new: Locker, outcome: Outcome, now: float) 
     elif outcome == Outcome.PICKUP_DONE:
         site.bus.publish(EventKind.PARCEL_COLLECTED, now, locker=n, trade_number=trade)
     elif outcome == Outcome.STILL_INSIDE:
-        site.bus.publish(EventKind.PICKUP_NOT_TAKEN, now, locker=n, trade_number=trade)
+        grant = site.reopens.get(trade or "")
+        site.bus.publish(EventKind.PICKUP_NOT_TAKEN, now, locker=n, trade_number=trade,
+                         reopen_until=grant.until if grant else None)
     elif outcome in FAULTS:
         site.bus.publish(EventKind.LOCKER_FAULT, now, locker=n, reason=new.fault, op=old.op_kind)
     elif outcome in (Outcome.LEFT_OPEN, Outcome.TAMPER):

@@ -158,10 +158,12 @@ class ParcelCollected(Event):
 @dataclass(frozen=True)
 class PickupNotTaken(Event):
     """The pickup door was shut with the parcel still inside (the compartment's occupancy
-    sensor says so): not collected; the parcel waits in ``locker`` and can be collected again."""
+    sensor says so): not collected; the parcel waits in ``locker`` and can be collected again:
+    ``reopen()`` opens it without the secret until ``reopen_until`` (None: not offered)."""
 
     trade_number: str
     locker: int
+    reopen_until: float | None = None
 
 
 @_kind(EventKind.PARCEL_EXPIRED)

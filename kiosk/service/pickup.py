@@ -125,15 +125,16 @@ async def verify_recipient(site: Site, trade_number: str, secret: str, *, online
     return parcel, check.how
 
 
-async def open_for_pickup(site: Site, parcel, how: str, source: str) -> DoorOpening:
-    """Commit the opening of a verified parcel's locker, then pulse it. Raises DoorFault."""
+async def open_for_pickup(site: Site, parcel, how: str, source: str, **detail) -> DoorOpening:
+    """Commit the opening of a verified parcel's locker, then pulse it. ``detail`` goes into
+    the audit entry. Raises DoorFault."""
     trade = parcel.trade_number
     locker = site.db.require_locker(parcel.locker)
     op_id = site.new_id()
     with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
         tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup",
-                 verified=how, source=source)
+                 verified=how, source=source, **detail)
     site.bus.publish(EventKind.PICKUP_STARTED, site.now(), locker=locker.number, trade_number=trade, source=source)
     await unlock.fire(site, locker.number)
     return DoorOpening("pickup", trade, locker.number, op_id)

@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from kiosk.clock import Clock
 from kiosk.config import Config
@@ -43,6 +44,8 @@ class Site:
     # The payment slot's coin acceptor, note validator and hoppers (None: no cash here).
     cash: CashDevices | None = None
     payments: Payments = field(default_factory=Payments)
+    # Parcels left inside by a door shut on them: may be opened again (kiosk.service.reopen).
+    reopens: dict[str, Any] = field(default_factory=dict)
 
     @property
     def locker_numbers(self) -> range:

@@ -58,6 +58,10 @@ class FakeService:
         self.calls.append(("submit_code", trade_number))  # never the secret
         return await self._answer("submit_code")
 
+    async def reopen(self, trade_number: str) -> DoorOpening:
+        self.calls.append(("reopen", trade_number))
+        return await self._answer("submit_code")
+
     async def courier_login(self, code: str) -> CourierSession:
         self.calls.append(("courier_login",))
         return await self._answer("courier_login")
