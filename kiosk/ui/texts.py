@@ -85,6 +85,10 @@ class Texts:
     take_and_close: str
     put_and_close: str
     close_reminder: str          # {n}
+    still_inside: str            # {n}: the door was shut on the parcel
+    open_again: str              # {n}
+    open_again_hint: str
+    still_inside_secret: str
     door_did_not_open: str
     parcel_is_safe: str
 
@@ -162,6 +166,10 @@ EN = Texts(
     take_and_close="Take your parcel and close the door.",
     put_and_close="Put the parcel in and close the door.",
     close_reminder="Please close door {n}: push it until it clicks.",
+    still_inside="Your parcel is still in door {n}.",
+    open_again="Open door {n} again",
+    open_again_hint="Press the button: the door opens again. Take your parcel, then close the door.",
+    still_inside_secret="To open the door again, enter your trade number and secret once more.",
     door_did_not_open="The door did not open.",
     parcel_is_safe="Your parcel is safe inside.",
     thank_you="Thank you",
@@ -234,6 +242,10 @@ JA = Texts(
     take_and_close="荷物を取り出して、扉を閉めてください。",
     put_and_close="荷物を入れて、扉を閉めてください。",
     close_reminder="{n}番の扉を「カチッ」と音がするまで押して閉めてください。",
+    still_inside="荷物がまだ{n}番の扉の中にあります。",
+    open_again="{n}番の扉をもう一度開ける",
+    open_again_hint="ボタンを押すと扉がもう一度開きます。荷物を取り出して、扉を閉めてください。",
+    still_inside_secret="扉をもう一度開けるには、取引番号と暗証番号をもう一度入力してください。",
     door_did_not_open="扉が開きませんでした。",
     parcel_is_safe="荷物は扉の中に安全に保管されています。",
     thank_you="ありがとうございました",

@@ -80,3 +80,35 @@ async def test_only_as_often_as_allowed_and_only_for_that_parcel(left_inside, rn
     with c.subscribe() as events:
         await c.submit_code(site.parcel.trade_number, site.parcel.secret)
         await events.next("door_open", timeout=5, where=lambda e: e["locker"] == site.locker)
+
+
+async def test_the_recipient_screen_offers_to_open_it_again(tmp_path, rng):
+    """Through the screen: the code, the door opened and shut on the parcel, "Open door N
+    again", the door opens, the parcel taken: collected, thanks shown."""
+    from kiosk.ui.app import RecipientApp
+    from kiosk.ui.screens.door import DoorOpenScreen
+    from kiosk.ui.screens.done import DoneScreen
+    from tests.ui.conftest import SIZE, wait_for, wait_for_screen
+    from tests.ui.test_pickup_flow import enter_code
+
+    site = await start_site(tmp_path / "site", clock=ManualClock(), locks=LOCKS, doors=4)
+    c = site.controller
+    try:
+        [parcel] = await site.add_parcels(1, rng)
+        locker = await site.deposit(parcel)
+        app = RecipientApp(c)
+        async with app.run_test(size=SIZE) as pilot:
+            await enter_code(pilot, parcel.trade_number, parcel.secret)
+            door = await wait_for_screen(pilot, DoorOpenScreen)
+            await wait_for(pilot, lambda: door.opened, "the door open")
+            site.doors.close(locker)                        # shut on the parcel
+            await wait_for(pilot, lambda: door.still_inside and door.again.display, "the offer")
+            assert door.headline.text == f"Your parcel is still in door {locker}."
+            await pilot.press("enter")                        # the offer has the focus
+            await wait_for(pilot, lambda: door.opened, "the door open again")
+            site.doors.take(locker)
+            site.doors.close(locker)
+            await wait_for_screen(pilot, DoneScreen)
+        assert c.site.db.parcel(parcel.trade_number).state == ParcelState.COLLECTED
+    finally:
+        await c.stop()

@@ -81,6 +81,18 @@ async def to_door(pilot) -> None:
     await wait_for(pilot, lambda: pilot.app.screen.opened, "the door open")
 
 
+async def to_still_inside(pilot) -> None:
+    """The door was opened and shut again on the parcel: offered to open it once more."""
+    await to_door(pilot)
+    pilot.app.service.publish("pickup_not_taken", locker=3, trade_number="1234-5678", reopen_until=60.0)
+    await wait_for(pilot, lambda: pilot.app.screen.still_inside, "the parcel left inside")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_parcel_still_inside(snap_compare, language):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=in_language(language, to_still_inside))
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_door_opening(snap_compare, language):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=in_language(language, to_opening))

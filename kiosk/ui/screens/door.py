@@ -8,6 +8,12 @@ open timeout) ends the wait. There is no inactivity timeout while the door is op
 open: nobody may walk away from an open door and find the screen reset behind them. Once
 the left-open alarm has gone off (staff have been told), the screen reminds the person to
 close the door and then, if nobody touches it, goes back to the start for the next person.
+
+A door shut on the parcel (the compartment's occupancy sensor says it is still inside:
+``pickup_not_taken``) is not a collection: the screen says so and offers to open the door
+once more (``reopen``, no secret, within the controller's window); when that is not
+offered or has run out, it says to enter the trade number and secret again, and goes back
+to the start after the site's inactivity timeout.
 """
 
 from __future__ import annotations
@@ -15,14 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 
+from kiosk.errors import KioskError
 from kiosk.service.api import Event
 from kiosk.ui.events import ServiceEvent
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.widgets import BigNumber, TopBar, Words
+from kiosk.ui.widgets import BigNumber, SayButton, TopBar, Words
 
 PICKUP: Final = "pickup"
 DEPOSIT: Final = "deposit"
@@ -63,10 +71,11 @@ class DoorOpenScreen(KioskScreen):
         self._finished = False
         self.opened = False          # the sensor has shown the door open
         self.left_open = False       # the left-open alarm went off
+        self.still_inside = False    # the door was shut on the parcel (pickup_not_taken)
 
     def idle_after(self) -> float | None:
         # Waiting on a door: never. After the left-open alarm: the site's inactivity timeout.
-        return self.kiosk.inactivity_s if self.left_open else None
+        return self.kiosk.inactivity_s if self.left_open or self.still_inside else None
 
     def compose_main(self) -> ComposeResult:
         n = self.opening.locker
@@ -82,6 +91,11 @@ class DoorOpenScreen(KioskScreen):
             yield self.instruction
             self.reminder = Words(classes="door-reminder")
             yield self.reminder
+            self.again = SayButton(lambda t: t.open_again.format(n=n), variant="primary", action="screen.reopen",
+                                   classes="door-again")
+            self.again.display = False
+            with Horizontal(classes="door-again-row"):
+                yield self.again
 
     def on_mount(self) -> None:
         # Events that arrived while the previous screen was still showing.
@@ -104,6 +118,8 @@ class DoorOpenScreen(KioskScreen):
             self._finish(self.Failed(self.opening, event.data.get("reason")))
         elif event.kind == "door_open":
             self._door_opened()
+        elif event.kind == "pickup_not_taken" and event.data.get("trade_number") == self.opening.trade_number:
+            self._left_inside(event.data.get("reopen_until") is not None)
         elif event.kind == "alarm" and event.data.get("alarm") == "left_open":
             n = self.opening.locker
             self.reminder.say(lambda t: t.close_reminder.format(n=n))
@@ -120,6 +136,38 @@ class DoorOpenScreen(KioskScreen):
         self.instruction.say((lambda t: t.take_and_close) if self.opening.kind == PICKUP
                              else (lambda t: t.put_and_close))
         self.add_class("-open")
+
+    def _left_inside(self, can_reopen: bool) -> None:
+        n = self.opening.locker
+        self.still_inside, self.opened = True, False
+        self.remove_class("-open")
+        self.add_class("-still-inside")
+        self.headline.say(lambda t: t.still_inside.format(n=n))
+        self.instruction.say((lambda t: t.open_again_hint) if can_reopen else (lambda t: t.still_inside_secret))
+        self.reminder.say(None)
+        self.again.display = can_reopen
+        if can_reopen:
+            self.again.focus()
+        self.kiosk.restart_idle_timer()
+
+    def action_reopen(self) -> None:
+        if self.still_inside and self.again.display:
+            self.again.display = False
+            self._reopen()
+
+    @work(group="door-reopen")
+    async def _reopen(self) -> None:
+        n = self.opening.locker
+        try:
+            await self.service.reopen(self.opening.trade_number)
+        except KioskError:
+            self.instruction.say(lambda t: t.still_inside_secret)
+            return
+        self.still_inside = False
+        self.remove_class("-still-inside")
+        self.headline.say(lambda t: t.door_opening.format(n=n))
+        self.instruction.say(lambda t: t.wait_for_door.format(n=n))
+        self.kiosk.restart_idle_timer()
 
     def _completes(self, event: Event) -> bool:
         expected = "parcel_collected" if self.opening.kind == PICKUP else "parcel_arrived"
