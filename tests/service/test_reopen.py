@@ -102,7 +102,7 @@ async def test_the_recipient_screen_offers_to_open_it_again(tmp_path, rng):
             door = await wait_for_screen(pilot, DoorOpenScreen)
             await wait_for(pilot, lambda: door.opened, "the door open")
             site.doors.close(locker)                        # shut on the parcel
-            await wait_for(pilot, lambda: door.still_inside and door.again.display, "the offer")
+            await wait_for(pilot, lambda: door.still_inside and door.again_row.display, "the offer")
             assert door.headline.text == f"Your parcel is still in door {locker}."
             await pilot.press("enter")                        # the offer has the focus
             await wait_for(pilot, lambda: door.opened, "the door open again")

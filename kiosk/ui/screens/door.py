@@ -93,9 +93,9 @@ class DoorOpenScreen(KioskScreen):
             yield self.reminder
             self.again = SayButton(lambda t: t.open_again.format(n=n), variant="primary", action="screen.reopen",
                                    classes="door-again")
-            self.again.display = False
-            with Horizontal(classes="door-again-row"):
+            with Horizontal(classes="door-again-row") as self.again_row:
                 yield self.again
+            self.again_row.display = False
 
     def on_mount(self) -> None:
         # Events that arrived while the previous screen was still showing.
@@ -145,14 +145,14 @@ class DoorOpenScreen(KioskScreen):
         self.headline.say(lambda t: t.still_inside.format(n=n))
         self.instruction.say((lambda t: t.open_again_hint) if can_reopen else (lambda t: t.still_inside_secret))
         self.reminder.say(None)
-        self.again.display = can_reopen
+        self.again_row.display = can_reopen
         if can_reopen:
             self.again.focus()
         self.kiosk.restart_idle_timer()
 
     def action_reopen(self) -> None:
-        if self.still_inside and self.again.display:
-            self.again.display = False
+        if self.still_inside and self.again_row.display:
+            self.again_row.display = False
             self._reopen()
 
     @work(group="door-reopen")
