@@ -91,8 +91,10 @@ class DoorOpenScreen(KioskScreen):
             yield self.instruction
             self.reminder = Words(classes="door-reminder")
             yield self.reminder
+            # Not focusable until offered: a hidden button would take the screen's focus (and
+            # with it the keys meant for the demo's door panel).
             self.again = SayButton(lambda t: t.open_again.format(n=n), variant="primary", action="screen.reopen",
-                                   classes="door-again")
+                                   classes="door-again", focusable=False)
             with Horizontal(classes="door-again-row") as self.again_row:
                 yield self.again
             self.again_row.display = False
@@ -146,6 +148,7 @@ class DoorOpenScreen(KioskScreen):
         self.instruction.say((lambda t: t.open_again_hint) if can_reopen else (lambda t: t.still_inside_secret))
         self.reminder.say(None)
         self.again_row.display = can_reopen
+        self.again.can_focus = can_reopen
         if can_reopen:
             self.again.focus()
         self.kiosk.restart_idle_timer()
@@ -153,6 +156,7 @@ class DoorOpenScreen(KioskScreen):
     def action_reopen(self) -> None:
         if self.still_inside and self.again_row.display:
             self.again_row.display = False
+            self.again.can_focus = False
             self._reopen()
 
     @work(group="door-reopen")
