@@ -165,8 +165,25 @@ class OutageDay:
         await self.pickup()
         await self.later(60, 120)
         if self.c.site.db.pending_summary()[0] == 0:
+            await self.tamper()   # no parcel to move at this hour: a door forced open is news too
+        if self.c.site.db.pending_summary()[0] == 0:
             self.unexpected.append("nothing was waiting to be sent when kioskd was to be killed")
         self.store.set_fault(fault, **params)   # the store comes back in kill_mid_send, for the child
+
+    async def tamper(self) -> None:
+        """Someone forces an idle door open and shuts it: a tamper alarm, for the store."""
+        idle = [lk.number for lk in self.c.site.db.lockers() if not lk.busy]
+        if not idle:
+            return
+        number = self.rng.choice(idle)
+        with self.c.subscribe() as events:
+            self.site.doors.force_open(number)
+            try:
+                await events.next("alarm", timeout=10, where=lambda e: e.data.get("locker") == number)
+            except TimeoutError:
+                self.unexpected.append(f"door {number} forced open: no tamper alarm")
+        self.site.doors.close(number)
+        await self.later(5, 10)
 
     async def life(self, steps: int, low_s: float = 300, high_s: float = 1200) -> None:
         """Visitors come and go while simulated time passes."""

@@ -32,7 +32,8 @@ async def test_scenario_in_process():
 def test_hook_prints_the_headline_figures():
     run = subprocess.run([sys.executable, "-m", "hwsim.cli", "scenario", "store-outage", "--json", "--locks", "gpio",
                           "--seed", "5"], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-1000:])
-    result = json.loads(run.stdout)
+    result = json.loads(run.stdout) if run.stdout.strip().startswith("{") else {}
+    assert run.returncode == 0, ({key: result.get(key) for key in ("unexpected", "kills", *HEADLINE)},
+                                 run.stderr[-600:])
     assert list(result)[3:3 + len(HEADLINE)] == list(HEADLINE)
     holds(result)
