@@ -10,6 +10,7 @@
     hwsim scenario crash-day [--kills N] [--no-occupancy] [--seed N] [--json]   SIGKILLs mid-pickup, books vs doors
     hwsim scenario card-day [--locks ...] [--seed N] [--json]   F3 IC-card pickups through pcscd and vpcd
     hwsim scenario cash-day [--locks ...] [--seed N] [--json]   paid pickups, change and refunds through device faults
+    hwsim scenario screens-day [--locks ...] [--seed N] [--json]   screens as processes, killed and restarted
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
     hwsim card [--port N]                                    a virtual OpenPGP parcel card in a vpcd reader
     hwsim cash [--hopper-coins N] [--no-echo]                a ccTalk cash bus on a pty, with a console
@@ -31,7 +32,7 @@ SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.
              "tags-day": "hwsim.scenarios.tags_day", "attack-store": "hwsim.scenarios.attack_store",
              "attack-day": "hwsim.scenarios.attack_day", "crash-day": "hwsim.scenarios.crash_day",
              "card-day": "hwsim.scenarios.card_day",
-             "cash-day": "hwsim.scenarios.cash_day"}
+             "cash-day": "hwsim.scenarios.cash_day", "screens-day": "hwsim.scenarios.screens_day"}
 # Figures that must be 0 for a scenario to pass (each scenario reports those it has).
 MUST_BE_ZERO = ("released_without_door_evidence", "released_twice", "replays_accepted", "forged_acks_accepted",
                 "rollbacks_accepted", "audit_rewrites_undetected", "wrong_card_accepted", "blocked_card_retried",

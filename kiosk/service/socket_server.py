@@ -74,6 +74,7 @@ class ServiceServer:
         self._outcomes: OrderedDict[str, asyncio.Future] = OrderedDict()   # rid -> the call's task
         self._sessions: dict[str, StaffSession] = {}
         self._connections: set[asyncio.Task] = set()
+        self._closing = False
         self.repeats = 0     # requests answered from memory (sent again after a reconnect)
 
     def __repr__(self) -> str:
@@ -96,6 +97,7 @@ class ServiceServer:
 
     async def close(self) -> None:
         if self._server is not None:
+            self._closing = True
             self._server.close()
             for task in list(self._connections):
                 task.cancel()
@@ -116,6 +118,11 @@ class ServiceServer:
             await conn.run(reader)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Ended by close(): end quietly (asyncio's stream callback would log a cancelled
+            # connection task as an error on every controller stop).
+            if not self._closing:
+                raise
         finally:
             self._connections.discard(task)
             conn.close()
