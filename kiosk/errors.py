@@ -237,6 +237,15 @@ class SeeStaff(DomainError):
     """The request cannot be completed by the machine; a person must help."""
 
 
+class CardProblem(SeeStaff):
+    """A parcel card cannot be used for this hand-over (what a screen is told; the
+    Card* device errors are the driver's). ``reason``: removed (put it back and try again),
+    blocked, unsupported, failed (a card error: staff)."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
 class OutOfService(SeeStaff):
     """The pickup point cannot record what it would do (its storage is failing): it
     refuses new hand-overs and drop-offs until it can."""

@@ -64,6 +64,7 @@ def test_the_checker_catches_a_wrong_implementation():
         async def check_trade_number(self, number): ...           # misnamed parameter
         def submit_code(self, trade_number, secret): ...          # not a coroutine
         async def reopen(self, trade_number): ...
+        async def submit_card(self, trade_number, pin): ...
 
     assert mismatches(Wrong, api.RecipientService) == [
         "check_trade_number: parameters [('self', <_ParameterKind.POSITIONAL_OR_KEYWORD: 1>), "

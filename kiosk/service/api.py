@@ -50,8 +50,10 @@ class EventSource(Protocol):
 class RecipientService(EventSource, Protocol):
     """The recipient at a locker bank (F6): trade number + secret, a door opens."""
 
-    async def check_trade_number(self, trade_number: str) -> None:
-        """Before the secret is asked: can this parcel be collected here now? An unknown
+    async def check_trade_number(self, trade_number: str) -> str:
+        """Before the secret is asked: can this parcel be collected here now? Returns how
+        the recipient proves it (the parcel's method: ``ic_card`` means its card and the
+        card's PIN, ``submit_card``; anything else a secret, ``submit_code``). An unknown
         number counts as a failed attempt, as a typed code would. Raises OutOfService,
         SlowDown, UnknownParcel, LockedOut, NotCollectable (PaymentDue), SeeStaff."""
 
@@ -59,6 +61,12 @@ class RecipientService(EventSource, Protocol):
         """Check the code; on success the parcel's locker is unlocked (its outcome arrives
         as events: door_open, parcel_collected or locker_fault). Raises SlowDown,
         UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid, DoorFault."""
+
+    async def submit_card(self, trade_number: str, pin: str) -> DoorOpening:
+        """An IC-card parcel (F3): its card in the reader checks the PIN, signs the receipt,
+        then the locker is unlocked. Raises what ``submit_code`` raises, CodeInvalid for a
+        wrong PIN (tries left) or another parcel's card, and CardProblem (``reason``:
+        removed — put it back and try again; blocked, unsupported, failed — staff)."""
 
     async def reopen(self, trade_number: str) -> DoorOpening:
         """Open the door again after a ``pickup_not_taken`` (the door shut on the parcel),

@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from kiosk.devices.roles import ParcelCard
 from kiosk.domain import attempts as A
 from kiosk.domain import lockers as L
-from kiosk.errors import (CardNotSupported, CardPinBlocked, CardPinWrong, CardRemoved, CardStatusError, CodeInvalid,
-                          LockedOut, NotCollectable, SeeStaff)
+from kiosk.errors import (CardNotSupported, CardPinBlocked, CardPinWrong, CardProblem, CardRemoved, CardStatusError,
+                          CodeInvalid, LockedOut, NotCollectable)
 from kiosk.domain.parcels import LOCKED_OUT_MESSAGE
 from kiosk.security.card_receipt import CardReceipt
 from kiosk.security.keys import b64url
@@ -39,15 +39,6 @@ from kiosk.service.site import Site
 
 METHOD = "ic_card"
 CARD_SIGNATURE_EVENT = "card_signature"   # outbox kind the pump sends to /card-signatures
-
-
-class CardProblem(SeeStaff):
-    """The card cannot be used for this hand-over. ``reason``: removed (put it back and try
-    again), blocked, unsupported, failed (a card error: staff)."""
-
-    def __init__(self, message: str, reason: str):
-        super().__init__(message)
-        self.reason = reason
 
 
 async def submit_card(site: Site, card: ParcelCard, trade_number: str, pin: str) -> DoorOpening:

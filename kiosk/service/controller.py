@@ -374,8 +374,8 @@ class Controller:
 
     # --- recipient and courier -------------------------------------------------------------
 
-    async def check_trade_number(self, trade_number: str) -> None:
-        pickup.check_trade_number(self.site, trade_number)
+    async def check_trade_number(self, trade_number: str) -> str:
+        return pickup.check_trade_number(self.site, trade_number).method
 
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         return await pickup.submit_code(self.site, trade_number, secret, online=self._online())

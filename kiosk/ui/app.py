@@ -223,7 +223,8 @@ class RecipientApp(KioskAppMixin, App):
 
     def on_pickup_entry_screen_door_opened(self, message: PickupEntryScreen.DoorOpened) -> None:
         started = message.started
-        self.show(DoorOpenScreen(Opening(PICKUP, started.locker, started.trade_number, message.since)))
+        self.show(DoorOpenScreen(Opening(PICKUP, started.locker, started.trade_number, message.since,
+                                         card=message.card)))
 
     def on_courier_entry_screen_logged_in(self, message: CourierEntryScreen.LoggedIn) -> None:
         self.courier_token = message.token

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from kiosk.errors import (CodeInvalid, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable, PaymentDue,
+from kiosk.errors import (CardProblem, CodeInvalid, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable, PaymentDue,
                           SeeStaff, SlowDown, UnknownParcel)
 from kiosk.service.api import ScanRejected
 from kiosk.ui.texts import Say, join, with_staff
@@ -29,6 +29,7 @@ _NOT_COLLECTABLE: dict[str, tuple[tuple[str, ...], Say]] = {
     "expired": (("holding period", "expired", "returned"), with_staff(lambda t: t.expired)),
     "at_counter": (("counter",), with_staff(lambda t: t.at_counter)),
     "door_busy": (("already open",), lambda t: t.door_busy),
+    "card_required": (("opens with its card",), lambda t: t.card_required),
 }
 
 
@@ -60,6 +61,23 @@ def wrong_secret(attempts_left: int | None) -> Say:
     if attempts_left == 1:
         return lambda t: t.wrong_secret_last
     return lambda t: t.wrong_secret.format(n=attempts_left)
+
+
+def card_problem(err: KioskError, trade_number: str) -> Say:
+    """What to tell a recipient whose ``submit_card`` raised ``err``."""
+    match err:
+        case CodeInvalid():
+            n = err.attempts_left
+            if n is None:
+                return lambda t: t.wrong_code
+            return (lambda t: t.wrong_pin_last) if n == 1 else (lambda t: t.wrong_pin.format(n=n))
+        case CardProblem() if err.reason == "removed":
+            return lambda t: t.card_removed
+        case CardProblem() if err.reason == "blocked":
+            return with_staff(lambda t: t.card_blocked)
+        case CardProblem():
+            return with_staff(lambda t: t.card_unusable)
+    return pickup_problem(err, trade_number)
 
 
 def slow_down(err: SlowDown) -> Say:

@@ -55,6 +55,9 @@ class Texts:
     secret: str
     secret_prompt: str
     secret_hint: str
+    card_pin: str                # an IC-card parcel (F3): the card's PIN instead of a secret
+    card_prompt: str
+    card_hint: str
     trade_number_too_short: str
     secret_empty: str
 
@@ -62,6 +65,12 @@ class Texts:
     wrong_secret: str            # {n} tries left
     wrong_secret_last: str       # one try left
     wrong_code: str              # no count known
+    wrong_pin: str               # {n} tries left
+    wrong_pin_last: str
+    card_removed: str
+    card_blocked: str
+    card_unusable: str
+    card_required: str
     locked_out: str
     slow_down: str               # {s} seconds, counting down
     slow_down_one: str           # one second left
@@ -85,6 +94,7 @@ class Texts:
     take_and_close: str
     put_and_close: str
     close_reminder: str          # {n}
+    take_card: str
     still_inside: str            # {n}: the door was shut on the parcel
     open_again: str              # {n}
     open_again_hint: str
@@ -140,10 +150,19 @@ EN = Texts(
     secret="Secret code",
     secret_prompt="Now enter your secret code",
     secret_hint="The code is hidden as you type it.",
+    card_pin="Card PIN",
+    card_prompt="Put the card that came with your parcel in the reader, then enter its PIN",
+    card_hint="The card checks the PIN itself; it is hidden as you type it.",
     trade_number_too_short="Please enter the whole trade number (at least 4 characters).",
     secret_empty="Please enter your secret code.",
     wrong_secret="That secret code is not right. You can try {n} more times.",
     wrong_secret_last="That secret code is not right. You can try 1 more time.",
+    wrong_pin="The card says the PIN is not right. You can try {n} more times.",
+    wrong_pin_last="The card says the PIN is not right. You can try 1 more time.",
+    card_removed="The card was taken out. Put it back in the reader and enter the PIN again.",
+    card_blocked="This card is blocked after too many wrong PINs.",
+    card_unusable="This card cannot be used here.",
+    card_required="This parcel opens with its card: enter the trade number again, then use the card.",
     wrong_code="That code is not right. Please try again.",
     locked_out="Too many wrong tries: this parcel is now locked.",
     slow_down="Too many wrong tries at this machine. Please wait {s} seconds, then try again.",
@@ -166,6 +185,7 @@ EN = Texts(
     take_and_close="Take your parcel and close the door.",
     put_and_close="Put the parcel in and close the door.",
     close_reminder="Please close door {n}: push it until it clicks.",
+    take_card="Take your card from the reader.",
     still_inside="Your parcel is still in door {n}.",
     open_again="Open door {n} again",
     open_again_hint="Press the button: the door opens again. Take your parcel, then close the door.",
@@ -216,10 +236,19 @@ JA = Texts(
     secret="暗証番号",
     secret_prompt="次に暗証番号を入力してください",
     secret_hint="入力した番号は画面に表示されません。",
+    card_pin="カードの暗証番号",
+    card_prompt="荷物に付いているカードをリーダーに入れて、カードの暗証番号を入力してください",
+    card_hint="暗証番号はカードが確認します。入力した番号は画面に表示されません。",
     trade_number_too_short="取引番号をすべて入力してください（4文字以上）。",
     secret_empty="暗証番号を入力してください。",
     wrong_secret="暗証番号が違います。あと{n}回入力できます。",
     wrong_secret_last="暗証番号が違います。あと1回入力できます。",
+    wrong_pin="カードの暗証番号が違います。あと{n}回入力できます。",
+    wrong_pin_last="カードの暗証番号が違います。あと1回入力できます。",
+    card_removed="カードが抜かれました。カードをリーダーに戻して、暗証番号をもう一度入力してください。",
+    card_blocked="暗証番号の誤りが続いたため、このカードはロックされています。",
+    card_unusable="このカードはここでは使えません。",
+    card_required="この荷物はカードで受け取ります。取引番号をもう一度入力して、カードを使ってください。",
     wrong_code="番号が違います。もう一度入力してください。",
     locked_out="入力の誤りが多すぎるため、この荷物はロックされました。",
     slow_down="この機械で誤りが続いています。{s}秒待ってから、もう一度お試しください。",
@@ -242,6 +271,7 @@ JA = Texts(
     take_and_close="荷物を取り出して、扉を閉めてください。",
     put_and_close="荷物を入れて、扉を閉めてください。",
     close_reminder="{n}番の扉を「カチッ」と音がするまで押して閉めてください。",
+    take_card="カードをリーダーからお取りください。",
     still_inside="荷物がまだ{n}番の扉の中にあります。",
     open_again="{n}番の扉をもう一度開ける",
     open_again_hint="ボタンを押すと扉がもう一度開きます。荷物を取り出して、扉を閉めてください。",

@@ -20,7 +20,7 @@ from kiosk.domain.parcels import ParcelState
 from kiosk.errors import CodeInvalid, CounterIncomplete, SeeStaff
 from kiosk.security.card_receipt import parse
 from kiosk.service.card_counter import verify_card
-from kiosk.service.card_pickup import CardProblem
+from kiosk.errors import CardProblem
 from tests.sync.conftest import LINK
 
 pytestmark = pytest.mark.slow

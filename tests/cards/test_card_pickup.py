@@ -18,7 +18,7 @@ from kiosk.domain.parcels import ParcelState
 from kiosk.errors import CodeInvalid, NotCollectable
 from kiosk.security.card_receipt import parse
 from kiosk.errors import SeeStaff
-from kiosk.service.card_pickup import CardProblem
+from kiosk.errors import CardProblem
 from hwsim.site import FAST_HASH, start_site
 from hwsim.store import StoreEmulator
 from kiosk.clock import ManualClock

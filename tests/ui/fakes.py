@@ -48,11 +48,16 @@ class FakeService:
     def ui_settings(self) -> UiSettings:
         return self.settings
 
-    async def check_trade_number(self, trade_number: str) -> None:
+    async def check_trade_number(self, trade_number: str) -> str:
         self.calls.append(("check_trade_number", trade_number))
-        answer = self.answers.get("check_trade_number")
+        answer = self.answers.get("check_trade_number", "locker")
         if isinstance(answer, BaseException):
             raise answer
+        return str(answer)
+
+    async def submit_card(self, trade_number: str, pin: str) -> DoorOpening:
+        self.calls.append(("submit_card", trade_number))  # never the PIN
+        return await self._answer("submit_card" if "submit_card" in self.answers else "submit_code")
 
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         self.calls.append(("submit_code", trade_number))  # never the secret

@@ -118,6 +118,45 @@ def test_locked_out_before_the_secret(snap_compare, language):
     assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
 
 
+async def to_card_pin(pilot) -> None:
+    """An IC-card parcel: after the trade number, the card and its PIN."""
+    await type_text(pilot, "1234-5678")
+    await wait_for_screen(pilot, PickupEntryScreen)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: pilot.app.screen.card and pilot.app.screen.active == 1, "the card prompt")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_card_pin_with_tries_left(snap_compare, language):
+    service = FakeService(staff_contact=CONTACT)
+    service.answers["check_trade_number"] = "ic_card"
+    service.answers["submit_card"] = CodeInvalid("wrong PIN", 2)
+
+    async def steps(pilot):
+        await to_card_pin(pilot)
+        await type_text(pilot, "1111")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pilot.app.screen.problem.text and not pilot.app.screen.busy, "the refusal")
+
+    assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_card_door_open_take_your_card(snap_compare, language):
+    service = FakeService(staff_contact=CONTACT)
+    service.answers["check_trade_number"] = "ic_card"
+
+    async def steps(pilot):
+        await to_card_pin(pilot)
+        await type_text(pilot, "4242")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, DoorOpenScreen)
+        pilot.app.service.publish("door_open", locker=3, op="pickup")
+        await wait_for(pilot, lambda: pilot.app.screen.opened, "the door open")
+
+    assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
+
+
 @pytest.mark.slow
 def test_door_left_open_reminder(snap_compare):
     service = FakeService()

@@ -30,6 +30,7 @@ from kiosk.errors import KioskError
 from kiosk.service.api import Event
 from kiosk.ui.events import ServiceEvent
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.texts import join
 from kiosk.ui.widgets import BigNumber, SayButton, TopBar, Words
 
 PICKUP: Final = "pickup"
@@ -44,6 +45,7 @@ class Opening:
     locker: int
     trade_number: str
     since: int
+    card: bool = False      # opened with the parcel's IC card: remind to take it from the reader
 
 
 class DoorOpenScreen(KioskScreen):
@@ -135,8 +137,11 @@ class DoorOpenScreen(KioskScreen):
         self.opened = True
         n = self.opening.locker
         self.headline.say(lambda t: t.door_is_open.format(n=n))
-        self.instruction.say((lambda t: t.take_and_close) if self.opening.kind == PICKUP
-                             else (lambda t: t.put_and_close))
+        if self.opening.card:
+            self.instruction.say(lambda t: join(t.take_card, t.take_and_close))
+        else:
+            self.instruction.say((lambda t: t.take_and_close) if self.opening.kind == PICKUP
+                                 else (lambda t: t.put_and_close))
         self.add_class("-open")
 
     def _left_inside(self, can_reopen: bool) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from kiosk.errors import CodeInvalid, KioskError, SlowDown, UnknownParcel
+from kiosk.errors import CardProblem, CodeInvalid, KioskError, SlowDown, UnknownParcel
 from kiosk.service.api import DoorOpening
-from kiosk.ui.explain import pickup_problem
+from kiosk.ui.explain import card_problem, pickup_problem
 from kiosk.ui.screens.form import SECRET_CHARS, CodeFormScreen, Field
 from kiosk.ui.texts import Say
 
@@ -23,6 +23,7 @@ TRADE_NUMBER = Field(label=lambda t: t.trade_number, prompt=lambda t: t.trade_nu
 SECRET = Field(label=lambda t: t.secret, prompt=lambda t: t.secret_prompt, hint=lambda t: t.secret_hint,
                secret=True, restrict=SECRET_CHARS, max_length=64)
 MIN_TRADE_NUMBER = 4
+CARD_METHOD = "ic_card"
 
 
 class PickupEntryScreen(CodeFormScreen):
@@ -37,10 +38,11 @@ class PickupEntryScreen(CodeFormScreen):
         """The service accepted the code and unlocked ``started.locker``. Events about it
         are those numbered after ``since`` in the app's event feed."""
 
-        def __init__(self, started: DoorOpening, since: int) -> None:
+        def __init__(self, started: DoorOpening, since: int, *, card: bool = False) -> None:
             super().__init__()
             self.started = started
             self.since = since
+            self.card = card      # opened with a parcel card: the door screen reminds to take it
 
     def __init__(self, *, typed: str = "", problem: Say | None = None, wait_s: float | None = None) -> None:
         """``typed``: a first character already typed; ``problem``: what went wrong before
@@ -48,6 +50,7 @@ class PickupEntryScreen(CodeFormScreen):
         site's slow-down, for that many seconds (counted down)."""
         super().__init__(typed=typed, problem=problem)
         self._wait_s = wait_s
+        self.card = False       # the parcel opens with its IC card and PIN (F3), not a secret
 
     def on_mount(self) -> None:
         if self._wait_s is not None:
@@ -68,10 +71,11 @@ class PickupEntryScreen(CodeFormScreen):
             return
         if index == 0:
             try:
-                await self.service.check_trade_number(trade_number)
+                method = await self.service.check_trade_number(trade_number)
             except KioskError as err:
                 self._refused_with(err, trade_number, at=0)
                 return
+            self.card = method == CARD_METHOD
             self.go_to(1)
             return
         if not value:
@@ -79,11 +83,22 @@ class PickupEntryScreen(CodeFormScreen):
             return
         since = self.kiosk.events.seq
         try:
-            started = await self.service.submit_code(trade_number, value)
+            if self.card:
+                started = await self.service.submit_card(trade_number, value)
+            else:
+                started = await self.service.submit_code(trade_number, value)
         except KioskError as err:
             self._refused_with(err, trade_number, at=1)
             return
-        self.post_message(self.DoorOpened(started, since))
+        self.post_message(self.DoorOpened(started, since, card=self.card))
+
+    def go_to(self, index: int) -> None:
+        super().go_to(index)
+        if index == 1:   # an IC-card parcel: the card's PIN, not a secret (its words only)
+            self._labels[1].say((lambda t: t.card_pin) if self.card else SECRET.label)
+            if self.card:
+                self.prompt.say(lambda t: t.card_prompt)
+                self.hint.say(lambda t: t.card_hint)
 
     def _refused_with(self, err: KioskError, trade_number: str, *, at: int) -> None:
         """Say why, and go back to where it can be fixed: a wrong secret or a "slow down" to
@@ -92,8 +107,8 @@ class PickupEntryScreen(CodeFormScreen):
         if isinstance(err, SlowDown):
             self.wait_out(err.retry_after, at)
             return
-        phrase = pickup_problem(err, trade_number.upper())
-        if isinstance(err, CodeInvalid):
+        phrase = (card_problem if self.card else pickup_problem)(err, trade_number.upper())
+        if isinstance(err, CodeInvalid) or (isinstance(err, CardProblem) and err.reason == "removed"):
             self.fail(phrase, at)
         elif isinstance(err, UnknownParcel):
             self.fail(phrase, 0)
