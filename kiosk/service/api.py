@@ -114,6 +114,13 @@ class CounterService(EventSource, Protocol):
         due (the ticket's ``amount_due``), ``cash_received`` is the cash taken (minor units).
         Raises CounterIncomplete, LockedOut, NotCollectable (PaymentDue), UnknownParcel."""
 
+    async def counter_verify_card(self, pin: str, *, desk: str = DEFAULT_DESK) -> CounterTicket:
+        """F3 at the counter (the desk's state says ``card``): the parcel's card in the desk's
+        reader checks the PIN typed and must carry the label's trade number; the ticket is
+        confirmed like any other (the card signs then). Raises CodeInvalid (tries left, or
+        another parcel's card), CardProblem (``reason``), CounterIncomplete, LockedOut,
+        NotCollectable, SeeStaff."""
+
     async def counter_cancel(self, *, desk: str = DEFAULT_DESK) -> DeskState:
         """Forget the desk's reads (next customer); returns the empty desk."""
 

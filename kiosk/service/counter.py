@@ -87,9 +87,11 @@ def snapshot(site: Site, held: Desk) -> DeskState:
     mismatch = bool(tag and held.label and site.tag_keys
                     and not tags.matches_label(tag, held.label, site.tag_keys))
     missing = tuple(name for name, have in (("label", held.label), ("secret", held.secret)) if not have)
+    parcel = site.db.parcel(held.label) if held.label else None
     return DeskState(held.name, tag.method if tag else None, tag.trade_number if tag else None, held.label,
                      held.secret is not None, mismatch, missing,
-                     held.ready.trade_number if held.ready else None)
+                     held.ready.trade_number if held.ready else None,
+                     card=parcel is not None and parcel.method == "ic_card")
 
 
 def desk_state(site: Site, desk: str = DEFAULT_DESK) -> DeskState:

@@ -314,7 +314,9 @@ class DeskState:
     ``tag_trade_number``; ``label`` once the parcel's label was read; ``phone_code`` when a
     recipient's code is held (used once by the next check); ``mismatch`` when tag and
     label name different parcels; ``missing`` what a check still needs ("label", "secret");
-    ``verified`` the trade number verified and waiting for the clerk's confirmation."""
+    ``verified`` the trade number verified and waiting for the clerk's confirmation;
+    ``card`` when the label's parcel is an IC-card parcel (F3: its card in the desk's
+    reader and the card's PIN, ``counter_verify_card``, instead of a secret)."""
 
     desk: str
     tag_method: str | None = None
@@ -324,6 +326,7 @@ class DeskState:
     mismatch: bool = False
     missing: tuple[str, ...] = ("label", "secret")
     verified: str | None = None
+    card: bool = False
 
 
 @_kind(EventKind.COUNTER_READ)

@@ -129,6 +129,10 @@ class FakeCounterService:
             return CounterAnswer(self.state, None, ticket)
         return self._answer("counter_enter")
 
+    async def counter_verify_card(self, pin: str, *, desk: str = "counter") -> CounterTicket:
+        self.calls.append(("counter_verify_card",))   # never the PIN
+        return self._answer("counter_verify")
+
     async def counter_verify(self, secret=None, *, trade_number=None, desk: str = "counter") -> CounterTicket:
         self.calls.append(("counter_verify",))   # never the secret
         return self._answer("counter_verify")

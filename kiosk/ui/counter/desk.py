@@ -110,6 +110,8 @@ class DeskView:
             return lambda t: t.step_label
         if self.state.phone_code:
             return lambda t: t.step_check_phone
+        if self.state.card:
+            return lambda t: t.step_card
         return lambda t: t.step_secret
 
     def tag_line(self) -> Say:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kiosk.errors import (CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, PaymentDue, SeeStaff,
+from kiosk.errors import (CardProblem, CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, PaymentDue, SeeStaff,
                           SlowDown, TagForged, TagMalformed, TagNotForThisSite, TagSwapped, UnknownParcel)
 from kiosk.ui.counter.texts import Say
 from kiosk.ui.explain import money
@@ -97,6 +97,12 @@ def counter_problem(err: KioskError, trade_number: str | None = None) -> Refusal
             return Refusal(lambda t: t.unexpected, grave=True)
         case CounterIncomplete():
             return Refusal(_MISSING.get(err.missing, lambda t: t.unexpected))
+        case CardProblem() if err.reason == "removed":
+            return Refusal(lambda t: t.card_removed)
+        case CardProblem() if err.reason == "blocked":
+            return Refusal(lambda t: t.card_blocked, grave=True)
+        case CardProblem():
+            return Refusal(lambda t: t.card_unusable, grave=True)
         case SeeStaff():
             if "not set up" in str(err):
                 return Refusal(lambda t: t.tags_not_set_up, grave=True)

@@ -72,7 +72,8 @@ class CounterScreen(Screen):
                         yield from self._compose_reads()
                         self.step = Words(classes="counter-step")
                         yield self.step
-                        yield Words(lambda t: t.secret, classes="field-label -active counter-secret-label")
+                        self.secret_label = Words(lambda t: t.secret, classes="field-label -active counter-secret-label")
+                        yield self.secret_label
                         with Horizontal(classes="counter-secret-row"):
                             self.secret_box = Input(password=True, restrict=SECRET_CHARS, max_length=MAX_LINE,
                                                     select_on_focus=False, id="secret", classes="code-input")
@@ -134,6 +135,7 @@ class CounterScreen(Screen):
             self.read_values[key].say(say)
             self.read_values[key].set_class(bool(have), "-read")
         self.step.say(None if view.verified or (view.refusal and view.refusal.grave) else view.next_step())
+        self.secret_label.say((lambda t: t.card_pin) if view.state.card else (lambda t: t.secret))
         self.step.display = bool(self.step.phrase)
         self.verdict.remove_class("-ready", "-refused", "-grave", "-done")
         self.confirm.display = False
@@ -258,6 +260,9 @@ class CounterScreen(Screen):
         field: CounterField = "label" if box is self.label_box else "secret"
         if field == "label" and not text:
             return       # an empty label field: nothing to send
+        if field == "secret" and self.view.state.card and not self.view.verified and text:
+            self._run("verify_card", text)   # an IC-card parcel: the card checks the PIN
+            return
         self._run("enter", text, field)
 
     # --- commands ----------------------------------------------------------------------------
@@ -301,6 +306,12 @@ class CounterScreen(Screen):
                                          answer.ticket.amount_due)
             else:
                 self.view.apply_read(answer.state)
+        elif command == "verify_card":
+            ticket = await service.counter_verify_card(value, desk=desk)
+            if customer != self.customer:
+                return
+            self.cash_box.clear()
+            self.view.apply_verified(ticket.ticket, ticket.trade_number, None, ticket.amount_due)
         elif command == "confirm":
             trade = await service.counter_confirm(self.counter.clerk_id, value, desk=desk,
                                                   cash_received=int(cash) if cash.isdigit() else None)

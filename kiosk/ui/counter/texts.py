@@ -55,6 +55,11 @@ class CounterTexts:
     step_tag: str
     step_secret: str
     step_check_phone: str
+    step_card: str
+    card_pin: str
+    card_removed: str
+    card_blocked: str
+    card_unusable: str
 
     # --- the verdict ----------------------------------------------------------------
     hand_over: str               # {trade}
@@ -121,6 +126,11 @@ EN = CounterTexts(
     step_tag="This parcel carries a tag: scan it.",
     step_secret="Ask the recipient to type their secret, or to show the code on their phone.",
     step_check_phone="The phone code is read: press Check.",
+    step_card="An IC-card parcel: put its card in the desk's reader, then the recipient types the card's PIN.",
+    card_pin="Card PIN",
+    card_removed="The card was taken out of the reader. Put it back and check the PIN again.",
+    card_blocked="This card is blocked (too many wrong PINs): the store must reset it. Keep the parcel.",
+    card_unusable="This card cannot be read here. Keep the parcel and report it.",
     hand_over="Hand over parcel {trade}",
     hand_over_hint="The recipient is verified. Give them the parcel, then press Confirm.",
     take_cash="{amount} to pay. Take the cash, type what you received, then press Confirm.",
@@ -183,6 +193,11 @@ JA = CounterTexts(
     step_tag="この荷物にはタグが付いています。タグをスキャンしてください。",
     step_secret="お客様に暗証番号を入力していただくか、スマホのコードを提示していただいてください。",
     step_check_phone="スマホのコードを読み取りました。「確認」を押してください。",
+    step_card="ICカードの荷物です。カードを窓口のリーダーに入れ、お客様にカードの暗証番号を入力してもらってください。",
+    card_pin="カードの暗証番号",
+    card_removed="カードがリーダーから抜かれました。カードを戻して、暗証番号をもう一度確認してください。",
+    card_blocked="このカードはロックされています（暗証番号の誤りが続いたため）。本部での解除が必要です。荷物はお渡ししないでください。",
+    card_unusable="このカードはここでは読み取れません。荷物はお渡しせず、報告してください。",
     hand_over="荷物 {trade} をお渡しください",
     hand_over_hint="ご本人の確認ができました。荷物をお渡しして「引き渡し確定」を押してください。",
     take_cash="お支払い {amount} です。現金を受け取り、受け取った金額を入力して「引き渡し確定」を押してください。",
