@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, Protocol, runtime_checkable
 
-from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
+from kiosk.service.dto import (CollectedCard, CounterAnswer, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
                                ReturnItem, SiteStatus, UiSettings)
 
 from kiosk.service.events import (DeskState, Event, EventKind, Subscription, Alarm, CancellationNeedsStaff,
@@ -121,6 +121,11 @@ class CounterService(EventSource, Protocol):
         another parcel's card), CardProblem (``reason``), CounterIncomplete, LockedOut,
         NotCollectable, SeeStaff."""
 
+    async def counter_collect_card(self, clerk_id: str) -> CollectedCard:
+        """A used parcel card in the desk's reader is taken back for the store: its id and
+        the receipt it holds are recorded (``card_collected`` event, audit). Raises SeeStaff
+        (no card, not a parcel card, an unreadable receipt)."""
+
     async def counter_cancel(self, *, desk: str = DEFAULT_DESK) -> DeskState:
         """Forget the desk's reads (next customer); returns the empty desk."""
 
@@ -200,7 +205,7 @@ ROLE_PROTOCOLS: dict[str, type] = {
     "technician": TechnicianService,
 }
 
-__all__ = ["calls", "Alarm", "CancellationNeedsStaff", "ClerkService", "CounterAnswer", "CounterField", "CounterRead",
+__all__ = ["calls", "Alarm", "CancellationNeedsStaff", "ClerkService", "CollectedCard", "CounterAnswer", "CounterField", "CounterRead",
            "CounterReady", "CounterRejected", "CounterService", "CounterTicket", "CourierService", "CourierSession",
            "DEFAULT_DESK", "DepositStarted", "DeskState", "DoorClosed", "DoorOpen", "DoorOpening", "Event",
            "EventKind", "EventSource", "ForgottenPickup", "KioskService", "LockerFault", "LockerScreenService",

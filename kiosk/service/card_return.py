@@ -11,17 +11,10 @@ is not changed: only the store resets it.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 from kiosk.devices.roles import ParcelCard
 from kiosk.errors import CardNotSupported, CardRemoved, CardStatusError, SeeStaff
-
-
-@dataclass(frozen=True)
-class CollectedCard:
-    card_id: str
-    trade_number: str | None      # from the receipt on the card; None: it holds none
-    signature_number: int | None
+from kiosk.service.dto import CollectedCard
 
 
 async def collect(site, card: ParcelCard, clerk_id: str) -> CollectedCard:

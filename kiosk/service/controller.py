@@ -39,7 +39,7 @@ from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
 from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, payment, pickup, reopen, status
 from kiosk.service.api import DEFAULT_DESK, CounterField
-from kiosk.service.dto import (CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
+from kiosk.service.dto import (CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
                                ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
                                UiSettings)
 from kiosk.service.evidence import EvidenceQueue
@@ -394,7 +394,7 @@ class Controller:
         finally:
             await asyncio.to_thread(reader.release)
 
-    async def counter_collect_card(self, clerk_id: str) -> card_return.CollectedCard:
+    async def counter_collect_card(self, clerk_id: str) -> CollectedCard:
         """The clerk takes a used parcel card back for the store (kiosk.service.card_return)."""
         reader = self.card_reader
         if reader is None:

@@ -177,3 +177,12 @@ class SiteStatus:
     live: bool = False                  # from the running controller (else read from its database)
     storage: StorageStatus = field(default_factory=StorageStatus)
     tasks: tuple[TaskStatus, ...] = ()
+
+
+@dataclass(frozen=True)
+class CollectedCard:
+    """A used IC parcel card the counter took back for the store (kiosk.service.card_return)."""
+
+    card_id: str
+    trade_number: str | None      # from the receipt on the card; None: it holds none
+    signature_number: int | None

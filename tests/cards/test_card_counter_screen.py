@@ -36,3 +36,20 @@ async def test_the_counter_screen_hands_over_a_card_parcel(desk):  # noqa: F811 
         await wait_for(pilot, lambda: not screen.busy and screen.view.done, "handed over")
     assert c.site.db.parcel(made.trade_number).state == ParcelState.COLLECTED
     assert reader.sim.card.signature_counter == 1
+
+
+async def test_the_clerk_takes_back_a_used_card(desk):  # noqa: F811 — the fixture
+    """After the hand-over the card (its receipt on it) goes back to the store: one button."""
+    site, store, made, reader, key = desk
+    c = site.controller
+    await c.counter_present(made.trade_number.encode())
+    ticket = await c.counter_verify_card(made.secret)
+    await c.counter_confirm("clerk-1", ticket.ticket)
+    app = CounterApp(c, "clerk-1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.click(".counter-collect-card")
+        await wait_for(pilot, lambda: not screen.busy and "taken back" in words(screen), "the card taken back")
+        assert made.trade_number in words(screen)
+    [event] = [e for e in c.site.db.outbox() if e["kind"] == "card_collected"]
+    assert event["trade_number"] == made.trade_number or event["payload"].get("trade_number") == made.trade_number

@@ -129,6 +129,10 @@ class FakeCounterService:
             return CounterAnswer(self.state, None, ticket)
         return self._answer("counter_enter")
 
+    async def counter_collect_card(self, clerk_id: str):
+        self.calls.append(("counter_collect_card", clerk_id))
+        return self._answer("counter_collect_card")
+
     async def counter_verify_card(self, pin: str, *, desk: str = "counter") -> CounterTicket:
         self.calls.append(("counter_verify_card",))   # never the PIN
         return self._answer("counter_verify")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input
@@ -35,6 +36,7 @@ from kiosk.ui.counter.explain import counter_problem, rejected
 from kiosk.service.api import CounterRead, CounterRejected
 from kiosk.ui.events import ServiceEvent
 from kiosk.ui.explain import money
+from kiosk.ui.counter.texts import Say
 from kiosk.ui.widgets import Keypad, SayButton, TopBar, Words
 
 if TYPE_CHECKING:
@@ -49,11 +51,13 @@ MAX_LINE = 1024                          # as long as the longest tag a scanner 
 
 class CounterScreen(Screen):
     AUTO_FOCUS = "#secret"
+    BINDINGS = [Binding("f6", "collect_card", "Take back a used card", show=False)]
 
     def __init__(self, desk: str = "counter") -> None:
         super().__init__()
         self.view = DeskView(desk)
         self.busy = 0                    # commands under way
+        self.note: Say | None = None     # the last card taken back, until the next command
         self.customer = 0                # counts "next customer"s: older answers are dropped
         self._lock = asyncio.Lock()      # one command at a time, in order
 
@@ -105,6 +109,8 @@ class CounterScreen(Screen):
                         self.label_box = Input(restrict=LABEL_CHARS, max_length=MAX_LINE,
                                                select_on_focus=False, id="label", classes="code-input counter-label")
                         yield self.label_box
+                        yield SayButton(lambda t: t.collect_card, action="screen.collect_card",
+                                        classes="counter-collect-card")
             panel = self.counter.make_side_panel()
             if panel is not None:
                 panel.add_class("kiosk-side-panel")
@@ -165,7 +171,7 @@ class CounterScreen(Screen):
         self.headline.display = bool(self.headline.phrase)
         self.detail.display = bool(self.detail.phrase)
         self.verdict.display = bool(self.headline.phrase or self.detail.phrase)
-        self.status.say((lambda t: t.checking) if self.busy else None)
+        self.status.say((lambda t: t.checking) if self.busy else self.note)
         if self.is_attached and (self.focused is None or not self.focused.display):
             self.secret_box.focus()      # a wedge scanner types wherever the focus is: keep it in a field
 
@@ -235,6 +241,10 @@ class CounterScreen(Screen):
         if self.view.verified is not None:
             self._run("confirm", self.view.verified.ticket, cash=self.cash_box.value)
 
+    def action_collect_card(self) -> None:
+        """A used parcel card in the desk's reader goes back to the store."""
+        self._run("collect_card", "")
+
     def next_customer(self) -> None:
         """Forget this customer, at once: the desk and the view. An answer still on its way
         for this customer is dropped when it comes (``customer`` has moved on)."""
@@ -270,6 +280,7 @@ class CounterScreen(Screen):
     @work(group="counter-commands")   # never exclusive: cancelling a sent command would lose its answer
     async def _run(self, command: str, value: str, field: CounterField = "secret", cash: str = "") -> None:
         self.busy += 1
+        self.note = None
         self.show()
         customer = self.customer
         try:
@@ -306,6 +317,11 @@ class CounterScreen(Screen):
                                          answer.ticket.amount_due)
             else:
                 self.view.apply_read(answer.state)
+        elif command == "collect_card":
+            card = await service.counter_collect_card(self.counter.clerk_id)
+            ident, trade = card.card_id, card.trade_number
+            self.note = ((lambda t: t.card_collected.format(card=ident, trade=trade)) if trade
+                         else (lambda t: t.card_collected_blank.format(card=ident)))
         elif command == "verify_card":
             ticket = await service.counter_verify_card(value, desk=desk)
             if customer != self.customer:

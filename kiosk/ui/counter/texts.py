@@ -56,6 +56,9 @@ class CounterTexts:
     step_secret: str
     step_check_phone: str
     step_card: str
+    collect_card: str
+    card_collected: str          # {card} {trade}
+    card_collected_blank: str    # {card}
     card_pin: str
     card_removed: str
     card_blocked: str
@@ -127,6 +130,9 @@ EN = CounterTexts(
     step_secret="Ask the recipient to type their secret, or to show the code on their phone.",
     step_check_phone="The phone code is read: press Check.",
     step_card="An IC-card parcel: put its card in the desk's reader, then the recipient types the card's PIN.",
+    collect_card="Take back a used card",
+    card_collected="Card {card} taken back for the store (its receipt: parcel {trade}).",
+    card_collected_blank="Card {card} taken back for the store (it holds no receipt).",
     card_pin="Card PIN",
     card_removed="The card was taken out of the reader. Put it back and check the PIN again.",
     card_blocked="This card is blocked (too many wrong PINs): the store must reset it. Keep the parcel.",
@@ -194,6 +200,9 @@ JA = CounterTexts(
     step_secret="お客様に暗証番号を入力していただくか、スマホのコードを提示していただいてください。",
     step_check_phone="スマホのコードを読み取りました。「確認」を押してください。",
     step_card="ICカードの荷物です。カードを窓口のリーダーに入れ、お客様にカードの暗証番号を入力してもらってください。",
+    collect_card="使用済みカードの回収",
+    card_collected="カード {card} を本部への返却用に回収しました（受領記録：荷物 {trade}）。",
+    card_collected_blank="カード {card} を本部への返却用に回収しました（受領記録なし）。",
     card_pin="カードの暗証番号",
     card_removed="カードがリーダーから抜かれました。カードを戻して、暗証番号をもう一度確認してください。",
     card_blocked="このカードはロックされています（暗証番号の誤りが続いたため）。本部での解除が必要です。荷物はお渡ししないでください。",
