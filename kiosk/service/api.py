@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, Protocol, runtime_checkable
 
-from kiosk.service.dto import (CollectedCard, CounterAnswer, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
+from kiosk.service.dto import (CollectedCard, CounterAnswer, PaymentSession, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
                                ReturnItem, SiteStatus, UiSettings)
 
 from kiosk.service.events import (DeskState, Event, EventKind, Subscription, Alarm, CancellationNeedsStaff,
@@ -67,6 +67,18 @@ class RecipientService(EventSource, Protocol):
         then the locker is unlocked. Raises what ``submit_code`` raises, CodeInvalid for a
         wrong PIN (tries left) or another parcel's card, and CardProblem (``reason``:
         removed — put it back and try again; blocked, unsupported, failed — staff)."""
+
+    async def pay_at_locker(self, trade_number: str, secret: str) -> PaymentSession:
+        """A parcel with money due, at a site whose payment slot takes cash
+        (``ui_settings().pays_cash``): the secret is checked as for ``submit_code``, then money
+        is taken; ``payment`` events count it up, and the door opens (``pickup_started``) only
+        once it is paid and the change given. Raises what ``submit_code`` raises, SeeStaff
+        (the cash devices are out of order)."""
+
+    async def cancel_payment(self, payment_id: str) -> PaymentSession:
+        """The recipient gives up: every note in escrow and every coin taken is paid back
+        (``payment`` events: refunding, then refunded or refund_owed). Raises
+        InvalidTransition (already paid)."""
 
     async def reopen(self, trade_number: str) -> DoorOpening:
         """Open the door again after a ``pickup_not_taken`` (the door shut on the parcel),
@@ -205,7 +217,7 @@ ROLE_PROTOCOLS: dict[str, type] = {
     "technician": TechnicianService,
 }
 
-__all__ = ["calls", "Alarm", "CancellationNeedsStaff", "ClerkService", "CollectedCard", "CounterAnswer", "CounterField", "CounterRead",
+__all__ = ["calls", "Alarm", "CancellationNeedsStaff", "ClerkService", "CollectedCard", "CounterAnswer", "PaymentSession", "CounterField", "CounterRead",
            "CounterReady", "CounterRejected", "CounterService", "CounterTicket", "CourierService", "CourierSession",
            "DEFAULT_DESK", "DepositStarted", "DeskState", "DoorClosed", "DoorOpen", "DoorOpening", "Event",
            "EventKind", "EventSource", "ForgottenPickup", "KioskService", "LockerFault", "LockerScreenService",

@@ -351,7 +351,7 @@ class Controller:
 
     async def pay_at_locker(self, trade_number: str, secret: str) -> PaymentSession:
         """Verify and open a cash payment (kiosk.service.payment.start); the door opens when
-        it is complete. Not yet in the service API: the screens for it come with issue 13 §5."""
+        it is complete."""
         return await payment.start(self.site, trade_number, secret, online=self._online())
 
     async def cancel_payment(self, payment_id: str) -> PaymentSession:
@@ -370,7 +370,8 @@ class Controller:
         config = self.config
         return UiSettings(site_id=config.site_id, languages=config.ui_languages,
                           inactivity_s=config.ui_inactivity_s, reads_codes=bool(config.devices.get("scanner")),
-                          counter_methods=counter.COUNTER_METHODS, staff_contact=dict(config.staff_contact))
+                          counter_methods=counter.COUNTER_METHODS, staff_contact=dict(config.staff_contact),
+                          pays_cash=bool(config.devices.get("cash")))
 
     # --- recipient and courier -------------------------------------------------------------
 

@@ -48,6 +48,7 @@ class UiSettings:
     reads_codes: bool                   # a code reader is configured (phone codes, tags)
     counter_methods: tuple[str, ...] = ()   # methods a counter desk here can verify
     staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where and how to reach staff
+    pays_cash: bool = False             # a payment slot takes cash here (money due is paid at the locker)
 
 
 @dataclass(frozen=True)

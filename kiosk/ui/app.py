@@ -38,6 +38,7 @@ from kiosk.service.api import LockerScreenService, ScanRejected, Subscription
 from kiosk.ui.app_base import SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.events import EventFeed, ServiceEvent
 from kiosk.ui.explain import scan_problem
+from kiosk.ui.screens.payment import PaymentScreen
 from kiosk.ui.screens import (
     DEPOSIT,
     PICKUP,
@@ -111,6 +112,7 @@ class RecipientApp(KioskAppMixin, App):
         self.allow_quit = allow_quit
         # Offer "hold the code to the camera" only where a code reader is configured.
         self.reads_codes = settings.reads_codes
+        self.pays_cash = settings.pays_cash   # money due is paid here (kiosk.ui.screens.payment)
         self._texts = for_site(settings.staff_contact)   # "see staff" names where, in each language
         self._background: set[asyncio.Task] = set()
         self.events = EventFeed()
@@ -225,6 +227,15 @@ class RecipientApp(KioskAppMixin, App):
         started = message.started
         self.show(DoorOpenScreen(Opening(PICKUP, started.locker, started.trade_number, message.since,
                                          card=message.card)))
+
+    def on_pickup_entry_screen_payment_started(self, message: PickupEntryScreen.PaymentStarted) -> None:
+        self.show(PaymentScreen(message.session, message.since))
+
+    def on_payment_screen_door_opening(self, message: PaymentScreen.DoorOpening) -> None:
+        self.show(DoorOpenScreen(Opening(PICKUP, message.locker, message.trade_number, message.since)))
+
+    def on_payment_screen_ended(self, message: PaymentScreen.Ended) -> None:
+        self.show(MessageScreen(message.headline, message.text, title=lambda t: t.pay_title))
 
     def on_courier_entry_screen_logged_in(self, message: CourierEntryScreen.LoggedIn) -> None:
         self.courier_token = message.token

@@ -95,6 +95,21 @@ class Texts:
     put_and_close: str
     close_reminder: str          # {n}
     take_card: str
+
+    # --- paying at the locker (cash) ------------------------------------------------
+    pay_prompt: str              # {amount}: money due, paid here after the secret
+    pay_title: str
+    to_pay: str                  # {amount}
+    inserted: str                # {amount}
+    still_to_pay: str            # {amount}
+    insert_money: str
+    checking_note: str
+    paying_change: str           # {amount}
+    paid: str
+    returning_money: str
+    money_returned: str          # {amount}
+    money_owed: str              # {amount}
+    payment_cancelled: str
     still_inside: str            # {n}: the door was shut on the parcel
     open_again: str              # {n}
     open_again_hint: str
@@ -186,6 +201,19 @@ EN = Texts(
     put_and_close="Put the parcel in and close the door.",
     close_reminder="Please close door {n}: push it until it clicks.",
     take_card="Take your card from the reader.",
+    pay_prompt="There is {amount} to pay. Enter your secret code, then pay here in cash.",
+    pay_title="Pay for your parcel",
+    to_pay="To pay: {amount}",
+    inserted="Inserted: {amount}",
+    still_to_pay="Still to pay: {amount}",
+    insert_money="Insert coins or notes in the payment slot. Change is given.",
+    checking_note="Checking your note…",
+    paying_change="Paying your change: {amount}",
+    paid="Paid. Thank you — your door is opening.",
+    returning_money="Returning your money…",
+    money_returned="Your {amount} has been returned. Take it from the tray.",
+    money_owed="{amount} could not be returned by the machine.",
+    payment_cancelled="Payment cancelled",
     still_inside="Your parcel is still in door {n}.",
     open_again="Open door {n} again",
     open_again_hint="Press the button: the door opens again. Take your parcel, then close the door.",
@@ -272,6 +300,19 @@ JA = Texts(
     put_and_close="荷物を入れて、扉を閉めてください。",
     close_reminder="{n}番の扉を「カチッ」と音がするまで押して閉めてください。",
     take_card="カードをリーダーからお取りください。",
+    pay_prompt="お支払い {amount} があります。暗証番号を入力して、ここで現金でお支払いください。",
+    pay_title="荷物の代金のお支払い",
+    to_pay="お支払い金額：{amount}",
+    inserted="投入金額：{amount}",
+    still_to_pay="残り：{amount}",
+    insert_money="硬貨または紙幣を投入口に入れてください。お釣りが出ます。",
+    checking_note="紙幣を確認しています…",
+    paying_change="お釣りをお返ししています：{amount}",
+    paid="お支払いが完了しました。扉が開きます。",
+    returning_money="お金をお返ししています…",
+    money_returned="{amount}をお返ししました。受け皿からお取りください。",
+    money_owed="{amount}を機械からお返しできませんでした。",
+    payment_cancelled="お支払いを取り消しました",
     still_inside="荷物がまだ{n}番の扉の中にあります。",
     open_again="{n}番の扉をもう一度開ける",
     open_again_hint="ボタンを押すと扉がもう一度開きます。荷物を取り出して、扉を閉めてください。",

@@ -21,9 +21,9 @@ class FakeService:
     """A scripted LockerScreenService: recipients and couriers at a locker bank."""
 
     def __init__(self, *, languages=("en", "ja"), inactivity_s: float = 45.0, reads_codes: bool = True,
-                 staff_contact: dict[str, str] | None = None):
+                 staff_contact: dict[str, str] | None = None, pays_cash: bool = False):
         self.settings = UiSettings("sim-site", tuple(languages), inactivity_s, reads_codes,
-                                   staff_contact=dict(staff_contact or {}))
+                                   staff_contact=dict(staff_contact or {}), pays_cash=pays_cash)
         self.bus = EventBus()
         self.calls: list[tuple] = []
         self.logged_out: list[str] = []
@@ -62,6 +62,14 @@ class FakeService:
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         self.calls.append(("submit_code", trade_number))  # never the secret
         return await self._answer("submit_code")
+
+    async def pay_at_locker(self, trade_number: str, secret: str):
+        self.calls.append(("pay_at_locker", trade_number))  # never the secret
+        return await self._answer("pay_at_locker")
+
+    async def cancel_payment(self, payment_id: str):
+        self.calls.append(("cancel_payment", payment_id))
+        return await self._answer("cancel_payment")
 
     async def reopen(self, trade_number: str) -> DoorOpening:
         self.calls.append(("reopen", trade_number))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from kiosk.errors import CodeInvalid, LockedOut, NoLockerFree
+from kiosk.errors import CodeInvalid, LockedOut, NoLockerFree, PaymentDue
+from kiosk.service.dto import PaymentSession
+from kiosk.ui.screens.payment import PaymentScreen
 from kiosk.ui.app import RecipientApp
 from kiosk.ui.screens import (CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen, MessageScreen,
                               PickupEntryScreen)
@@ -153,6 +155,27 @@ def test_card_door_open_take_your_card(snap_compare, language):
         await wait_for_screen(pilot, DoorOpenScreen)
         pilot.app.service.publish("door_open", locker=3, op="pickup")
         await wait_for(pilot, lambda: pilot.app.screen.opened, "the door open")
+
+    assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_paying_at_the_locker(snap_compare, language):
+    service = FakeService(staff_contact=CONTACT, pays_cash=True)
+    service.answers["check_trade_number"] = PaymentDue("due", 1980)
+    service.answers["pay_at_locker"] = PaymentSession("pay-1", "1234-5678", 1980, 0, "collecting")
+
+    async def steps(pilot):
+        await type_text(pilot, "1234-5678")
+        await wait_for_screen(pilot, PickupEntryScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pilot.app.screen.active == 1, "the secret")
+        await type_text(pilot, "424242")
+        await pilot.press("enter")
+        screen = await wait_for_screen(pilot, PaymentScreen)
+        pilot.app.service.publish("payment", payment_id="pay-1", trade_number="1234-5678", state="collecting",
+                                  amount_due=1980, credited=1500)
+        await wait_for(pilot, lambda: screen.credited == 1500, "the money counted")
 
     assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
 

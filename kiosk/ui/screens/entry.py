@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from kiosk.errors import CardProblem, CodeInvalid, KioskError, SlowDown, UnknownParcel
-from kiosk.service.api import DoorOpening
-from kiosk.ui.explain import card_problem, pickup_problem
+from kiosk.errors import CardProblem, CodeInvalid, KioskError, PaymentDue, SlowDown, UnknownParcel
+from kiosk.service.api import DoorOpening, PaymentSession
+from kiosk.ui.explain import card_problem, money, pickup_problem
 from kiosk.ui.screens.form import SECRET_CHARS, CodeFormScreen, Field
 from kiosk.ui.texts import Say
 
@@ -44,6 +44,14 @@ class PickupEntryScreen(CodeFormScreen):
             self.since = since
             self.card = card      # opened with a parcel card: the door screen reminds to take it
 
+    class PaymentStarted(Message):
+        """The secret was right and money is due: a payment is open at the payment slot."""
+
+        def __init__(self, session: PaymentSession, since: int) -> None:
+            super().__init__()
+            self.session = session
+            self.since = since
+
     def __init__(self, *, typed: str = "", problem: Say | None = None, wait_s: float | None = None) -> None:
         """``typed``: a first character already typed; ``problem``: what went wrong before
         this screen (a phone code refused at the idle screen); ``wait_s``: that was the
@@ -51,6 +59,7 @@ class PickupEntryScreen(CodeFormScreen):
         super().__init__(typed=typed, problem=problem)
         self._wait_s = wait_s
         self.card = False       # the parcel opens with its IC card and PIN (F3), not a secret
+        self.due = 0            # money due, paid here at the payment slot after the secret
 
     def on_mount(self) -> None:
         if self._wait_s is not None:
@@ -70,8 +79,14 @@ class PickupEntryScreen(CodeFormScreen):
             self.fail(lambda t: t.trade_number_too_short, 0)
             return
         if index == 0:
+            self.due = 0
             try:
                 method = await self.service.check_trade_number(trade_number)
+            except PaymentDue as err:
+                if not self.kiosk.pays_cash:     # no payment slot here: the counter takes it
+                    self._refused_with(err, trade_number, at=0)
+                    return
+                self.due, method = err.amount_due, ""      # paid here, after the secret
             except KioskError as err:
                 self._refused_with(err, trade_number, at=0)
                 return
@@ -82,6 +97,14 @@ class PickupEntryScreen(CodeFormScreen):
             self.fail(lambda t: t.secret_empty, 1)
             return
         since = self.kiosk.events.seq
+        if self.due:
+            try:
+                session = await self.service.pay_at_locker(trade_number, value)
+            except KioskError as err:
+                self._refused_with(err, trade_number, at=1)
+                return
+            self.post_message(self.PaymentStarted(session, since))
+            return
         try:
             if self.card:
                 started = await self.service.submit_card(trade_number, value)
@@ -94,6 +117,9 @@ class PickupEntryScreen(CodeFormScreen):
 
     def go_to(self, index: int) -> None:
         super().go_to(index)
+        if index == 1 and self.due:
+            amount = money(self.due)
+            self.prompt.say(lambda t: t.pay_prompt.format(amount=amount))
         if index == 1:   # an IC-card parcel: the card's PIN, not a secret (its words only)
             self._labels[1].say((lambda t: t.card_pin) if self.card else SECRET.label)
             if self.card:

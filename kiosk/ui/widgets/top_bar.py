@@ -29,15 +29,18 @@ class TopBar(Horizontal):
     TopBar > Button { margin-left: 1; min-width: 12; }
     """
 
-    def __init__(self, title: Phrase | None, *, language: bool = False, cancel: Phrase | None = None) -> None:
+    def __init__(self, title: Phrase | None, *, language: bool = False, cancel: Phrase | None = None,
+                 cancel_action: str = "app.go_idle") -> None:
+        """``cancel_action``: what the cancel button does (by default, back to the start)."""
         super().__init__()
         self._title = title
         self._language = language
         self._cancel = cancel
+        self._cancel_action = cancel_action
 
     def compose(self) -> ComposeResult:
         yield Words(self._title, classes="top-title")
         if self._language and len(cast(SpeakingApp, self.app).languages) > 1:
             yield LanguageToggle(classes="language-toggle")
         if self._cancel is not None:
-            yield SayButton(self._cancel, action="app.go_idle", variant="error", classes="cancel")
+            yield SayButton(self._cancel, action=self._cancel_action, variant="error", classes="cancel")
