@@ -39,6 +39,7 @@ from kiosk.service.site import Site
 
 METHOD = "ic_card"
 CARD_SIGNATURE_EVENT = "card_signature"   # outbox kind the pump sends to /card-signatures
+PIN_REFUSED_UNCOUNTED = frozenset({0x6700, 0x6A80})   # VERIFY: wrong length / wrong data, no try used
 
 
 async def submit_card(site: Site, card: ParcelCard, trade_number: str, pin: str) -> DoorOpening:
@@ -95,6 +96,15 @@ async def check_card(site: Site, card: ParcelCard, trade: str, pin: str) -> None
             raise LockedOut(LOCKED_OUT_MESSAGE) from None
         raise CodeInvalid("the card did not accept the PIN", min(wrong.tries_left, A.attempts_left(parcel, policy))) \
             from None
+    except CardStatusError as refused:
+        if refused.sw not in PIN_REFUSED_UNCOUNTED:
+            raise
+        # Too short or too long for the card: it refuses without counting a try. Here it is a
+        # failed attempt all the same (or guessing by length would cost nothing).
+        parcel = record_failure(site, trade, known=True)
+        if parcel.locked_out:
+            raise LockedOut(LOCKED_OUT_MESSAGE) from None
+        raise CodeInvalid("the card refused a PIN of that length", A.attempts_left(parcel, policy)) from None
     on_card = await asyncio.to_thread(card.trade_number)
     if on_card != trade:
         parcel = record_failure(site, trade, known=True)

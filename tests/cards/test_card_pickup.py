@@ -221,3 +221,14 @@ async def until_gone(reader) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("pcscd never saw the card go")
+
+
+async def test_a_pin_the_card_refuses_for_its_length_is_a_failed_attempt_here(f3):
+    """The card answers 6700 to a PIN shorter than its minimum without using a try; the
+    pickup point counts it all the same, and the screen says "wrong PIN", not "see staff"."""
+    site, parcel, locker, reader, _ = f3
+    with pytest.raises(CodeInvalid) as err:
+        await attempt(site, reader, parcel.trade_number, "12")
+    assert err.value.attempts_left == site.controller.config.attempts.per_parcel_max - 1
+    assert site.controller.site.db.parcel(parcel.trade_number).failed_attempts == 1
+    assert site.controller.site.db.locker(locker).state == LockerState.OCCUPIED
