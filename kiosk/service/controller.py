@@ -371,7 +371,7 @@ class Controller:
         return UiSettings(site_id=config.site_id, languages=config.ui_languages,
                           inactivity_s=config.ui_inactivity_s, reads_codes=bool(config.devices.get("scanner")),
                           counter_methods=counter.COUNTER_METHODS, staff_contact=dict(config.staff_contact),
-                          pays_cash=bool(config.devices.get("cash")))
+                          pays_cash=bool(config.devices.get("cash")), reads_cards=bool(config.devices.get("card")))
 
     # --- recipient and courier -------------------------------------------------------------
 

@@ -49,6 +49,7 @@ class UiSettings:
     counter_methods: tuple[str, ...] = ()   # methods a counter desk here can verify
     staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where and how to reach staff
     pays_cash: bool = False             # a payment slot takes cash here (money due is paid at the locker)
+    reads_cards: bool = False           # an IC card reader is configured (F3 parcels, used cards taken back)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class FakeCounterService:
     what the test put in ``answers`` (a value, or an exception to raise)."""
 
     def __init__(self, *, languages=("en", "ja")):
-        self.settings = UiSettings("sim-site", tuple(languages), 45.0, True, ("secret", "f1_tag", "f2_tag"))
+        self.settings = UiSettings("sim-site", tuple(languages), 45.0, True, ("secret", "f1_tag", "f2_tag"), reads_cards=True)
         self.bus = EventBus()
         self.calls: list[tuple] = []
         self.state = DeskState("counter")

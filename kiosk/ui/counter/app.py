@@ -55,7 +55,9 @@ class CounterApp(KioskAppMixin, App):
         self.events = EventFeed()
         self._side_panel = side_panel
         self._subscription: Subscription | None = None
-        wanted = service.ui_settings().languages
+        settings = service.ui_settings()
+        self.reads_cards = settings.reads_cards   # offer "take back a used card" only with a reader
+        wanted = settings.languages
         self.languages: tuple[str, ...] = tuple(lang for lang in wanted if lang in LANGUAGES) or ("en",)
         self.set_reactive(CounterApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)

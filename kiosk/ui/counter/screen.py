@@ -109,8 +109,9 @@ class CounterScreen(Screen):
                         self.label_box = Input(restrict=LABEL_CHARS, max_length=MAX_LINE,
                                                select_on_focus=False, id="label", classes="code-input counter-label")
                         yield self.label_box
-                        yield SayButton(lambda t: t.collect_card, action="screen.collect_card",
-                                        classes="counter-collect-card")
+                        if self.counter.reads_cards:
+                            yield SayButton(lambda t: t.collect_card, action="screen.collect_card",
+                                            classes="counter-collect-card")
             panel = self.counter.make_side_panel()
             if panel is not None:
                 panel.add_class("kiosk-side-panel")
@@ -243,7 +244,8 @@ class CounterScreen(Screen):
 
     def action_collect_card(self) -> None:
         """A used parcel card in the desk's reader goes back to the store."""
-        self._run("collect_card", "")
+        if self.counter.reads_cards:
+            self._run("collect_card", "")
 
     def next_customer(self) -> None:
         """Forget this customer, at once: the desk and the view. An answer still on its way
