@@ -150,6 +150,8 @@ class RecipientApp(KioskAppMixin, App):
         async for event in subscription:
             message = self.events.add(event)
             self.screen.post_message(message)
+            if event.kind == "service_state":
+                self.show_service_state(event.data["in_service"], event.data.get("reason") or "")
             if event.kind in ("pickup_started", "scan_rejected"):
                 self._on_scan_outcome(message)
 

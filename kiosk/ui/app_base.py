@@ -12,9 +12,11 @@ swaps between the screen and the panel (the app's class ``-side-panel-shown``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 from textual.app import App
+
+from kiosk.ui.texts import join
 from textual.widget import Widget
 
 
@@ -79,6 +81,25 @@ class KioskAppMixin:
         if self._side_panel is not None and app.size.width < SIDE_PANEL_WIDTH:
             app.notify(f"{SIDE_PANEL_KEY.upper()} shows the side panel (the terminal is narrower than "
                        f"{SIDE_PANEL_WIDTH} columns); {SIDE_PANEL_KEY.upper()} again, the screen", timeout=15)
+
+    service_down: str | None = None   # why the service cannot serve now (reconnecting, storage), if it cannot
+
+    def show_service_state(self, in_service: bool, reason: str) -> None:
+        """A ``service_state`` event: while the controller cannot serve (the socket is
+        reconnecting, or its storage failed), say so over every screen, in the app's
+        language, until it can again. Requests made meanwhile wait and are sent once."""
+        app = cast(App, self)
+        if in_service:
+            if self.service_down is not None:
+                app.clear_notifications()
+            self.service_down = None
+            return
+        self.service_down = reason
+        texts = cast(Any, self).texts_for(self.language)
+        # Out of service: where staff are, when the screen's words have it (the recipient's).
+        text = texts.reconnecting if reason == "reconnecting" else join(texts.out_of_service, getattr(texts, "staff", ""))
+        app.clear_notifications()
+        app.notify(text, severity="warning", timeout=24 * 3600)
 
     def make_side_panel(self) -> Widget | None:
         """A new side panel for one screen (a widget can be mounted in only one place)."""

@@ -95,6 +95,8 @@ class Texts:
     put_and_close: str
     close_reminder: str          # {n}
     take_card: str
+    reconnecting: str
+    out_of_service: str
 
     # --- paying at the locker (cash) ------------------------------------------------
     pay_prompt: str              # {amount}: money due, paid here after the secret
@@ -201,6 +203,8 @@ EN = Texts(
     put_and_close="Put the parcel in and close the door.",
     close_reminder="Please close door {n}: push it until it clicks.",
     take_card="Take your card from the reader.",
+    reconnecting="One moment: this screen is reconnecting to the locker controller…",
+    out_of_service="This machine is out of service for now.",
     pay_prompt="There is {amount} to pay. Enter your secret code, then pay here in cash.",
     pay_title="Pay for your parcel",
     to_pay="To pay: {amount}",
@@ -300,6 +304,8 @@ JA = Texts(
     put_and_close="荷物を入れて、扉を閉めてください。",
     close_reminder="{n}番の扉を「カチッ」と音がするまで押して閉めてください。",
     take_card="カードをリーダーからお取りください。",
+    reconnecting="しばらくお待ちください。画面がロッカー制御装置に再接続しています…",
+    out_of_service="この機械は現在ご利用いただけません。",
     pay_prompt="お支払い {amount} があります。暗証番号を入力して、ここで現金でお支払いください。",
     pay_title="荷物の代金のお支払い",
     to_pay="お支払い金額：{amount}",

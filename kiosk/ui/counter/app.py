@@ -80,6 +80,8 @@ class CounterApp(KioskAppMixin, App):
     async def _pump_events(self, subscription: Subscription) -> None:
         async for event in subscription:
             self.screen.post_message(self.events.add(event))
+            if event.kind == "service_state":
+                self.show_service_state(event.data["in_service"], event.data.get("reason") or "")
 
     def action_toggle_language(self) -> None:
         self.language = self.next_language

@@ -56,6 +56,8 @@ class CounterTexts:
     step_secret: str
     step_check_phone: str
     step_card: str
+    reconnecting: str
+    out_of_service: str
     collect_card: str
     card_collected: str          # {card} {trade}
     card_collected_blank: str    # {card}
@@ -131,6 +133,8 @@ EN = CounterTexts(
     step_check_phone="The phone code is read: press Check.",
     step_card="An IC-card parcel: put its card in the desk's reader, then the recipient types the card's PIN.",
     collect_card="Take back a used card",
+    reconnecting="Reconnecting to the controller… what you do now is sent once it is back.",
+    out_of_service="The controller is out of service (its storage): do not hand over; see the technician.",
     card_collected="Card {card} taken back for the store (its receipt: parcel {trade}).",
     card_collected_blank="Card {card} taken back for the store (it holds no receipt).",
     card_pin="Card PIN",
@@ -201,6 +205,8 @@ JA = CounterTexts(
     step_check_phone="スマホのコードを読み取りました。「確認」を押してください。",
     step_card="ICカードの荷物です。カードを窓口のリーダーに入れ、お客様にカードの暗証番号を入力してもらってください。",
     collect_card="使用済みカードの回収",
+    reconnecting="制御装置に再接続しています…操作は接続が戻りしだい送信されます。",
+    out_of_service="制御装置が停止中です（記憶装置の障害）。荷物はお渡しせず、技術担当者に連絡してください。",
     card_collected="カード {card} を本部への返却用に回収しました（受領記録：荷物 {trade}）。",
     card_collected_blank="カード {card} を本部への返却用に回収しました（受領記録なし）。",
     card_pin="カードの暗証番号",
