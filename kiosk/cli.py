@@ -86,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--config", type=Path, help="read [service] socket from this config")
     where.add_argument("--socket", type=Path)
 
+    p = sub.add_parser("backup", help="an online backup of the database now, checked (see [backup])")
+    p.add_argument("--config", required=True, type=Path)
+    p.add_argument("--to", type=Path, help="the folder (default: [backup] dir)")
+
+    p = sub.add_parser("restore", help="replace the database with a backup after checking it (kioskd stopped)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--config", required=True, type=Path)
+
     p = sub.add_parser("cash-report", help="cash taken and paid back, per trade number, reconciled (read-only)")
     p.add_argument("--config", required=True, type=Path)
     p.add_argument("--day", help="YYYY-MM-DD, this machine's local day (default: everything)")
@@ -289,7 +297,40 @@ def cmd_run(args) -> int:
         finally:
             await controller.stop()
 
-    asyncio.run(serve())
+    from kiosk.storage import backup
+
+    with backup.run_lock(cfg.database):   # one kioskd per database; `kiosk restore` waits for none
+        asyncio.run(serve())
+    return 0
+
+
+def cmd_backup(args) -> int:
+    """An online backup now, into [backup] dir or --to DIR, checked like the scheduled ones."""
+    import time as time_mod
+
+    from kiosk.storage import backup
+
+    cfg = config_mod.load(args.config)
+    folder = args.to or cfg.backup_dir
+    if folder is None:
+        raise ConfigError([("backup.dir", "is not set (or give --to DIR)")], str(args.config))
+    if not cfg.database.is_file():
+        raise StorageError(f"{cfg.database}: no such database (has the controller run yet?)")
+    checked = backup.make(cfg.database, folder, time_mod.time(), cfg.backup_keep)
+    print(f"backup {checked.path}: integrity ok, audit chain ok ({checked.entries} entries)")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    """Replace the database with a checked backup (kioskd stopped; the old one is kept)."""
+    import time as time_mod
+
+    from kiosk.storage import backup
+
+    cfg = config_mod.load(args.config)
+    checked, kept = backup.restore(args.file, cfg.database, time_mod.time())
+    print(f"restored {checked.path} ({checked.entries} audit entries verified) into {cfg.database}"
+          + (f"; the database it replaced is kept as {kept}" if kept else ""))
     return 0
 
 
@@ -351,7 +392,7 @@ def cmd_screen(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "screen": cmd_screen, "doctor": cmd_doctor, "check-config": cmd_check_config,
-            "audit": cmd_audit, "cash-report": cmd_cash_report,
+            "audit": cmd_audit, "cash-report": cmd_cash_report, "backup": cmd_backup, "restore": cmd_restore,
             "status": cmd_status, "site-key": cmd_site_key, "hash-secret": cmd_hash_secret}
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ class Config:
     staff: tuple[Staff, ...] = ()                 # clerks and technicians who sign in to screens
     service_socket: Path | None = None            # where screens connect (None: in-process only)
     staff_idle_s: float = 300.0
+    backup_dir: Path | None = None               # [backup]: where online backups go (None: none)
+    backup_every_s: float = 24 * 3600.0
+    backup_keep: int = 7
     low_disk_bytes: int = 64 * 1024 * 1024      # free space below which staff are alarmed
     staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where to find staff
     ui_languages: tuple[str, ...] = CODES
@@ -82,6 +85,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         low_disk_bytes=file.site.low_disk_mib * 1024 * 1024,
         couriers=file.couriers, manifest=absolute(file.manifest.file),
         staff=file.staff, service_socket=absolute(file.service.socket), staff_idle_s=file.service.staff_idle_s,
+        backup_dir=absolute(file.backup.dir), backup_every_s=file.backup.every_h * 3600, backup_keep=file.backup.keep,
         ui_inactivity_s=file.ui.inactivity_timeout_s, ui_languages=file.ui.languages,
         staff_contact={f.name: getattr(file.ui.staff, f.name) for f in fields(file.ui.staff)
                        if getattr(file.ui.staff, f.name)},

@@ -225,6 +225,14 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Backup:
+    """Online backups of the database (kiosk.storage.backup): none unless ``dir`` is set."""
+    dir: str | None = setting(None, check=path_text)     # e.g. /var/backups/kiosk (not the database's disk, ideally)
+    every_h: float = setting(24.0, lo=0.25, hi=24 * 30)
+    keep: int = setting(7, lo=1, hi=1000)
+
+
+@dataclass(frozen=True)
 class File:
     """The whole file: its sections, in the order they are documented."""
     site: Site = setting()
@@ -239,5 +247,6 @@ class File:
     tags: Tags = Tags()
     ui: Ui = Ui()
     service: Service = Service()
+    backup: Backup = Backup()
     couriers: tuple[Courier, ...] = ()
     staff: tuple[Staff, ...] = ()

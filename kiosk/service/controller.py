@@ -23,6 +23,7 @@ import dataclasses
 import logging
 import random
 import time
+from pathlib import Path
 
 from collections.abc import Callable
 
@@ -34,7 +35,7 @@ from kiosk.devices import registry
 from kiosk.devices.roles import CardReader, DoorChange, LockBank, ParcelCard, Scanner
 from kiosk.domain.lockers import Locker
 from kiosk.domain.parcels import Parcel
-from kiosk.errors import ConfigError, DeviceError, SeeStaff
+from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
 from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, payment, pickup, reopen, status
@@ -53,6 +54,7 @@ from kiosk.service.syncing import Sync
 from kiosk.service.systemd import Notifier
 from kiosk.service.verification import OnlineVerifier
 from kiosk.storage import payments as payment_books
+from kiosk.storage import backup
 from kiosk.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,8 @@ class Controller:
         self.tasks.start("door-evidence", self.evidence.run)
         self.tasks.start("timers", self._ticker)
         self.tasks.start("scans", self.scans.run)
+        if self.config.backup_dir is not None:
+            self.tasks.start("backups", self._backups)
         if self.sync:
             self.sync.start()
         await self._open_scanners(loop, site)
@@ -308,6 +312,30 @@ class Controller:
             outcome = doors.on_restart(site, n, states[n].value, occupancy.get(n))
             if outcome.value != "nothing":
                 log.warning("locker %s at start-up: %s", n, outcome.value)
+
+    async def _backups(self) -> None:
+        """[backup]: one at start, then every ``every_h`` (wall-clock time)."""
+        while True:
+            try:
+                await self.backup_now()
+            except StorageError as err:
+                log.error("backup failed: %s", err)
+                with self.site.db.transaction(self.clock.now()) as tx:
+                    tx.emit("device_health", None, component="backup", problem=str(err)[:300], at=self.clock.now())
+            await asyncio.sleep(self.config.backup_every_s)
+
+    async def backup_now(self) -> Path:
+        """An online backup into ``[backup] dir`` (kiosk.storage.backup), checked, the
+        oldest beyond ``keep`` removed; audited. Returns its path. Raises StorageError."""
+        folder = self.config.backup_dir
+        if folder is None:
+            raise StorageError("no [backup] dir is configured")
+        checked = await asyncio.to_thread(backup.make, self.config.database, folder, self.clock.now(),
+                                          self.config.backup_keep)
+        with self.site.db.transaction(self.clock.now()) as tx:
+            tx.audit("kioskd", "backup_made", None, file=checked.path.name, audit_entries=checked.entries)
+        log.info("backup %s (%d audit entries verified)", checked.path, checked.entries)
+        return checked.path
 
     async def _ticker(self) -> None:
         while True:
