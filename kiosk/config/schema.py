@@ -224,6 +224,19 @@ class Service:
     staff_idle_s: float = setting(300.0, lo=10, hi=86400)  # a signed-in screen untouched this long signs out
 
 
+def _listen(text: str) -> str | None:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        return "expected HOST:PORT, e.g. 127.0.0.1:9108"
+    return None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A Prometheus text-format endpoint (kiosk.service.metrics): none unless ``listen`` is set."""
+    listen: str | None = setting(None, check=_listen)   # e.g. 127.0.0.1:9108 (keep it on loopback or a VPN)
+
+
 @dataclass(frozen=True)
 class Backup:
     """Online backups of the database (kiosk.storage.backup): none unless ``dir`` is set."""
@@ -248,5 +261,6 @@ class File:
     ui: Ui = Ui()
     service: Service = Service()
     backup: Backup = Backup()
+    metrics: Metrics = Metrics()
     couriers: tuple[Courier, ...] = ()
     staff: tuple[Staff, ...] = ()

@@ -49,6 +49,7 @@ from kiosk.service.supervisor import Supervisor
 from kiosk.service.events import DeskState, EventBus, EventKind, Subscription
 from kiosk.service.scans import ScanRouter
 from kiosk.service.site import Site
+from kiosk.service.metrics import MetricsServer
 from kiosk.service.socket_server import ServiceServer
 from kiosk.service.syncing import Sync
 from kiosk.service.systemd import Notifier
@@ -89,6 +90,7 @@ class Controller:
         self.sync: Sync | None = None
         self.scanner: Scanner | None = None
         self.socket: ServiceServer | None = None      # screens in their own processes connect here
+        self.metrics: MetricsServer | None = None     # [metrics] listen: the Prometheus endpoint
         self.desk_scanners: dict[str, Scanner] = {}   # the counter desk's own scanners, by URL
         self.scanner_errors: dict[str, str] = {}
         self.card_reader: CardReader | None = None   # [devices] card: the IC card reader (F3)
@@ -168,6 +170,8 @@ class Controller:
         if self.config.service_socket is not None:
             self.socket = ServiceServer(self, self.config.service_socket)
             await self.socket.start()
+        if self.config.metrics_listen is not None:
+            self.metrics = MetricsServer(self.config.metrics_listen, self.config.database, self.clock.now)
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0
         self._notifier.notify("READY=1", f"STATUS=ready: {len(site.locker_numbers)} lockers")
@@ -262,6 +266,9 @@ class Controller:
         site.payments.spawn(payment.recover(site))  # the books squared with the devices, now open
 
     async def _close_site(self) -> None:
+        if self.metrics is not None:
+            await asyncio.to_thread(self.metrics.close)
+            self.metrics = None
         site = self._site
         if site is not None and site.cash is not None:
             await site.payments.stop()

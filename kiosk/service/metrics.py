@@ -1,0 +1,100 @@
+"""The metrics endpoint (issue 14 §3): the pickup point in the Prometheus text format.
+
+``[metrics] listen = "127.0.0.1:9108"`` starts the standard client library's HTTP server
+(``prometheus_client.start_http_server``) with a collector of our own that reads the
+database at scrape time over a read-only connection of its own (the scrape runs in the
+server's thread; the controller's connection stays on its loop):
+
+    kiosk_parcels{state}              parcels by state
+    kiosk_lockers{state}              lockers by state
+    kiosk_events_total{kind}          events recorded for the store, by kind (pickups are
+                                      parcel_collected, refusals verification_failed, ...)
+    kiosk_collected_total{method}     hand-overs by verification method
+    kiosk_audit_total{action}         audit entries by action (door faults, alarms, backups)
+    kiosk_outbox_pending              events not yet acknowledged by the store
+    kiosk_outbox_oldest_age_seconds   how long the oldest of them has waited
+    kiosk_outbox_quarantined          events the store refused for good
+
+Nothing personal and no trade number is exported: counts only. Keep the endpoint on
+loopback or a management network; it has no authentication of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from kiosk.errors import ConfigError
+
+
+class SiteCollector(Collector):
+    def __init__(self, database: Path, now: Callable[[], float]) -> None:
+        self.database, self.now = database, now
+
+    def collect(self) -> Iterator[Metric]:
+        conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5)
+        try:
+            yield from self._families(conn)
+        finally:
+            conn.close()
+
+    def _families(self, conn: sqlite3.Connection) -> Iterator[Metric]:
+        parcels = GaugeMetricFamily("kiosk_parcels", "Parcels by state", labels=["state"])
+        for state, n in conn.execute("SELECT state, COUNT(*) FROM parcels GROUP BY state"):
+            parcels.add_metric([state], n)
+        yield parcels
+        lockers = GaugeMetricFamily("kiosk_lockers", "Lockers by state", labels=["state"])
+        for state, n in conn.execute("SELECT state, COUNT(*) FROM lockers GROUP BY state"):
+            lockers.add_metric([state], n)
+        yield lockers
+        events = CounterMetricFamily("kiosk_events", "Events recorded for the store, by kind", labels=["kind"])
+        collected: dict[str, int] = {}
+        for kind, n in conn.execute("SELECT kind, COUNT(*) FROM outbox GROUP BY kind"):
+            events.add_metric([kind], n)
+        for (payload,) in conn.execute("SELECT payload FROM outbox WHERE kind = 'parcel_collected'"):
+            method = str(json.loads(payload).get("method", "unknown"))
+            collected[method] = collected.get(method, 0) + 1
+        yield events
+        by_method = CounterMetricFamily("kiosk_collected", "Parcels handed over, by verification method",
+                                        labels=["method"])
+        for method, n in sorted(collected.items()):
+            by_method.add_metric([method], n)
+        yield by_method
+        audits = CounterMetricFamily("kiosk_audit", "Audit entries by action", labels=["action"])
+        for action, n in conn.execute("SELECT action, COUNT(*) FROM audit GROUP BY action"):
+            audits.add_metric([action], n)
+        yield audits
+        pending, oldest = conn.execute(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND quarantined_at IS NULL").fetchone()
+        quarantined = conn.execute("SELECT COUNT(*) FROM outbox WHERE quarantined_at IS NOT NULL").fetchone()[0]
+        yield GaugeMetricFamily("kiosk_outbox_pending", "Events not yet acknowledged by the store", value=pending)
+        yield GaugeMetricFamily("kiosk_outbox_oldest_age_seconds", "Age of the oldest event not yet acknowledged",
+                                value=max(0.0, self.now() - oldest) if oldest is not None else 0.0)
+        yield GaugeMetricFamily("kiosk_outbox_quarantined", "Events the store refused for good", value=quarantined)
+
+
+class MetricsServer:
+    """The endpoint; ``port`` is the one bound (useful with port 0)."""
+
+    def __init__(self, listen: str, database: Path, now: Callable[[], float]) -> None:
+        host, _, port = listen.rpartition(":")
+        self.registry = CollectorRegistry()
+        self.registry.register(SiteCollector(database, now))
+        try:
+            self._server, self._thread = start_http_server(int(port), addr=host.strip("[]"), registry=self.registry)
+        except OSError as err:
+            raise ConfigError([("metrics.listen", f"cannot listen on {listen}: {err.strerror or err}")]) from None
+        self.port: int = self._server.server_port
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if isinstance(self._thread, threading.Thread):
+            self._thread.join(5)
