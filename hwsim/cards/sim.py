@@ -18,6 +18,7 @@ device takes one of its two vpcd slots and gives it back on close.
 from __future__ import annotations
 
 import threading
+import time
 
 from drivers.cards.pcsc import CardReaderPcsc
 from hwsim.cards.openpgp_card import OpenPGPCardSim
@@ -58,8 +59,33 @@ class CardSlotSim:
     def card(self) -> OpenPGPCardSim | None:
         return self.slot.card if self.slot.inserted else None
 
-    def insert(self, card: OpenPGPCardSim) -> None:
-        self.slot.insert(card)
+    def insert(self, card: OpenPGPCardSim, *, timeout: float = 10.0) -> None:
+        """Put ``card`` in and return once pcscd reports it present, so a client that
+        connects next finds it (vpcd greets the card before pcscd's poll has seen it).
+        Raises ConnectionError when pcscd does not see it within ``timeout``."""
+        self.slot.insert(card, timeout=timeout)
+        if not self._seen_by_pcscd(card.atr, timeout):
+            raise ConnectionError(f"{self.reader_name}: pcscd did not see the card within {timeout} s")
+
+    def _seen_by_pcscd(self, atr: bytes, timeout: float) -> bool:
+        from smartcard import scard   # pyscard: present wherever a private pcscd can run
+        result, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if result != scard.SCARD_S_SUCCESS:
+            return False
+        try:
+            state = scard.SCARD_STATE_UNAWARE
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                result, states = scard.SCardGetStatusChange(ctx, int(left * 1000), [(self.reader_name, state)])
+                if result != scard.SCARD_S_SUCCESS:
+                    return False
+                _, event, seen = states[0]
+                if event & scard.SCARD_STATE_PRESENT and bytes(seen) == atr:
+                    return True
+                state = event & ~scard.SCARD_STATE_CHANGED
+            return False
+        finally:
+            scard.SCardReleaseContext(ctx)
 
     def remove(self) -> OpenPGPCardSim | None:
         return self.slot.remove()
