@@ -246,6 +246,16 @@ class CardProblem(SeeStaff):
         super().__init__(message)
         self.reason = reason
 
+class FingerProblem(SeeStaff):
+    """A finger could not be checked for this hand-over (F5), and no attempt was counted.
+    ``reason``: no_finger, poor_image (place it again), unavailable (the sensor or the
+    store cannot check now: staff)."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 class OutOfService(SeeStaff):
     """The pickup point cannot record what it would do (its storage is failing): it
     refuses new hand-overs and drop-offs until it can."""

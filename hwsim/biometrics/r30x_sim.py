@@ -1,6 +1,6 @@
 """An emulated R30x / R503 fingerprint module behind a pty, speaking its packets.
 
-Synthetic fingers: ``enrol(finger)`` gives the reference template the store would hold
+Synthetic fingers (hwsim.biometrics.fingers): ``enrol(finger)`` gives the reference template the store would hold
 for a finger (512 bytes); ``place(finger)`` puts that finger on the sensor, ``lift()``
 takes it away. Each capture of a finger is a new template (the same finger, new noise);
 ``Match`` of two captures of one finger scores with a realistic spread (about 140 ± 35,
@@ -21,24 +21,11 @@ import threading
 
 from drivers.biometrics import r30x_codec as C
 from drivers.biometrics.r30x import FingerprintR30x
+from hwsim.biometrics.fingers import TEMPLATE_SIZE, capture, finger_of
 from hwsim.history import History
 from hwsim.owned import OwnsEmulator
 from hwsim.plugged_pty import PluggedPty
 from kiosk.devices.url import DeviceURL
-
-TEMPLATE_SIZE = 512
-MAGIC = b"HWFP"
-
-
-def enrol(finger: int, seed: int = 0) -> bytes:
-    """The reference template of synthetic finger ``finger`` (as the store holds it)."""
-    rng = random.Random(f"enrol-{finger}-{seed}")
-    return MAGIC + finger.to_bytes(4, "big") + bytes(rng.randrange(256) for _ in range(TEMPLATE_SIZE - 8))
-
-
-def finger_of(template: bytes) -> int | None:
-    return int.from_bytes(template[4:8], "big") if template[:4] == MAGIC and len(template) == TEMPLATE_SIZE else None
-
 
 class R30xSim(PluggedPty):
     source = "r30x"
@@ -172,8 +159,7 @@ class R30xSim(PluggedPty):
             self._faults.pop(0)
             self._ack(C.TOO_FEW_FEATURES)
             return
-        noise = bytes(self.rng.randrange(256) for _ in range(TEMPLATE_SIZE - 8))
-        self.buffers[buffer] = MAGIC + self.image.to_bytes(4, "big") + noise
+        self.buffers[buffer] = capture(self.image, self.rng)
         self._ack(C.OK)
 
     def _match(self, args: bytes) -> None:

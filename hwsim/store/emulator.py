@@ -23,6 +23,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from hwsim.biometrics.fingers import enrol
 from kiosk.clock import Clock, SystemClock
 from kiosk.domain.parcels import METHODS
 from kiosk.errors import InvalidTransition, UnknownParcel
@@ -180,7 +181,7 @@ class StoreEmulator:
         if not hold_s > 0:
             raise ValueError("hold_s must be more than 0")
         if method == "biometric":
-            template = template if template is not None else self._rng.randbytes(64)
+            template = template if template is not None else enrol(self._rng.randrange(1, 10**6))
             if not isinstance(template, bytes) or not 1 <= len(template) <= 12 * 1024:
                 raise ValueError("a template is 1..12288 bytes")
             secret = None

@@ -6,14 +6,14 @@ faults and writes it. Refusals are raised as ``wire.ApiError`` (``RateLimited`` 
 
 Online checks (``verify``, ``biometric_match``) count attempts per site and per parcel in
 sliding windows on the injected clock, and lock a parcel after ``lock_after`` wrong
-answers in a row. Central biometric matching is a stand-in: a template matches when its
-SHA-256 equals that of the stored reference (F5 replaces it with a real matcher).
+answers in a row. Central biometric matching uses the synthetic fingers' matcher
+(hwsim.biometrics.fingers.same_finger): a capture of the enrolled finger matches, any
+other template does not.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
 import threading
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from kiosk.clock import Clock, iso
 from kiosk.security.keys import b64url, unb64url
 from kiosk.security.secrets import verify_secret
+from hwsim.biometrics.fingers import same_finger
 from hwsim.store.db import OPEN_STATES, StoreDB
 from hwsim.store.wire import ApiError, RateLimited
 
@@ -149,7 +150,7 @@ class Operations:
                 "template": b64url(template)}
 
     def biometric_match(self, site_id: str, request: dict) -> dict:
-        """Central matching (exact template digest, until F5). Raises RateLimited, ApiError 409."""
+        """Central matching (synthetic fingers). Raises RateLimited, ApiError 409."""
         trade = request["trade_number"]
         self._first_use(site_id, request["request_id"])
         self._count_attempt(site_id, trade)
@@ -159,8 +160,8 @@ class Operations:
         if row is not None and row["state"] in OPEN_STATES and template is not None:
             if row["method"] != "biometric":
                 raise ApiError("wrong_method", f"parcel {trade} is verified by {row['method']}, not biometric", 409)
-            offered = hashlib.sha256(unb64url(request["template"])).digest()
-            result = self._judge(site_id, row, lambda: hmac.compare_digest(offered, hashlib.sha256(template).digest()))
+            offered = unb64url(request["template"])
+            result = self._judge(site_id, row, lambda: same_finger(template, offered))
         # The offered template is not kept: it goes out of scope here.
         return {"trade_number": trade, "request_id": request["request_id"], "result": result}
 

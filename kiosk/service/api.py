@@ -68,6 +68,13 @@ class RecipientService(EventSource, Protocol):
         wrong PIN (tries left) or another parcel's card, and CardProblem (``reason``:
         removed — put it back and try again; blocked, unsupported, failed — staff)."""
 
+    async def submit_finger(self, trade_number: str) -> DoorOpening:
+        """A biometric parcel (F5): the finger on the sensor is matched against the store's
+        reference (here or at the store, as ``[verification] biometric`` says), then the
+        locker is unlocked. Raises what ``submit_code`` raises, CodeInvalid for another
+        finger (attempts left), and FingerProblem (``reason``: no_finger, poor_image —
+        place it again, no attempt counted; unavailable — staff)."""
+
     async def pay_at_locker(self, trade_number: str, secret: str) -> PaymentSession:
         """A parcel with money due, at a site whose payment slot takes cash
         (``ui_settings().pays_cash``): the secret is checked as for ``submit_code``, then money

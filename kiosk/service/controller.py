@@ -32,13 +32,14 @@ import httpx
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.devices import registry
-from kiosk.devices.roles import CardReader, DoorChange, LockBank, ParcelCard, Scanner
+from kiosk.devices.roles import BiometricMatcher, CardReader, DoorChange, LockBank, ParcelCard, Scanner
 from kiosk.domain.lockers import Locker
 from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import card_counter, card_pickup, card_return, clerk, counter, deposit, doors, holding, manifest, payment, pickup, reopen, status
+from kiosk.service import (card_counter, card_pickup, card_return, clerk, counter, deposit, doors, finger_pickup,
+                           holding, manifest, payment, pickup, reopen, status)
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
                                ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
@@ -94,6 +95,7 @@ class Controller:
         self.desk_scanners: dict[str, Scanner] = {}   # the counter desk's own scanners, by URL
         self.scanner_errors: dict[str, str] = {}
         self.card_reader: CardReader | None = None   # [devices] card: the IC card reader (F3)
+        self.fingerprint: BiometricMatcher | None = None   # [devices] biometric: the fingerprint sensor (F5)
         self._desk_cards: dict[str, ParcelCard] = {}  # a counter desk's verified card, until confirmed
         self.cash_error: str | None = None
         self.scans: ScanRouter | None = None
@@ -165,7 +167,8 @@ class Controller:
         if self.sync:
             self.sync.start()
         await self._open_scanners(loop, site)
-        await self._open_card_reader(site)
+        self.card_reader = await self._open_optional(site, "card")
+        self.fingerprint = await self._open_optional(site, "biometric")
         await self._open_cash(loop, site)
         if self.config.service_socket is not None:
             self.socket = ServiceServer(self, self.config.service_socket)
@@ -223,22 +226,23 @@ class Controller:
         url = self.config.devices.get("scanner")
         return self.scanner_errors.get(url) if url else None
 
-    async def _open_card_reader(self, site: Site) -> None:
-        """The IC card reader, when configured; like the scanner, one that cannot be opened
-        is reported and does not stop the lockers."""
-        url = self.config.devices.get("card")
+    async def _open_optional(self, site: Site, role: str):
+        """The device of ``role`` in ``[devices]`` (the IC card reader, the fingerprint
+        sensor), opened, or None: like the scanner, one that cannot be opened is reported
+        and does not stop the lockers."""
+        url = self.config.devices.get(role)
         if not url:
-            return
+            return None
         try:
-            reader = registry.create("card", url, **self._device_context)
-            await asyncio.to_thread(reader.open)
+            device = registry.create(role, url, **self._device_context)
+            await asyncio.to_thread(device.open)
         except DeviceError as err:
-            log.error("card reader %s unavailable: %s", url, err)
+            log.error("%s device %s unavailable: %s", role, url, err)
             with site.db.transaction(self.clock.now()) as tx:
-                tx.emit("device_health", None, component="card", problem=str(err), at=self.clock.now())
-                tx.audit("kioskd", "device_unavailable", "card", reason=str(err))
-            return
-        self.card_reader = reader
+                tx.emit("device_health", None, component=role, problem=str(err), at=self.clock.now())
+                tx.audit("kioskd", "device_unavailable", role, reason=str(err))
+            return None
+        return device
 
     async def _open_cash(self, loop: asyncio.AbstractEventLoop, site: Site) -> None:
         """The payment slot's cash devices, when configured: they resume after the last event
@@ -277,9 +281,10 @@ class Controller:
         if self.socket is not None:
             await self.socket.close()
             self.socket = None
-        if self.card_reader is not None:
-            await asyncio.to_thread(self.card_reader.close)
-            self.card_reader = None
+        for device in (self.card_reader, self.fingerprint):
+            if device is not None:
+                await asyncio.to_thread(device.close)
+        self.card_reader = self.fingerprint = None
         for scanner in {id(s): s for s in [self.scanner, *self.desk_scanners.values()] if s is not None}.values():
             await asyncio.to_thread(scanner.close)
         self.scanner, self.desk_scanners = None, {}
@@ -406,7 +411,8 @@ class Controller:
         return UiSettings(site_id=config.site_id, languages=config.ui_languages,
                           inactivity_s=config.ui_inactivity_s, reads_codes=bool(config.devices.get("scanner")),
                           counter_methods=counter.COUNTER_METHODS, staff_contact=dict(config.staff_contact),
-                          pays_cash=bool(config.devices.get("cash")), reads_cards=bool(config.devices.get("card")))
+                          pays_cash=bool(config.devices.get("cash")), reads_cards=bool(config.devices.get("card")),
+                          reads_fingers=bool(config.devices.get("biometric")))
 
     # --- recipient and courier -------------------------------------------------------------
 
@@ -429,6 +435,12 @@ class Controller:
             return await card_pickup.submit_card(self.site, registry.parcel_card(reader), trade_number, pin)
         finally:
             await asyncio.to_thread(reader.release)
+
+    async def submit_finger(self, trade_number: str) -> DoorOpening:
+        """F5 at a locker: the finger on the sensor, matched here or at the store
+        (kiosk.service.finger_pickup)."""
+        return await finger_pickup.submit_finger(self.site, self.fingerprint, self.sync.client if self.sync else None,
+                                                 trade_number)
 
     async def counter_collect_card(self, clerk_id: str) -> CollectedCard:
         """The clerk takes a used parcel card back for the store (kiosk.service.card_return)."""

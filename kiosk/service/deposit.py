@@ -122,8 +122,10 @@ async def deposit(site: Site, token: str, trade_number: str) -> DoorOpening:
         raise NotCollectable(f"{trade} is already {parcel.state.value}")
     if any(lk.parcel == trade for lk in site.db.lockers()):
         raise SeeStaff(f"{trade} is already being loaded")
-    # An IC-card parcel may wait in a locker too: it opens only with its card (kiosk.service.card_pickup).
-    if parcel.method not in ("locker", "secret", "ic_card"):
+    # An IC-card parcel may wait in a locker too: it opens only with its card (kiosk.service.card_pickup);
+    # a biometric one where a fingerprint sensor can open it (kiosk.service.finger_pickup).
+    fingers = bool(site.config.devices.get("biometric"))
+    if parcel.method not in ("locker", "secret", "ic_card") and not (parcel.method == "biometric" and fingers):
         raise SeeStaff(f"{trade} is to be handed over at the counter, not put in a locker")
     locker = choose_locker(site, parcel.locker_hint)
     op_id = site.new_id()

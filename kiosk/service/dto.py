@@ -50,6 +50,7 @@ class UiSettings:
     staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where and how to reach staff
     pays_cash: bool = False             # a payment slot takes cash here (money due is paid at the locker)
     reads_cards: bool = False           # an IC card reader is configured (F3 parcels, used cards taken back)
+    reads_fingers: bool = False         # a fingerprint sensor is configured (F5 parcels)
 
 
 @dataclass(frozen=True)

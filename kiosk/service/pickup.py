@@ -112,6 +112,9 @@ async def verify_recipient(site: Site, trade_number: str, secret: str, *, online
     trade, policy = parcel.trade_number, site.config.attempts
     if parcel.method == "ic_card":   # its card checks the secret and signs the receipt: never a typed code
         raise NotCollectable("this parcel opens with its card: put the card in the reader", "card_required")
+    if parcel.method == "biometric":   # no secret at all: the finger (kiosk.service.finger_pickup)
+        raise NotCollectable("this parcel opens with a fingerprint: place your finger on the sensor",
+                             "finger_required")
     with site.gate.admit(recent_failures(site), site.now(), policy, trade):
         check = await verification.check_secret(site, parcel, secret, online, local=verify_secret)
         # The world may have moved while we checked (another screen, a door): look again.

@@ -88,12 +88,12 @@ async def check_secret(site: Site, parcel: Parcel, secret: str, online: OnlineVe
     if verdict == "mismatch":
         return Check(False, "online")
     if verdict == "locked":
-        _lock_locally(site, parcel.trade_number)
+        lock_locally(site, parcel.trade_number)
         raise LockedOut("the store has locked this parcel after too many wrong attempts; please see staff")
     raise SeeStaff("the store does not recognise this parcel; please see staff")
 
 
-def _lock_locally(site: Site, trade_number: str) -> None:
+def lock_locally(site: Site, trade_number: str) -> None:
     """The store says the parcel is locked: lock it here too (once)."""
     with site.db.transaction(site.now()) as tx:
         parcel = tx.parcel(trade_number)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from urllib.parse import quote
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -122,6 +123,30 @@ class StoreClient:
         reply, _ = await self._exchange("POST", "/verify", "verification", content=canonical_bytes(body),
                                         timeout_s=timeout_s)
         document = wire.open_signed(reply, self._store_key, "verification answer")
+        return wire.parse_verdict(document, trade_number, request_id)
+
+    async def fetch_biometric_reference(self, trade_number: str, *, timeout_s: float | None = None) -> bytes:
+        """The store's reference template for a biometric parcel, to match on this site's
+        module (F5 local). Held by the caller only for the check: never stored, never logged.
+
+        Raises StoreUnreachable, StoreRejected (404 unknown_parcel), StoreBusy, BadStoreReply,
+        BadStoreSignature."""
+        reply, _ = await self._exchange("GET", f"/biometric-references/{quote(trade_number, safe='')}",
+                                        "biometric reference", timeout_s=timeout_s)
+        document = wire.open_signed(reply, self._store_key, "biometric reference")
+        return wire.parse_biometric_reference(document, self.site_id, trade_number)
+
+    async def match_biometric(self, trade_number: str, template: bytes, *, timeout_s: float | None = None) -> str:
+        """Central matching (F5 remote): the store compares ``template`` (captured here) with
+        its reference and answers "match", "mismatch", "locked" or "unknown", signed for
+        exactly this request. The template travels only in this body.
+
+        Raises StoreUnreachable, StoreRejected, StoreBusy, BadStoreReply, BadStoreSignature."""
+        request_id = uuid.uuid4().hex
+        body = {"trade_number": trade_number, "template": b64url(template), "request_id": request_id}
+        reply, _ = await self._exchange("POST", "/biometric-match", "biometric match", content=canonical_bytes(body),
+                                        timeout_s=timeout_s)
+        document = wire.open_signed(reply, self._store_key, "biometric match answer")
         return wire.parse_verdict(document, trade_number, request_id)
 
     # --- one exchange ------------------------------------------------------------------

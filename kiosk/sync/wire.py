@@ -20,12 +20,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.clock import iso
 from kiosk.errors import BadStoreReply, BadStoreSignature, StoreBusy, StoreRejected
-from kiosk.security.keys import canonical_bytes, verify
+from kiosk.security.keys import canonical_bytes, unb64url, verify
 
 MAX_REPLY_BYTES = 8 * 1024 * 1024
 MAX_ENTRIES = 20_000            # parcels or cancellations in one manifest page
 MAX_CURSOR = 64
 VERDICTS = ("match", "mismatch", "locked", "unknown")
+TEMPLATE_FORMAT = "opaque-v1"   # biometric references (docs/api/PROTOCOL.md)
+MAX_TEMPLATE_BYTES = 12 * 1024
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 MAX_SEQUENCE = 2**53 - 1        # what RFC 8785 JSON carries exactly
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _CODE = re.compile(r"^[a-z0-9_.-]{1,40}$")
@@ -285,3 +288,23 @@ def parse_verdict(document: dict, trade_number: str, request_id: str) -> str:
     if doc["result"] not in VERDICTS:
         raise BadStoreReply(f"verification answer: result must be one of {', '.join(VERDICTS)}")
     return doc["result"]
+
+
+def parse_biometric_reference(document: dict, site_id: str, trade_number: str) -> bytes:
+    """The store's reference template for one parcel of this site. Raises BadStoreReply."""
+    what = "biometric reference"
+    doc = _exact_keys(document, {"site_id", "trade_number", "format", "template"}, what)
+    if doc["site_id"] != site_id or doc["trade_number"] != trade_number:
+        raise BadStoreReply(f"{what}: it is for another site or parcel")
+    if doc["format"] != TEMPLATE_FORMAT:
+        raise BadStoreReply(f"{what}: format must be {TEMPLATE_FORMAT!r}")
+    text = doc["template"]
+    if not isinstance(text, str) or not _B64URL.match(text) or len(text) > MAX_TEMPLATE_BYTES * 4 // 3 + 4:
+        raise BadStoreReply(f"{what}: template must be base64url text of at most {MAX_TEMPLATE_BYTES} bytes")
+    try:
+        template = unb64url(text)
+    except ValueError:
+        raise BadStoreReply(f"{what}: template is not base64url") from None
+    if not 1 <= len(template) <= MAX_TEMPLATE_BYTES:
+        raise BadStoreReply(f"{what}: template must be 1..{MAX_TEMPLATE_BYTES} bytes")
+    return template

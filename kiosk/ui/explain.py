@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from kiosk.errors import (CardProblem, CodeInvalid, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable, PaymentDue,
+from kiosk.errors import (CardProblem, CodeInvalid, FingerProblem, DoorFault, KioskError, LockedOut, NoLockerFree, NotCollectable, PaymentDue,
                           SeeStaff, SlowDown, UnknownParcel)
 from kiosk.service.api import ScanRejected
 from kiosk.ui.texts import Say, join, with_staff
@@ -77,6 +77,23 @@ def card_problem(err: KioskError, trade_number: str) -> Say:
             return with_staff(lambda t: t.card_blocked)
         case CardProblem():
             return with_staff(lambda t: t.card_unusable)
+    return pickup_problem(err, trade_number)
+
+
+def finger_problem(err: KioskError, trade_number: str) -> Say:
+    """What to tell a recipient whose ``submit_finger`` raised ``err``."""
+    match err:
+        case CodeInvalid():
+            n = err.attempts_left
+            if n is None:
+                return lambda t: t.wrong_code
+            return (lambda t: t.finger_wrong_last) if n == 1 else (lambda t: t.finger_wrong.format(n=n))
+        case FingerProblem() if err.reason == "no_finger":
+            return lambda t: t.finger_none
+        case FingerProblem() if err.reason == "poor_image":
+            return lambda t: t.finger_poor
+        case FingerProblem():
+            return with_staff(lambda t: t.finger_unavailable)
     return pickup_problem(err, trade_number)
 
 

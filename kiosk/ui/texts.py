@@ -70,6 +70,14 @@ class Texts:
     card_removed: str
     card_blocked: str
     card_unusable: str
+    finger: str                  # a biometric parcel (F5): the finger on the sensor instead of a secret
+    finger_prompt: str
+    finger_hint: str
+    finger_wrong: str            # {n} tries left
+    finger_wrong_last: str
+    finger_none: str
+    finger_poor: str
+    finger_unavailable: str
     card_required: str
     locked_out: str
     slow_down: str               # {s} seconds, counting down
@@ -179,6 +187,14 @@ EN = Texts(
     card_removed="The card was taken out. Put it back in the reader and enter the PIN again.",
     card_blocked="This card is blocked after too many wrong PINs.",
     card_unusable="This card cannot be used here.",
+    finger="Fingerprint",
+    finger_prompt="Place your finger flat on the sensor, then press OK",
+    finger_hint="Your finger is checked against the store's record and is not kept here.",
+    finger_wrong="That finger does not match. You can try {n} more times.",
+    finger_wrong_last="That finger does not match. You can try 1 more time.",
+    finger_none="No finger was on the sensor. Place it flat and press OK.",
+    finger_poor="The finger could not be read. Wipe it, place it flat and press OK.",
+    finger_unavailable="Fingerprints cannot be checked right now.",
     card_required="This parcel opens with its card: enter the trade number again, then use the card.",
     wrong_code="That code is not right. Please try again.",
     locked_out="Too many wrong tries: this parcel is now locked.",
@@ -280,6 +296,14 @@ JA = Texts(
     card_removed="カードが抜かれました。カードをリーダーに戻して、暗証番号をもう一度入力してください。",
     card_blocked="暗証番号の誤りが続いたため、このカードはロックされています。",
     card_unusable="このカードはここでは使えません。",
+    finger="指紋",
+    finger_prompt="指をセンサーに平らに置いて、OKを押してください",
+    finger_hint="指紋はお店の登録と照合され、ここには保存されません。",
+    finger_wrong="指紋が一致しません。あと{n}回試せます。",
+    finger_wrong_last="指紋が一致しません。あと1回試せます。",
+    finger_none="センサーに指がありません。指を平らに置いてOKを押してください。",
+    finger_poor="指紋を読み取れませんでした。指を拭いて平らに置き、OKを押してください。",
+    finger_unavailable="ただいま指紋を確認できません。",
     card_required="この荷物はカードで受け取ります。取引番号をもう一度入力して、カードを使ってください。",
     wrong_code="番号が違います。もう一度入力してください。",
     locked_out="入力の誤りが多すぎるため、この荷物はロックされました。",

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from drivers.biometrics import r30x_codec as C
 from drivers.biometrics.r30x import MatchResult
-from hwsim.biometrics.r30x_sim import enrol
+from hwsim.biometrics.fingers import enrol
 from kiosk.devices import registry
 from kiosk.errors import DeviceInitError, DeviceOperationError, DeviceTimeout
 

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from hwsim.biometrics.fingers import enrol, finger_of
 from hwsim.store import Limits
 from kiosk.errors import UnknownParcel
 from kiosk.security.keys import b64url, canonical_bytes, unb64url
@@ -111,10 +112,10 @@ def test_verify_requests_are_checked(store, client):
 
 
 def test_biometric_reference_and_central_matching(store, client):
-    made = store.create_parcel(SITE, "biometric", template=b"\x01reference-template")
+    made = store.create_parcel(SITE, "biometric", template=enrol(7))
     assert made.secret is None
     reference = opened(client.get(f"/v1/sites/{SITE}/biometric-references/{made.trade_number}"), store)
-    assert reference["format"] == "opaque-v1" and unb64url(reference["template"]) == b"\x01reference-template"
+    assert reference["format"] == "opaque-v1" and unb64url(reference["template"]) == enrol(7)
 
     def match(template: bytes, request_id=None):
         request_id = request_id or f"match-{uuid.uuid4().hex}"
@@ -122,10 +123,11 @@ def test_biometric_reference_and_central_matching(store, client):
                                     "request_id": request_id})
         return opened(reply, store)["result"]
 
-    assert match(b"\x01reference-template") == "match"
-    assert match(b"someone else") == "mismatch"
+    assert match(enrol(7, seed=1)) == "match"           # another capture of the same finger
+    assert match(enrol(8)) == "mismatch"                # another finger
+    assert match(b"not a template") == "mismatch"
     random_one = store.create_parcel(SITE, "biometric")
-    assert len(random_one.template) == 64
+    assert finger_of(random_one.template) is not None   # a synthetic finger the tests can place
     missing = client.get(f"/v1/sites/{SITE}/biometric-references/0000-0000")
     assert missing.status_code == 404 and missing.json()["error"] == "unknown_parcel"
     locker = store.create_parcel(SITE)

@@ -1,4 +1,5 @@
-"""Collecting a parcel: the trade number, then the secret code.
+"""Collecting a parcel: the trade number, then the secret code (or the parcel card's PIN,
+or a finger on the sensor: the trade number tells the screen which).
 
 The trade number is checked with the service as soon as it is entered
 (``check_trade_number``), so a parcel that is locked out, must be paid for at the counter
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from kiosk.errors import CardProblem, CodeInvalid, KioskError, PaymentDue, SlowDown, UnknownParcel
+from kiosk.errors import CardProblem, CodeInvalid, FingerProblem, KioskError, PaymentDue, SlowDown, UnknownParcel
 from kiosk.service.api import DoorOpening, PaymentSession
-from kiosk.ui.explain import card_problem, money, pickup_problem
+from kiosk.ui.explain import card_problem, finger_problem, money, pickup_problem
 from kiosk.ui.screens.form import SECRET_CHARS, CodeFormScreen, Field
 from kiosk.ui.texts import Say
 
@@ -24,6 +25,7 @@ SECRET = Field(label=lambda t: t.secret, prompt=lambda t: t.secret_prompt, hint=
                secret=True, restrict=SECRET_CHARS, max_length=64)
 MIN_TRADE_NUMBER = 4
 CARD_METHOD = "ic_card"
+FINGER_METHOD = "biometric"
 
 
 class PickupEntryScreen(CodeFormScreen):
@@ -59,6 +61,7 @@ class PickupEntryScreen(CodeFormScreen):
         super().__init__(typed=typed, problem=problem)
         self._wait_s = wait_s
         self.card = False       # the parcel opens with its IC card and PIN (F3), not a secret
+        self.finger = False     # the parcel opens with a fingerprint (F5): nothing to type
         self.due = 0            # money due, paid here at the payment slot after the secret
 
     def on_mount(self) -> None:
@@ -90,8 +93,11 @@ class PickupEntryScreen(CodeFormScreen):
             except KioskError as err:
                 self._refused_with(err, trade_number, at=0)
                 return
-            self.card = method == CARD_METHOD
+            self.card, self.finger = method == CARD_METHOD, method == FINGER_METHOD
             self.go_to(1)
+            return
+        if self.finger:
+            await self._finger(trade_number)
             return
         if not value:
             self.fail(lambda t: t.secret_empty, 1)
@@ -115,16 +121,29 @@ class PickupEntryScreen(CodeFormScreen):
             return
         self.post_message(self.DoorOpened(started, since, card=self.card))
 
+    async def _finger(self, trade_number: str) -> None:
+        since = self.kiosk.events.seq
+        try:
+            started = await self.service.submit_finger(trade_number)
+        except KioskError as err:
+            self._refused_with(err, trade_number, at=1)
+            return
+        self.post_message(self.DoorOpened(started, since))
+
     def go_to(self, index: int) -> None:
         super().go_to(index)
         if index == 1 and self.due:
             amount = money(self.due)
             self.prompt.say(lambda t: t.pay_prompt.format(amount=amount))
-        if index == 1:   # an IC-card parcel: the card's PIN, not a secret (its words only)
-            self._labels[1].say((lambda t: t.card_pin) if self.card else SECRET.label)
+        if index == 1:   # an IC-card parcel: the card's PIN; a biometric one: the finger (their words only)
+            self._labels[1].say((lambda t: t.card_pin) if self.card else (lambda t: t.finger) if self.finger
+                                else SECRET.label)
             if self.card:
                 self.prompt.say(lambda t: t.card_prompt)
                 self.hint.say(lambda t: t.card_hint)
+            elif self.finger:
+                self.prompt.say(lambda t: t.finger_prompt)
+                self.hint.say(lambda t: t.finger_hint)
 
     def _refused_with(self, err: KioskError, trade_number: str, *, at: int) -> None:
         """Say why, and go back to where it can be fixed: a wrong secret or a "slow down" to
@@ -133,8 +152,11 @@ class PickupEntryScreen(CodeFormScreen):
         if isinstance(err, SlowDown):
             self.wait_out(err.retry_after, at)
             return
-        phrase = (card_problem if self.card else pickup_problem)(err, trade_number.upper())
-        if isinstance(err, CodeInvalid) or (isinstance(err, CardProblem) and err.reason == "removed"):
+        explain = card_problem if self.card else finger_problem if self.finger else pickup_problem
+        phrase = explain(err, trade_number.upper())
+        again = (isinstance(err, CardProblem) and err.reason == "removed"
+                 or isinstance(err, FingerProblem) and err.reason in ("no_finger", "poor_image"))
+        if isinstance(err, CodeInvalid) or again:
             self.fail(phrase, at)
         elif isinstance(err, UnknownParcel):
             self.fail(phrase, 0)
