@@ -2,7 +2,9 @@
 
 URL::
 
-    r30x:///dev/serial/by-id/usb-...-if00-port0?baud=57600&password=0&threshold=50&reply_ms=1000
+    r30x:///dev/serial/by-id/usb-...-if00-port0?baud=57600&password=0&threshold=50&reply_ms=1000&finger_wait_ms=8000
+
+``finger_wait_ms``: how long a check waits for a finger on the sensor before it answers no_finger.
 
 A check (``verify``): the store's reference template for the parcel is downloaded into
 the module's CharBuffer 2 (DownChar), the finger is captured (GenImg, repeated until a
@@ -56,10 +58,11 @@ class FingerprintR30x:
     kind = "r30x"
 
     def __init__(self, port: str, *, baud: int = 57600, password: int = 0, threshold: int = 50,
-                 reply_ms: int = 1000, url: str | None = None) -> None:
+                 reply_ms: int = 1000, finger_wait_ms: int = 8000, url: str | None = None) -> None:
         self.port, self.baud, self.password = port, baud, password
         self.threshold = threshold
         self.reply_s = reply_ms / 1000
+        self.finger_wait_s = finger_wait_ms / 1000
         self.url = url or f"r30x://{port}"
         self._serial: serial.SerialBase | None = None
         self._parser = C.PacketParser()
@@ -77,7 +80,8 @@ class FingerprintR30x:
         return dict(baud=url.int("baud", 57600, lo=9600, hi=115200),
                     password=url.int("password", 0, lo=0, hi=0xFFFFFFFF),
                     threshold=url.int("threshold", 50, lo=1, hi=1000),
-                    reply_ms=url.int("reply_ms", 1000, lo=50, hi=10_000))
+                    reply_ms=url.int("reply_ms", 1000, lo=50, hi=10_000),
+                    finger_wait_ms=url.int("finger_wait_ms", 8000, lo=0, hi=60_000))
 
     @classmethod
     def check_url(cls, url: DeviceURL) -> None:
@@ -126,8 +130,9 @@ class FingerprintR30x:
 
     # --- what the service asks -----------------------------------------------------------------------
 
-    def verify(self, reference: bytes, *, timeout_s: float = 10.0) -> MatchResult:
-        """Match the finger on the sensor against ``reference`` (the store's template)."""
+    def verify(self, reference: bytes, *, timeout_s: float | None = None) -> MatchResult:
+        """Match the finger on the sensor against ``reference`` (the store's template),
+        waiting ``timeout_s`` (default: ``finger_wait_ms``) for a finger."""
         if len(reference) != TEMPLATE_SIZE:
             raise ValueError(f"a reference template is {TEMPLATE_SIZE} bytes, not {len(reference)}")
         with self._lock:
@@ -146,7 +151,7 @@ class FingerprintR30x:
             finally:
                 self._wipe_quietly()
 
-    def capture(self, *, timeout_s: float = 10.0) -> bytes | MatchResult:
+    def capture(self, *, timeout_s: float | None = None) -> bytes | MatchResult:
         """The template of the finger on the sensor (for a remote match), or the MatchResult
         saying why there is none (no_finger, poor_image)."""
         with self._lock:
@@ -172,8 +177,8 @@ class FingerprintR30x:
 
     # --- steps --------------------------------------------------------------------------------------
 
-    def _capture_into(self, buffer: int, timeout_s: float) -> str | None:
-        deadline = time.monotonic() + timeout_s
+    def _capture_into(self, buffer: int, timeout_s: float | None) -> str | None:
+        deadline = time.monotonic() + (self.finger_wait_s if timeout_s is None else timeout_s)
         while True:
             code = self._command(C.GEN_IMG)[0]
             if code == C.OK:

@@ -109,12 +109,12 @@ class BiometricMatcher(Device, Protocol):
     ``verify(reference)`` matches the finger on the sensor against the store's reference
     template and returns a result with ``matched``, ``outcome`` (matched, no_match,
     no_finger, poor_image) and ``score``; ``capture()`` gives a finger's template for the
-    store to match (or the result saying why there is none). Both leave no template in the
-    module."""
+    store to match (or the result saying why there is none). Both wait ``timeout_s`` for a
+    finger (None: the device's configured wait) and leave no template in the module."""
 
-    def verify(self, reference: bytes, *, timeout_s: float = 10.0) -> Any: ...
+    def verify(self, reference: bytes, *, timeout_s: float | None = None) -> Any: ...
 
-    def capture(self, *, timeout_s: float = 10.0) -> Any: ...
+    def capture(self, *, timeout_s: float | None = None) -> Any: ...
 
     def wipe(self) -> None: ...
 

@@ -45,7 +45,6 @@ from kiosk.sync.settings import ONLINE
 log = logging.getLogger(__name__)
 METHOD = "biometric"
 CHANNEL = "verify"   # the store's checks share one health channel with online verification
-CAPTURE_TIMEOUT_S = 10.0   # how long the sensor waits for a finger
 
 
 async def submit_finger(site: Site, matcher: BiometricMatcher | None, store: StoreClient | None,
@@ -88,7 +87,7 @@ async def _match_here(site: Site, matcher: BiometricMatcher, store: StoreClient,
         _store_failed(site, err)
     sync_health.succeeded(site, CHANNEL)
     try:
-        result = await asyncio.to_thread(matcher.verify, reference, timeout_s=CAPTURE_TIMEOUT_S)
+        result = await asyncio.to_thread(matcher.verify, reference)
     except (DeviceError, ValueError) as err:
         raise _sensor_failed(site, err) from None
     finally:
@@ -102,7 +101,7 @@ async def _match_at_store(site: Site, matcher: BiometricMatcher, store: StoreCli
                           trade: str) -> tuple[bool, int | None]:
     """Central matching: the finger's template captured here, judged by the store."""
     try:
-        captured = await asyncio.to_thread(matcher.capture, timeout_s=CAPTURE_TIMEOUT_S)
+        captured = await asyncio.to_thread(matcher.capture)
     except DeviceError as err:
         raise _sensor_failed(site, err) from None
     if not isinstance(captured, bytes):

@@ -36,7 +36,7 @@ def store(tmp_path, clock):
 
 async def f5_site(tmp_path, clock, store, mode: str):
     site = await start_site(tmp_path / "site", clock=clock, store=store, store_settings=LINK, locks="gpio", doors=4,
-                            biometric="sim+r30x://", verification={"biometric": mode})
+                            biometric="sim+r30x://?finger_wait_ms=300", verification={"biometric": mode})
     created = store.create_parcel(SITE, "biometric")
     await site.controller.pull_manifest()
     locker = await site.deposit(DemoParcel(created.trade_number, "", {}))

@@ -120,6 +120,23 @@ def test_locked_out_before_the_secret(snap_compare, language):
     assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_finger_with_tries_left(snap_compare, language):
+    service = FakeService(staff_contact=CONTACT)
+    service.answers["check_trade_number"] = "biometric"
+    service.answers["submit_finger"] = CodeInvalid("another finger", 3)
+
+    async def steps(pilot):
+        await type_text(pilot, "1234-5678")
+        await wait_for_screen(pilot, PickupEntryScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pilot.app.screen.finger and pilot.app.screen.active == 1, "the finger prompt")
+        await pilot.press("4", "2", "enter")                 # nothing to type: keys do nothing
+        await wait_for(pilot, lambda: pilot.app.screen.problem.text and not pilot.app.screen.busy, "the refusal")
+
+    assert snap_compare(make_app(service), terminal_size=SIZE, run_before=in_language(language, steps))
+
+
 async def to_card_pin(pilot) -> None:
     """An IC-card parcel: after the trade number, the card and its PIN."""
     await type_text(pilot, "1234-5678")

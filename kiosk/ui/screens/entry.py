@@ -26,6 +26,7 @@ SECRET = Field(label=lambda t: t.secret, prompt=lambda t: t.secret_prompt, hint=
 MIN_TRADE_NUMBER = 4
 CARD_METHOD = "ic_card"
 FINGER_METHOD = "biometric"
+NOTHING = r"^$"   # what a field accepts when there is nothing to type
 
 
 class PickupEntryScreen(CodeFormScreen):
@@ -144,6 +145,7 @@ class PickupEntryScreen(CodeFormScreen):
             elif self.finger:
                 self.prompt.say(lambda t: t.finger_prompt)
                 self.hint.say(lambda t: t.finger_hint)
+            self.inputs[1].restrict = NOTHING if self.finger else SECRET.restrict   # a finger: nothing to type
 
     def _refused_with(self, err: KioskError, trade_number: str, *, at: int) -> None:
         """Say why, and go back to where it can be fixed: a wrong secret or a "slow down" to
