@@ -288,6 +288,11 @@ class TagSwapped(TagError):
     """A genuine tag for this site, but of another parcel than the label it is on."""
 
 
+class TokenMismatch(TagSwapped):
+    """The token read at the counter is not the one the store bound to this parcel (F4):
+    swapped, or a copy of another parcel's."""
+
+
 class CounterIncomplete(DomainError):
     """The counter has not read everything a hand-over needs yet. ``missing`` names what:
     "label" (the parcel's trade number), "tag", "secret", or "verification" (confirm

@@ -120,6 +120,7 @@ FIELDS = {
     "number", "size", "hold_days", "reminder_hours", "events", "event_id", "seq", "kind", "created_at",
     "payload", "accepted", "duplicates", "secret", "request_id", "result", "template", "format", "card_id",
     "signature", "signed_data", "stored", "now", "document", "error", "message",
+    "token_hash",   # v1.2: a slow hash of the id of a token that travels on a parcel (an object, not a person)
 }
 
 

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS card_signatures (
     card_id TEXT NOT NULL, signature TEXT NOT NULL, signed_data TEXT NOT NULL, received_at REAL NOT NULL,
     UNIQUE(site_id, trade_number, card_id, signature, signed_data));
 CREATE TABLE IF NOT EXISTS biometric_refs (trade_number TEXT PRIMARY KEY, template BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS token_refs (trade_number TEXT PRIMARY KEY, token_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (site_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at REAL NOT NULL,
     PRIMARY KEY (site_id, nonce));
 CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces(seen_at);
@@ -141,7 +142,8 @@ class StoreDB:
             return self._conn.execute("SELECT 1 FROM parcels WHERE trade_number = ?",
                                       (trade_number,)).fetchone() is not None
 
-    def add_parcel(self, parcel: dict, now: float, template: bytes | None = None) -> None:
+    def add_parcel(self, parcel: dict, now: float, template: bytes | None = None,
+                   token_hash: str | None = None) -> None:
         """Raises sqlite3.IntegrityError when the trade number is taken."""
         with self.tx() as conn:
             change = self._bump(conn)
@@ -153,6 +155,9 @@ class StoreDB:
             if template is not None:
                 conn.execute("INSERT INTO biometric_refs(trade_number, template) VALUES (?, ?)",
                              (parcel["trade_number"], template))
+            if token_hash is not None:
+                conn.execute("INSERT INTO token_refs(trade_number, token_hash) VALUES (?, ?)",
+                             (parcel["trade_number"], token_hash))
 
     def parcel(self, site_id: str, trade_number: str) -> sqlite3.Row | None:
         with self._lock:
@@ -198,6 +203,12 @@ class StoreDB:
     def current_change(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT value FROM meta WHERE key = 'change'").fetchone()[0]
+
+    def token_hash(self, trade_number: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT token_hash FROM token_refs WHERE trade_number = ?",
+                                     (trade_number,)).fetchone()
+        return row[0] if row else None
 
     def biometric_template(self, trade_number: str) -> bytes | None:
         with self._lock:

@@ -17,6 +17,7 @@ one only when asked (``start(admin_port=…)``), so that faults on the store's p
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import socket
 import sqlite3
@@ -49,6 +50,7 @@ class CreatedParcel:
     trade_number: str
     secret: str | None
     template: bytes | None = None
+    token_id: str | None = None    # a token parcel (F4): the id of the token that travels on it
 
 
 class StoreEmulator:
@@ -161,9 +163,11 @@ class StoreEmulator:
 
     def create_parcel(self, site_id: str, method: str = "locker", *, secret: str | None = None,
                       amount_due: int = 0, hold_s: float = 3 * 86400, locker_hint: int | None = None,
-                      template: bytes | None = None, trade_number: str | None = None) -> CreatedParcel:
+                      template: bytes | None = None, trade_number: str | None = None,
+                      token_id: str | None = None) -> CreatedParcel:
         """Make a parcel for ``site_id``: unless given, a fresh trade number (NNNN-NNNN) and a
-        6-digit secret (a biometric parcel gets a random reference ``template`` instead).
+        6-digit secret (a biometric parcel gets a random reference ``template`` instead; a
+        token parcel also a random EM4100 ``token_id``, kept only as a slow hash too).
         Only the secret's Argon2id hash is kept. Raises ValueError (bad argument, trade number
         taken), LookupError (unknown site)."""
         if trade_number is not None and not (isinstance(trade_number, str)
@@ -191,6 +195,13 @@ class StoreEmulator:
             secret = secret if secret is not None else f"{self._rng.randrange(10**6):06d}"
             if not isinstance(secret, str) or not 1 <= len(secret) <= 64:
                 raise ValueError("a secret is 1..64 characters")
+        if method == "token":
+            token_id = (token_id if token_id is not None else f"{self._rng.randrange(1 << 40):010X}").upper()
+            if not re.fullmatch(r"[0-9A-F]{10}", token_id):
+                raise ValueError("a token id is ten hex digits (EM4100)")
+        elif token_id is not None:
+            raise ValueError("only a token parcel has a token id")
+        token_hash = hash_secret(token_id, self.hash_params) if token_id is not None else None
         now = self.clock.now()
         while True:
             trade = trade_number or f"{self._rng.randrange(1000, 10000)}-{self._rng.randrange(10000):04d}"
@@ -198,12 +209,12 @@ class StoreEmulator:
                       "secret_hash": hash_secret(secret, self.hash_params) if secret is not None else None,
                       "amount_due": amount_due, "hold_deadline": now + hold_s, "locker_hint": locker_hint}
             try:
-                self._db.add_parcel(parcel, now, template)
+                self._db.add_parcel(parcel, now, template, token_hash)
             except sqlite3.IntegrityError:
                 if trade_number:
                     raise ValueError(f"trade number {trade_number} is taken") from None
                 continue  # that trade number is taken: draw again
-            return CreatedParcel(trade, secret, template)
+            return CreatedParcel(trade, secret, template, token_id)
 
     def cancel_parcel(self, site_id: str, trade_number: str) -> None:
         """The parcel is no longer to be handed over: it goes into the next manifest's

@@ -82,7 +82,7 @@ class Operations:
         rows = self.db.changes(site_id, since, self.page_size + 1)
         more = len(rows) > self.page_size
         rows = rows[:self.page_size]
-        parcels = [self._entry(r) for r in rows if r["state"] in OPEN_STATES]
+        parcels = [self._with_token(self._entry(r)) for r in rows if r["state"] in OPEN_STATES]
         cancelled = [r["trade_number"] for r in rows if r["state"] == "cancelled"]
         return {"site_id": site_id, "nonce": nonce, "sequence": current, "since": answered,
                 "cursor": str(rows[-1]["change"] if rows else since), "complete": not more, "parcels": parcels,
@@ -96,6 +96,13 @@ class Operations:
             entry["secret_hash"] = row["secret_hash"]
         if row["locker_hint"] is not None:
             entry["locker_hint"] = row["locker_hint"]
+        return entry
+
+    def _with_token(self, entry: dict) -> dict:
+        if entry["method"] == "token":
+            token_hash = self.db.token_hash(entry["trade_number"])
+            if token_hash:
+                entry["token_hash"] = token_hash
         return entry
 
     def setup(self, site_id: str) -> dict:

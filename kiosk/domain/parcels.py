@@ -66,6 +66,7 @@ class Parcel:
     locked_out: bool = False
     reminders_sent: int = 0           # forgotten-pickup warnings raised so far
     amount_paid: int = 0              # paid here in cash (kiosk.domain.payments), minor units
+    token_hash: str | None = None     # a token parcel (F4): its token's id, as a slow salted hash
 
     def to(self, state: ParcelState, **changes) -> "Parcel":
         """The same parcel in ``state``. Raises InvalidTransition when the move is not allowed."""
@@ -73,6 +74,7 @@ class Parcel:
             raise InvalidTransition(f"parcel {self.trade_number}: {self.state.value} → {state.value} is not allowed")
         if state in FINAL:
             changes.setdefault("secret_hash", None)  # purge: the secret is no longer needed
+            changes.setdefault("token_hash", None)
             changes.setdefault("locker", None)
         return replace(self, state=state, **changes)
 

@@ -96,6 +96,7 @@ class Controller:
         self.scanner_errors: dict[str, str] = {}
         self.card_reader: CardReader | None = None   # [devices] card: the IC card reader (F3)
         self.fingerprint: BiometricMatcher | None = None   # [devices] biometric: the fingerprint sensor (F5)
+        self.token_reader: Scanner | None = None   # [devices] token: the counter's token reader (F4)
         self._desk_cards: dict[str, ParcelCard] = {}  # a counter desk's verified card, until confirmed
         self.cash_error: str | None = None
         self.scans: ScanRouter | None = None
@@ -202,20 +203,23 @@ class Controller:
                 await self._open_one_scanner(loop, site, url, desk=DEFAULT_DESK)
             if scanner is not None:
                 self.desk_scanners[url] = scanner
+        token_url = self.config.devices.get("token")   # the counter's token reader (F4): its reads are token ids
+        if token_url:
+            self.token_reader = await self._open_one_scanner(loop, site, token_url, desk=DEFAULT_DESK, role="token")
 
     async def _open_one_scanner(self, loop: asyncio.AbstractEventLoop, site: Site, url: str, *,
-                                desk: str | None) -> Scanner | None:
+                                desk: str | None, role: str = "scanner") -> Scanner | None:
         router = self.scans
         assert router is not None
         try:
-            scanner = registry.create("scanner", url, **self._device_context)
+            scanner = registry.create(role, url, **self._device_context)
             scanner.subscribe(lambda scan: loop.call_soon_threadsafe(router.feed, scan, desk))
             await asyncio.to_thread(scanner.open)
         except DeviceError as err:
-            log.error("scanner %s unavailable: %s", url, err)
+            log.error("%s %s unavailable: %s", role, url, err)
             with site.db.transaction(self.clock.now()) as tx:
-                tx.emit("device_health", None, component="scanner", problem=str(err), at=self.clock.now())
-                tx.audit("kioskd", "device_unavailable", "scanner", reason=str(err))
+                tx.emit("device_health", None, component=role, problem=str(err), at=self.clock.now())
+                tx.audit("kioskd", "device_unavailable", role, reason=str(err))
             self.scanner_errors[url] = str(err)
             return None
         return scanner
@@ -285,9 +289,10 @@ class Controller:
             if device is not None:
                 await asyncio.to_thread(device.close)
         self.card_reader = self.fingerprint = None
-        for scanner in {id(s): s for s in [self.scanner, *self.desk_scanners.values()] if s is not None}.values():
+        readers = [self.scanner, self.token_reader, *self.desk_scanners.values()]
+        for scanner in {id(s): s for s in readers if s is not None}.values():
             await asyncio.to_thread(scanner.close)
-        self.scanner, self.desk_scanners = None, {}
+        self.scanner, self.token_reader, self.desk_scanners = None, None, {}
         if self.sync:
             await self.sync.stop()
             self.sync = None

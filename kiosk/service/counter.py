@@ -34,7 +34,8 @@ from collections.abc import Callable
 from kiosk.domain import attempts as A
 from kiosk.domain.parcels import ParcelState, check_state_for_handover, normalise_trade_number, valid_trade_number
 from kiosk.errors import (CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, SeeStaff,
-                          SlowDown, TagForged, TagMalformed, TagNotForThisSite, TagSwapped, UnknownParcel)
+                          SlowDown, TagForged, TagMalformed, TagNotForThisSite, TagSwapped, TokenMismatch,
+                          UnknownParcel)
 from kiosk.security import tags
 from kiosk.security.secrets import verify_secret
 from kiosk.service import clerk, holding, verification
@@ -49,16 +50,18 @@ DEFAULT_DESK = "counter"
 READY_TTL_S = 120.0    # a verification must be confirmed within this
 SECRET_PREFIX = "S/"   # a recipient's code on a phone; '/' is in no trade number, and types
                        # the same on US and JIS keyboard layouts
-COUNTER_METHODS = ("secret", "f1_tag", "f2_tag", "ic_card")   # ic_card: kiosk.service.card_counter
+COUNTER_METHODS = ("secret", "f1_tag", "f2_tag", "ic_card", "token")   # ic_card: kiosk.service.card_counter
+TOKEN_SYMBOLOGY = "em4100"   # a token reader's read (drivers.tokens): the token's id, never a label
 # A label read as it comes off a scanner or the clerk's keyboard: the trade number's own
 # characters and blanks, nothing else (a GS1 code's group separators would otherwise
 # vanish in normalisation and leave something that looks like a trade number).
 _LABEL_TEXT = re.compile(r"^[0-9A-Za-z -]+$")
+_TOKEN_ID = re.compile(r"^[0-9A-Fa-f]{10}$")
 LOCKED = "too many wrong attempts: this parcel is locked (reset it only after checking the recipient's proof)"
 
 # counter_rejected's ``reason`` for each refusal.
 REASONS: tuple[tuple[type[KioskError], str], ...] = (
-    (TagForged, "forged"), (TagNotForThisSite, "other_site"), (TagSwapped, "swapped"), (TagMalformed, "unreadable"),
+    (TagForged, "forged"), (TagNotForThisSite, "other_site"), (TokenMismatch, "token_mismatch"), (TagSwapped, "swapped"), (TagMalformed, "unreadable"),
     (CodeInvalid, "wrong_secret"), (LockedOut, "locked_out"), (SlowDown, "slow_down"),
     (CounterIncomplete, "incomplete"), (UnknownParcel, "unknown_parcel"), (NotCollectable, "not_collectable"),
     (SeeStaff, "see_staff"),
@@ -86,12 +89,15 @@ def snapshot(site: Site, held: Desk) -> DeskState:
     tag = held.tag
     mismatch = bool(tag and held.label and site.tag_keys
                     and not tags.matches_label(tag, held.label, site.tag_keys))
-    missing = tuple(name for name, have in (("label", held.label), ("secret", held.secret)) if not have)
     parcel = site.db.parcel(held.label) if held.label else None
+    needs: tuple[tuple[str, str | None], ...] = (("label", held.label), ("secret", held.secret))
+    if parcel is not None and parcel.method == "token":
+        needs += (("token", held.token),)
+    missing = tuple(name for name, have in needs if not have)
     return DeskState(held.name, tag.method if tag else None, tag.trade_number if tag else None, held.label,
                      held.secret is not None, mismatch, missing,
                      held.ready.trade_number if held.ready else None,
-                     card=parcel is not None and parcel.method == "ic_card")
+                     card=parcel is not None and parcel.method == "ic_card", token=held.token is not None)
 
 
 def desk_state(site: Site, desk: str = DEFAULT_DESK) -> DeskState:
@@ -119,8 +125,10 @@ async def enter(site: Site, text: str, *, field: str, desk: str = DEFAULT_DESK,
     return CounterAnswer(desk_state(site, desk), None, ticket)
 
 
-async def present(site: Site, payload: bytes, *, desk: str = DEFAULT_DESK, source: str = "scan") -> CounterAnswer:
-    """One read at the counter: a tag, a label's trade number, or a recipient's code.
+async def present(site: Site, payload: bytes, *, desk: str = DEFAULT_DESK, source: str = "scan",
+                  symbology: str = "") -> CounterAnswer:
+    """One read at the counter: a tag, a label's trade number, a recipient's code, or (from
+    a token reader, ``symbology`` em4100) the id of the token on the parcel (F4).
     ``source`` is "scan" or "typed" (kept as evidence for the label).
 
     Raises TagMalformed / TagUnsupportedVersion (unreadable or not ours: read again),
@@ -133,7 +141,14 @@ async def present(site: Site, payload: bytes, *, desk: str = DEFAULT_DESK, sourc
         unreadable = TagMalformed("not a code this counter reads; scan again")
         _rejected(site, held, unreadable, source, tag_dropped=False)
         raise unreadable from None
-    if tags.looks_like_tag(text):
+    if symbology == TOKEN_SYMBOLOGY:
+        if not _TOKEN_ID.match(text):
+            unreadable = TagMalformed("not a token this counter reads; hold it to the reader again")
+            _rejected(site, held, unreadable, source, tag_dropped=False)
+            raise unreadable
+        held.token = text.upper()
+        read = "token"
+    elif tags.looks_like_tag(text):
         held.tag = None   # a refused tag must not leave the last one in its place
         try:
             held.tag = _read_tag(site, text, desk)
@@ -199,9 +214,13 @@ async def _verify(site: Site, held: Desk, secret: str | None, trade_number: str 
         parcel = record_failure(site, trade, known=True)
         _raise_wrong(parcel, policy, "the trade number given is not this parcel's")
 
+    if parcel.method == "token" and held.token is None:
+        raise CounterIncomplete("this parcel travels with a token: hold it to the token reader", "token")
     reads = held.reads
     local = verify_secret if tag is None else _tag_check(tag, _keys(site), trade)
     with site.gate.admit(recent_failures(site), site.now(), policy, trade):
+        if parcel.method == "token":
+            await _check_token(site, held, parcel)
         check = await verification.check_secret(site, parcel, secret, online, local=local)
         # The world may have moved while we checked (another desk, the expiry sweep): look again.
         parcel = site.db.require_parcel(trade)
@@ -314,12 +333,27 @@ def _rejected(site: Site, held: Desk, err: KioskError, source: str, *, tag_dropp
                      state=snapshot(site, held), tag_dropped=tag_dropped)
 
 
+async def _check_token(site: Site, held: Desk, parcel) -> None:
+    """F4: the token read at the desk must be the one the store bound to this parcel (its id
+    against the manifest's slow hash). Another token is the parcel's token swapped or a
+    copy of another's: a tamper event and a failure for the site, never for the parcel (or
+    anyone could lock out its recipient with any token). Raises TagSwapped."""
+    token = held.token or ""
+    if parcel.token_hash is None or not await site.off_loop(verify_secret, token, parcel.token_hash):
+        record_failure(site, "", known=False)
+        with site.db.transaction(site.now()) as tx:
+            tx.emit("tamper", parcel.trade_number, what="token_mismatch", desk=held.name, at=site.now())
+            tx.audit("kioskd", "token_rejected", parcel.trade_number, desk=held.name)
+        held.token = None
+        raise TokenMismatch("the token read is not this parcel's: do not hand it over")
+
+
 def _check_method(method: str, tag: tags.Tag | None) -> None:
     if method == "ic_card":   # only the card checks its secret (kiosk.service.card_counter)
         raise SeeStaff("this parcel is verified by its IC card: put the card in the reader")
     if method not in COUNTER_METHODS:
         raise SeeStaff(f"this parcel is verified by {method}, not at this counter")
-    if tag is None and method != "secret":
+    if tag is None and method in ("f1_tag", "f2_tag"):
         raise CounterIncomplete("this parcel carries a tag: scan it", "tag")
     if tag is not None and tag.method != method:
         raise SeeStaff(f"this parcel is registered for {method}, but carries a {tag.method} tag; please see staff")

@@ -316,7 +316,8 @@ class DeskState:
     label name different parcels; ``missing`` what a check still needs ("label", "secret");
     ``verified`` the trade number verified and waiting for the clerk's confirmation;
     ``card`` when the label's parcel is an IC-card parcel (F3: its card in the desk's
-    reader and the card's PIN, ``counter_verify_card``, instead of a secret)."""
+    reader and the card's PIN, ``counter_verify_card``, instead of a secret); ``token``
+    when a token has been read (F4; a token parcel's check also needs "token")."""
 
     desk: str
     tag_method: str | None = None
@@ -327,6 +328,7 @@ class DeskState:
     missing: tuple[str, ...] = ("label", "secret")
     verified: str | None = None
     card: bool = False
+    token: bool = False
 
 
 @_kind(EventKind.COUNTER_READ)

@@ -26,7 +26,7 @@ from kiosk.service.site import Site
 from kiosk.service.events import EventKind
 from kiosk.sync.settings import FALLBACK_LOCAL, ONLINE, VerificationSettings
 
-_KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint"}
+_KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint", "token_hash"}
 
 
 def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
@@ -59,6 +59,13 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
         if method in ("locker", "secret") and not is_valid_hash(secret_hash):
             problems.append((f"{key}.secret_hash", "must be an Argon2id hash within the allowed cost"))
             continue
+        token_hash = entry.get("token_hash")
+        if method == "token" and not (is_valid_hash(token_hash) and is_valid_hash(secret_hash)):
+            problems.append((f"{key}.token_hash", "a token parcel needs its token's and its secret's Argon2id hashes"))
+            continue
+        if method != "token" and token_hash is not None:
+            problems.append((f"{key}.token_hash", "only a token parcel has one"))
+            continue
         amount = entry.get("amount_due", 0)
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             problems.append((f"{key}.amount_due", "must be a whole number ≥ 0 (minor units)"))
@@ -74,7 +81,7 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
             continue
         seen.add(trade)
         parcels.append(Parcel(trade, method, secret_hash=secret_hash, amount_due=amount,
-                              hold_deadline=deadline, locker_hint=hint))
+                              hold_deadline=deadline, locker_hint=hint, token_hash=token_hash))
     if problems:
         raise ConfigError(problems, where)
     return parcels

@@ -64,7 +64,7 @@ class ScanRouter:
         self.site = site
         self._online = online
         self._pickups: asyncio.Queue[pickup.PhoneCode] = asyncio.Queue(QUEUE_MAX)
-        self._counter: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue(QUEUE_MAX)
+        self._counter: asyncio.Queue[tuple[bytes, str, str]] = asyncio.Queue(QUEUE_MAX)
         self._waiting: set[str] = set()      # trade numbers of phone codes queued or being checked
         self.counts: Counter[str] = Counter()   # reads by route: counter, phone_code, phone_code_malformed, ...
 
@@ -88,7 +88,7 @@ class ScanRouter:
             self.counts["not_a_desk_scanner"] += 1
             log.info("scan ignored: %s is not a counter desk's scanner", scan.source)
             return
-        self._put(self._counter, (bytes(scan.data), desk), "counter")
+        self._put(self._counter, (bytes(scan.data), desk, scan.symbology), "counter")
 
     def _put(self, queue: asyncio.Queue, item, route: str) -> bool:
         try:
@@ -114,9 +114,9 @@ class ScanRouter:
 
     async def _run_counter(self) -> None:
         while True:
-            payload, desk = await self._counter.get()
+            payload, desk, symbology = await self._counter.get()
             try:
-                await counter.present(self.site, payload, desk=desk, source="scan")
+                await counter.present(self.site, payload, desk=desk, source="scan", symbology=symbology)
             except KioskError as err:
                 log.info("scan not accepted: %s", err)
             except Exception:

@@ -61,6 +61,7 @@ class Desk:
     label: str | None = None
     label_source: str = ""
     secret: str | None = field(default=None, repr=False)
+    token: str | None = None   # the id read from the parcel's token (F4), ten hex digits
     ready: CounterTicket | None = None
     touched: float = 0.0
     reads: int = 0        # counts reads, so a check that finishes after a new read is void

@@ -112,6 +112,8 @@ class DeskView:
             return lambda t: t.step_check_phone
         if self.state.card:
             return lambda t: t.step_card
+        if "token" in self.state.missing:
+            return lambda t: t.step_token
         return lambda t: t.step_secret
 
     def tag_line(self) -> Say:

@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 
 from kiosk.errors import (CardProblem, CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, PaymentDue, SeeStaff,
-                          SlowDown, TagForged, TagMalformed, TagNotForThisSite, TagSwapped, UnknownParcel)
+                          SlowDown, TagForged, TagMalformed, TagNotForThisSite, TagSwapped, TokenMismatch,
+                          UnknownParcel)
 from kiosk.ui.counter.texts import Say
 from kiosk.ui.explain import money
 
@@ -27,6 +28,7 @@ class Refusal:
 
 FORGED = Refusal(lambda t: t.forged, grave=True)
 SWAPPED = Refusal(lambda t: t.swapped, grave=True)
+TOKEN_MISMATCH = Refusal(lambda t: t.token_mismatch, grave=True)
 OTHER_SITE = Refusal(lambda t: t.other_site, grave=True)
 UNREADABLE = Refusal(lambda t: t.unreadable)
 MISMATCH = Refusal(lambda t: t.mismatch, grave=True)
@@ -34,7 +36,7 @@ NEED_SECRET = Refusal(lambda t: t.need_secret)
 UNEXPECTED = Refusal(lambda t: t.unexpected)
 
 # counter_rejected {reason} -> words (kiosk.service.counter._rejected)
-_REASONS = {"forged": FORGED, "swapped": SWAPPED, "other_site": OTHER_SITE, "unreadable": UNREADABLE}
+_REASONS = {"forged": FORGED, "swapped": SWAPPED, "token_mismatch": TOKEN_MISMATCH, "other_site": OTHER_SITE, "unreadable": UNREADABLE}
 
 # NotCollectable: the service's message -> words (its messages are fixed in kiosk.service.counter)
 _NOT_COLLECTABLE: tuple[tuple[str, Say], ...] = (
@@ -47,6 +49,7 @@ _NOT_COLLECTABLE: tuple[tuple[str, Say], ...] = (
 _MISSING: dict[str, Say] = {
     "label": lambda t: t.need_label,
     "tag": lambda t: t.need_tag,
+    "token": lambda t: t.need_token,
     "secret": lambda t: t.need_secret,
     "verification": lambda t: t.need_verification,
 }
@@ -70,6 +73,8 @@ def counter_problem(err: KioskError, trade_number: str | None = None) -> Refusal
     match err:
         case TagForged():
             return FORGED
+        case TokenMismatch():
+            return TOKEN_MISMATCH
         case TagSwapped():
             return SWAPPED
         case TagNotForThisSite():

@@ -56,6 +56,9 @@ class CounterTexts:
     step_secret: str
     step_check_phone: str
     step_card: str
+    step_token: str
+    need_token: str
+    token_mismatch: str
     reconnecting: str
     out_of_service: str
     collect_card: str
@@ -132,6 +135,9 @@ EN = CounterTexts(
     step_secret="Ask the recipient to type their secret, or to show the code on their phone.",
     step_check_phone="The phone code is read: press Check.",
     step_card="An IC-card parcel: put its card in the desk's reader, then the recipient types the card's PIN.",
+    step_token="A token parcel: hold its token to the token reader, then the recipient types the secret.",
+    need_token="This parcel travels with a token: hold it to the token reader first.",
+    token_mismatch="WRONG TOKEN: the token read is not this parcel's. Keep the parcel aside and report it.",
     collect_card="Take back a used card",
     reconnecting="Reconnecting to the controller… what you do now is sent once it is back.",
     out_of_service="The controller is out of service (its storage): do not hand over; see the technician.",
@@ -204,6 +210,9 @@ JA = CounterTexts(
     step_secret="お客様に暗証番号を入力していただくか、スマホのコードを提示していただいてください。",
     step_check_phone="スマホのコードを読み取りました。「確認」を押してください。",
     step_card="ICカードの荷物です。カードを窓口のリーダーに入れ、お客様にカードの暗証番号を入力してもらってください。",
+    step_token="トークン付きの荷物です。トークンをトークンリーダーにかざし、お客様に暗証番号を入力してもらってください。",
+    need_token="この荷物にはトークンが付いています。先にトークンをトークンリーダーにかざしてください。",
+    token_mismatch="トークン不一致：読み取ったトークンはこの荷物のものではありません。荷物を別に保管し、報告してください。",
     collect_card="使用済みカードの回収",
     reconnecting="制御装置に再接続しています…操作は接続が戻りしだい送信されます。",
     out_of_service="制御装置が停止中です（記憶装置の障害）。荷物はお渡しせず、技術担当者に連絡してください。",
