@@ -364,6 +364,14 @@ def test_snapshot_card_parcel(snap_compare, language):
     assert snap_compare(snap_app(FakeCounterService()), terminal_size=SIZE, run_before=in_language(language, steps))
 
 
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_snapshot_token_parcel(snap_compare, language):
+    async def steps(pilot):
+        pilot.app.service.read("label", DeskState("counter", label="1234-5678", missing=("secret", "token")))
+        await wait_for(pilot, lambda: "token" in pilot.app.screen.view.state.missing, "the token parcel")
+    assert snap_compare(snap_app(FakeCounterService()), terminal_size=SIZE, run_before=in_language(language, steps))
+
+
 def test_snapshot_handed_over(snap_compare):
     async def steps(pilot):
         await reads_then_secret(pilot)

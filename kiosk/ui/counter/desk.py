@@ -90,8 +90,12 @@ class DeskView:
         return self.state.mismatch
 
     @property
+    def token(self) -> bool:
+        return self.state.token
+
+    @property
     def has_reads(self) -> bool:
-        return bool(self.state.tag_method or self.state.label or self.state.phone_code)
+        return bool(self.state.tag_method or self.state.label or self.state.phone_code or self.state.token)
 
     def cash_line(self, typed: str) -> Say | None:
         """The change to give for the cash typed, or how much is missing (None: nothing typed)."""
@@ -134,3 +138,6 @@ class DeskView:
 
     def phone_line(self) -> Say:
         return (lambda t: t.phone_code_read) if self.state.phone_code else (lambda t: t.not_read)
+
+    def token_line(self) -> Say:
+        return (lambda t: t.token_read) if self.state.token else (lambda t: t.not_read)

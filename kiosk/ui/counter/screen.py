@@ -120,12 +120,14 @@ class CounterScreen(Screen):
     def _compose_reads(self) -> ComposeResult:
         yield Words(lambda t: t.read_heading, classes="counter-reads-heading")
         self.read_values: dict[str, Words] = {}
+        self.read_rows: dict[str, Horizontal] = {}
         for key, name in (("tag", lambda t: t.tag), ("label", lambda t: t.label),
-                          ("phone", lambda t: t.phone_code)):
-            with Horizontal(classes="counter-read"):
+                          ("phone", lambda t: t.phone_code), ("token", lambda t: t.token)):
+            with Horizontal(classes="counter-read") as row:
                 yield Words(name, classes="counter-read-name")
                 self.read_values[key] = Words(classes="counter-read-value")
                 yield self.read_values[key]
+            self.read_rows[key] = row
 
     def on_mount(self) -> None:
         self.show()
@@ -138,9 +140,11 @@ class CounterScreen(Screen):
     def show(self) -> None:
         view = self.view
         for key, say, have in (("tag", view.tag_line(), view.tag_method), ("label", view.label_line(), view.label),
-                               ("phone", view.phone_line(), view.phone_code)):
+                               ("phone", view.phone_line(), view.phone_code),
+                               ("token", view.token_line(), view.token)):
             self.read_values[key].say(say)
             self.read_values[key].set_class(bool(have), "-read")
+        self.read_rows["token"].display = view.token or "token" in view.state.missing   # only for F4 parcels
         self.step.say(None if view.verified or (view.refusal and view.refusal.grave) else view.next_step())
         self.secret_label.say((lambda t: t.card_pin) if view.state.card else (lambda t: t.secret))
         self.step.display = bool(self.step.phrase)

@@ -39,6 +39,8 @@ class CounterTexts:
     tag_read_number: str         # {method} {trade}
     label_read: str              # {trade}
     phone_code_read: str
+    token: str
+    token_read: str
     method_f1: str
     method_f2: str
 
@@ -122,6 +124,8 @@ EN = CounterTexts(
     tag_read_number="✓ {method} · {trade}",
     label_read="✓ {trade}",
     phone_code_read="✓ shown",
+    token="Token",
+    token_read="✓ read",
     method_f1="F1 tag",
     method_f2="F2 tag",
     secret="Recipient's secret",
@@ -197,6 +201,8 @@ JA = CounterTexts(
     tag_read_number="✓ {method}・{trade}",
     label_read="✓ {trade}",
     phone_code_read="✓ 提示済み",
+    token="トークン",
+    token_read="✓ 読み取り済み",
     method_f1="F1タグ",
     method_f2="F2タグ",
     secret="お客様の暗証番号",
