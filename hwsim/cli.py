@@ -9,6 +9,7 @@
     hwsim scenario attack-day [--locks ...] [--seed N] [--json]   every attack of issue 8, store ones included
     hwsim scenario crash-day [--kills N] [--no-occupancy] [--seed N] [--json]   SIGKILLs mid-pickup, books vs doors
     hwsim scenario card-day [--locks ...] [--seed N] [--json]   F3 IC-card pickups through pcscd and vpcd
+    hwsim scenario token-bio-day [--locks ...] [--seed N] [--json]   F4 tokens at the counter, F5 fingers at lockers
     hwsim scenario cash-day [--locks ...] [--seed N] [--json]   paid pickups, change and refunds through device faults
     hwsim scenario screens-day [--locks ...] [--seed N] [--json]   screens as processes, killed and restarted
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
@@ -32,12 +33,14 @@ SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.
              "tags-day": "hwsim.scenarios.tags_day", "attack-store": "hwsim.scenarios.attack_store",
              "attack-day": "hwsim.scenarios.attack_day", "crash-day": "hwsim.scenarios.crash_day",
              "card-day": "hwsim.scenarios.card_day",
-             "cash-day": "hwsim.scenarios.cash_day", "screens-day": "hwsim.scenarios.screens_day"}
+             "cash-day": "hwsim.scenarios.cash_day", "screens-day": "hwsim.scenarios.screens_day",
+             "token-bio-day": "hwsim.scenarios.token_bio_day"}
 # Figures that must be 0 for a scenario to pass (each scenario reports those it has).
 MUST_BE_ZERO = ("released_without_door_evidence", "released_twice", "replays_accepted", "forged_acks_accepted",
                 "rollbacks_accepted", "audit_rewrites_undetected", "wrong_card_accepted", "blocked_card_retried",
                 "released_without_signature", "returned_receipts_bad",
-                "released_unpaid", "paid_twice", "money_unaccounted")
+                "released_unpaid", "paid_twice", "money_unaccounted", "token_forgery_accepted",
+                "wrong_finger_accepted", "templates_left_behind", "crashes")
 
 
 def main(argv: list[str] | None = None) -> int:

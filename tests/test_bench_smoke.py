@@ -25,3 +25,12 @@ def test_the_benchmark_runs_and_prints_its_figures(script, args, keys):
     figures = json.loads(run.stdout)
     assert keys <= set(figures)
     assert all(value > 0 for value in figures["socket"].values())
+
+
+def test_the_finger_and_token_benchmark_runs():
+    run = subprocess.run([sys.executable, str(BENCH / "finger_token.py"), "--json", "--rounds", "2"],
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    figures = json.loads(run.stdout)
+    assert set(figures) == {"finger_local", "finger_online", "token_counter"}
+    assert all(f["n"] == 2 and f["p50_ms"] > 0 for f in figures.values())
