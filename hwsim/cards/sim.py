@@ -64,10 +64,16 @@ class CardSlotSim:
         connects next finds it (vpcd greets the card before pcscd's poll has seen it).
         Raises ConnectionError when pcscd does not see it within ``timeout``."""
         self.slot.insert(card, timeout=timeout)
-        if not self._seen_by_pcscd(card.atr, timeout):
+        if not self._pcscd_reports(lambda present, atr: present and atr == card.atr, timeout):
             raise ConnectionError(f"{self.reader_name}: pcscd did not see the card within {timeout} s")
 
-    def _seen_by_pcscd(self, atr: bytes, timeout: float) -> bool:
+    def wait_empty(self, timeout: float = 10.0) -> bool:
+        """Wait until pcscd reports the slot empty. Cards with equal ATRs (NFC tags) need it
+        between a removal and the next insertion: otherwise the stale "present" of the last
+        one passes for the next, and pcscd talks to a card that has gone."""
+        return self._pcscd_reports(lambda present, atr: not present, timeout)
+
+    def _pcscd_reports(self, wanted, timeout: float) -> bool:
         from smartcard import scard   # pyscard: present wherever a private pcscd can run
         result, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
         if result != scard.SCARD_S_SUCCESS:
@@ -80,7 +86,7 @@ class CardSlotSim:
                 if result != scard.SCARD_S_SUCCESS:
                     return False
                 _, event, seen = states[0]
-                if event & scard.SCARD_STATE_PRESENT and bytes(seen) == atr:
+                if wanted(bool(event & scard.SCARD_STATE_PRESENT), bytes(seen)):
                     return True
                 state = event & ~scard.SCARD_STATE_CHANGED
             return False

@@ -38,6 +38,8 @@ REGISTRY: dict[str, dict[str, str]] = {
     "token": {
         "rdm6300": "drivers.tokens.rdm6300:TokenReaderRdm6300",
         "sim+rdm6300": "hwsim.tokens.rdm6300:rdm6300_sim",
+        "pcsc-nfc": "drivers.tokens.nfc:NfcTokenReader",
+        "sim+pcsc-nfc": "hwsim.tokens.ntag_sim:nfc_sim",
     },
     "biometric": {
         "r30x": "drivers.biometrics.r30x:FingerprintR30x",
@@ -51,7 +53,8 @@ REGISTRY: dict[str, dict[str, str]] = {
 
 # Which pip package provides a module a driver needs, for the error message.
 _PACKAGE_OF = {"serial": "pyserial", "gpiozero": "gpiozero", "smartcard": "pyscard", "cv2": "opencv-python-headless",
-               "pyzbar": "pyzbar", "zxingcpp": "zxing-cpp", "evdev": "evdev-binary", "segno": "segno", "numpy": "numpy"}
+               "pyzbar": "pyzbar", "zxingcpp": "zxing-cpp", "evdev": "evdev-binary", "segno": "segno", "numpy": "numpy",
+               "ndef": "ndeflib"}
 
 
 def schemes(role: str) -> list[str]:

@@ -90,9 +90,9 @@ def snapshot(site: Site, held: Desk) -> DeskState:
     mismatch = bool(tag and held.label and site.tag_keys
                     and not tags.matches_label(tag, held.label, site.tag_keys))
     parcel = site.db.parcel(held.label) if held.label else None
-    needs: tuple[tuple[str, str | None], ...] = (("label", held.label), ("secret", held.secret))
-    if parcel is not None and parcel.method == "token":
-        needs += (("token", held.token),)
+    needs: tuple[tuple[str, object], ...] = (("label", held.label), ("secret", held.secret))
+    if parcel is not None and parcel.method == "token":   # its 125 kHz id, or the NFC token's signed tag
+        needs += (("token", held.token if parcel.token_hash else held.tag),)
     missing = tuple(name for name, have in needs if not have)
     return DeskState(held.name, tag.method if tag else None, tag.trade_number if tag else None, held.label,
                      held.secret is not None, mismatch, missing,
@@ -214,12 +214,12 @@ async def _verify(site: Site, held: Desk, secret: str | None, trade_number: str 
         parcel = record_failure(site, trade, known=True)
         _raise_wrong(parcel, policy, "the trade number given is not this parcel's")
 
-    if parcel.method == "token" and held.token is None:
+    if parcel.method == "token" and (held.token if parcel.token_hash else tag) is None:
         raise CounterIncomplete("this parcel travels with a token: hold it to the token reader", "token")
     reads = held.reads
     local = verify_secret if tag is None else _tag_check(tag, _keys(site), trade)
     with site.gate.admit(recent_failures(site), site.now(), policy, trade):
-        if parcel.method == "token":
+        if parcel.method == "token" and parcel.token_hash:
             await _check_token(site, held, parcel)
         check = await verification.check_secret(site, parcel, secret, online, local=local)
         # The world may have moved while we checked (another desk, the expiry sweep): look again.
@@ -353,6 +353,10 @@ def _check_method(method: str, tag: tags.Tag | None) -> None:
         raise SeeStaff("this parcel is verified by its IC card: put the card in the reader")
     if method not in COUNTER_METHODS:
         raise SeeStaff(f"this parcel is verified by {method}, not at this counter")
+    if method == "token":   # an NFC token holds an F1 tag (docs/tokens.md); a 125 kHz one only an id
+        if tag is not None and tag.method != "f1_tag":
+            raise SeeStaff(f"this token parcel carries a {tag.method} tag; please see staff")
+        return
     if tag is None and method in ("f1_tag", "f2_tag"):
         raise CounterIncomplete("this parcel carries a tag: scan it", "tag")
     if tag is not None and tag.method != method:

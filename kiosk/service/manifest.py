@@ -60,8 +60,12 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
             problems.append((f"{key}.secret_hash", "must be an Argon2id hash within the allowed cost"))
             continue
         token_hash = entry.get("token_hash")
-        if method == "token" and not (is_valid_hash(token_hash) and is_valid_hash(secret_hash)):
-            problems.append((f"{key}.token_hash", "a token parcel needs its token's and its secret's Argon2id hashes"))
+        # A 125 kHz token's id is bound here (token_hash, with the secret's hash); an NFC token
+        # carries the store-signed tag itself and needs neither.
+        if method == "token" and token_hash is not None and not (is_valid_hash(token_hash)
+                                                                 and is_valid_hash(secret_hash)):
+            problems.append((f"{key}.token_hash", "a 125 kHz token parcel needs its token's and its secret's "
+                                                  "Argon2id hashes"))
             continue
         if method != "token" and token_hash is not None:
             problems.append((f"{key}.token_hash", "only a token parcel has one"))
