@@ -15,12 +15,15 @@ Fingerprints, at a locker:
     faults       the module silent once, a damaged answer once, a module reset: then it works
     impostor     someone else's finger until the parcel locks: it never opens
 
-Tokens, at the counter:
+Tokens, at the counter (125 kHz EM4100 ids bound in the manifest; then, in a third run,
+NFC tokens holding the store-signed tag, on a PC/SC contactless reader through pcscd):
     straight     label, the parcel's token, the secret, the clerk confirms
     copied       another parcel's token first (a copy of the wrong one), then the right one
     edited       a token with an id nobody issued, then the right one
-    removed      the token taken away mid-read (a cut frame: nothing read), then held again
+    removed      the token taken away mid-read (a cut frame, a tag pulled: nothing read),
+                 then held again
     mistyped     the right token and a wrong secret, then the right secret
+    (NFC: "copied" is another parcel's genuine token, "edited" one digit of the tag changed)
 
 The verdict comes from the records: the site's database (collected parcels, door evidence,
 audit chain, any trace of a template), the module's buffers, and the store's events.
@@ -29,19 +32,25 @@ audit chain, any trace of a template), the module's buffers, and the store's eve
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import tempfile
 from pathlib import Path
 
+from hwsim import tags as hwtags
 from hwsim.biometrics.fingers import MAGIC, finger_of
 from hwsim.parcels import DemoParcel
 from hwsim.scenarios.invariants import summarise
 from hwsim.site import FAST_HASH, start_site
 from hwsim.store import StoreEmulator
+from hwsim.tokens.ntag_sim import NtagSim, token_image
 from kiosk.clock import ManualClock
 from kiosk.domain.parcels import ParcelState
-from kiosk.errors import CodeInvalid, CounterIncomplete, FingerProblem, KioskError, LockedOut, TokenMismatch
+from kiosk.errors import (CodeInvalid, CounterIncomplete, FingerProblem, KioskError, LockedOut, TagSwapped,
+                          TokenMismatch)
 from kiosk.security.keys import b64url
+from kiosk.security.secrets import hash_secret
+from kiosk.service import manifest
 
 SITE = "sim-site"
 DOORS = 8
@@ -244,13 +253,119 @@ async def run_phase(base: Path, mode: str, seed: int, locks: str) -> tuple[dict,
     return result, day.unexpected
 
 
-async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) -> dict:
+class NfcDay:
+    """The token visits again with NFC tokens (the counter's reader: sim+pcsc-nfc)."""
+
+    def __init__(self, site, rng: random.Random):
+        self.sim, self.c, self.rng = site, site.controller, rng
+        self.n = {"pickups": 0, "token_forgery_accepted": 0}
+        self.unexpected: list[str] = []
+        self.field = self.c.token_reader.sim if self.c.token_reader else None
+
+    async def run(self) -> None:
+        if self.field is None:
+            raise RuntimeError("the NFC token reader did not open (pcscd/vpcd missing?)")
+        issuer = hwtags.TagIssuer(self.c.config.site_id)
+        self.c.site.tag_keys = issuer.keys()
+        made = issuer.parcels(len(TOKEN_VISITS), self.rng, method="f1_tag", now=self.sim.clock.now())
+        entries = [{**p.entry, "method": "token",
+                    "secret_hash": hash_secret(p.secret, self.c.config.hash_params)} for p in made]
+        self.c.import_manifest(manifest.parse({"version": 1, "parcels": entries}), "token-bio-day")
+        for p in made:
+            await self.c.counter_receive("clerk-token", p.trade_number)
+        for visit, parcel in zip(TOKEN_VISITS, made, strict=True):
+            await self.visit(visit, parcel, made)
+
+    async def hold(self, text: str, *, pull: bool = False) -> None:
+        reader = self.c.token_reader
+        before = sum(reader.counts.values())
+        if pull:
+            self.field.slot.slot.pull_on(lambda cmd: cmd.ins == 0xB0 and cmd.p2 > 4)
+        await asyncio.to_thread(self.field.present, NtagSim(token_image(bytes([4]) + os.urandom(6), text)))
+        for _ in range(500):
+            if sum(reader.counts.values()) > before:
+                break
+            await _tick()
+        await asyncio.sleep(0)
+        await self.c.scans.settle()
+
+    async def visit(self, visit: str, parcel, all_parcels) -> None:
+        self.n["pickups"] += 1
+        trade = parcel.trade_number
+        await self.c.counter_cancel()
+        await self.c.counter_present(trade.encode())
+        refused: tuple = ()
+        if visit == "copied":
+            await self.hold(next(p.tag for p in reversed(all_parcels) if p.trade_number != trade))
+            refused = (TagSwapped,)
+        elif visit == "edited":
+            digit = self.rng.randrange(len(parcel.tag) - 2)
+            edited = parcel.tag[:digit] + str((int(parcel.tag[digit]) + 1) % 10) + parcel.tag[digit + 1:]
+            await self.hold(edited)
+            refused = (CounterIncomplete,)   # refused at the read (check digits, signature): nothing held
+        elif visit == "removed":
+            await self.hold(parcel.tag, pull=True)
+            refused = (CounterIncomplete,)
+        if refused:
+            try:
+                ticket = await self.c.counter_verify(parcel.secret)
+                self.n["token_forgery_accepted"] += visit != "removed"
+                self.unexpected.append(f"{trade} (nfc {visit}): verified where a refusal was due")
+                await self.c.counter_cancel()
+            except refused:
+                pass
+            except KioskError as err:
+                self.unexpected.append(f"{trade} (nfc {visit}): {type(err).__name__}: {err}")
+            await self.c.counter_present(trade.encode())
+        await self.hold(parcel.tag)
+        if visit == "mistyped":
+            try:
+                await self.c.counter_verify("000000" if parcel.secret != "000000" else "111111")
+                self.unexpected.append(f"{trade} (nfc mistyped): a wrong secret was accepted")
+            except CodeInvalid:
+                pass
+        try:
+            ticket = await self.c.counter_verify(parcel.secret)
+            await self.c.counter_confirm("clerk-token", ticket.ticket)
+        except KioskError as err:
+            self.unexpected.append(f"{trade} (nfc {visit}) at the counter: {type(err).__name__}: {err}")
+
+    def verdict(self) -> dict:
+        collected = [p for p in self.c.site.db.parcels() if p.state == ParcelState.COLLECTED]
+        return {"pickups": self.n["pickups"], "released": len(collected),
+                "token_forgery_accepted": self.n["token_forgery_accepted"], "nfc_pickups": self.n["pickups"]}
+
+
+async def run_nfc_phase(base: Path, seed: int, locks: str) -> tuple[dict, list[str]]:
+    clock = ManualClock()
+    site = await start_site(base / "site-nfc", clock=clock, locks=locks, doors=DOORS, rng=random.Random(seed),
+                            token="sim+pcsc-nfc://")
+    day = NfcDay(site, random.Random(seed))
+    crashes = 0
+    try:
+        await day.run()
+        await site.controller.settle()
+    except Exception as err:  # noqa: BLE001 - a crash is a finding, reported in the result
+        crashes += 1
+        day.unexpected.append(f"crash (nfc): {type(err).__name__}: {err}")
+    finally:
+        result = day.verdict() | summarise(site.controller.site.db)
+        result["audit_chain_ok"] = site.controller.site.db.verify_audit().ok
+        await site.controller.stop()
+    result["crashes"] = crashes
+    return result, day.unexpected
+
+
+async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None, nfc: bool = True) -> dict:
     totals: dict = {}
     unexpected: list[str] = []
     with tempfile.TemporaryDirectory(prefix="token-bio-day-") as tmp:
         base = Path(folder or tmp)
-        for mode in ("local", "online"):
-            result, found = await run_phase(base, mode, seed, locks)
+        phases = [run_phase(base, "local", seed, locks), run_phase(base, "online", seed, locks)]
+        if nfc:
+            phases.append(run_nfc_phase(base, seed, locks))
+        for phase in phases:
+            result, found = await phase
             unexpected += found
             for key, value in result.items():
                 if isinstance(value, bool):
@@ -261,5 +376,6 @@ async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) ->
                 "released_without_door_evidence", "released_twice"):
         if totals.get(key):
             unexpected.append(f"{key} is {totals[key]}")
-    return {"scenario": "token-bio-day", "locks": locks, "seed": seed, "modes": ["local", "online"], **totals,
+    return {"scenario": "token-bio-day", "locks": locks, "seed": seed, "modes": ["local", "online"], "nfc": nfc,
+            **totals,
             "unexpected": unexpected}
