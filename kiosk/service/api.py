@@ -133,6 +133,12 @@ class CounterService(EventSource, Protocol):
         due (the ticket's ``amount_due``), ``cash_received`` is the cash taken (minor units).
         Raises CounterIncomplete, LockedOut, NotCollectable (PaymentDue), UnknownParcel."""
 
+    async def counter_verify_finger(self, *, desk: str = DEFAULT_DESK) -> CounterTicket:
+        """F5 at the counter (``DeskState.finger``): the recipient's finger on the desk's sensor
+        is matched for the label the desk has read; the clerk then confirms the ticket.
+        Raises CounterIncomplete, SeeStaff, NotCollectable, LockedOut, CodeInvalid (another
+        finger), FingerProblem (``reason`` no_finger / poor_image / unavailable)."""
+
     async def counter_verify_card(self, pin: str, *, desk: str = DEFAULT_DESK) -> CounterTicket:
         """F3 at the counter (the desk's state says ``card``): the parcel's card in the desk's
         reader checks the PIN typed and must carry the label's trade number; the ticket is

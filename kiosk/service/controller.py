@@ -38,7 +38,7 @@ from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import (card_counter, card_pickup, card_return, clerk, counter, deposit, doors, finger_pickup,
+from kiosk.service import (card_counter, card_pickup, card_return, clerk, counter, deposit, doors, finger_counter, finger_pickup,
                            holding, manifest, payment, pickup, reopen, status)
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
@@ -502,6 +502,12 @@ class Controller:
             raise
         self._desk_cards[desk] = card
         return ticket
+
+    async def counter_verify_finger(self, *, desk: str = DEFAULT_DESK) -> CounterTicket:
+        """F5 at the counter: the finger on the sensor against the label the desk has read
+        (kiosk.service.finger_counter)."""
+        return await finger_counter.verify_finger(self.site, self.fingerprint, self.sync.client if self.sync else None,
+                                                  desk=desk)
 
     async def _release_card(self) -> None:
         if self.card_reader is not None:

@@ -50,7 +50,8 @@ DEFAULT_DESK = "counter"
 READY_TTL_S = 120.0    # a verification must be confirmed within this
 SECRET_PREFIX = "S/"   # a recipient's code on a phone; '/' is in no trade number, and types
                        # the same on US and JIS keyboard layouts
-COUNTER_METHODS = ("secret", "f1_tag", "f2_tag", "ic_card", "token")   # ic_card: kiosk.service.card_counter
+COUNTER_METHODS = ("secret", "f1_tag", "f2_tag", "ic_card", "token", "biometric")
+# ic_card: kiosk.service.card_counter; biometric: kiosk.service.finger_counter
 TOKEN_SYMBOLOGY = "em4100"   # a token reader's read (drivers.tokens): the token's id, never a label
 # A label read as it comes off a scanner or the clerk's keyboard: the trade number's own
 # characters and blanks, nothing else (a GS1 code's group separators would otherwise
@@ -97,7 +98,8 @@ def snapshot(site: Site, held: Desk) -> DeskState:
     return DeskState(held.name, tag.method if tag else None, tag.trade_number if tag else None, held.label,
                      held.secret is not None, mismatch, missing,
                      held.ready.trade_number if held.ready else None,
-                     card=parcel is not None and parcel.method == "ic_card", token=held.token is not None)
+                     card=parcel is not None and parcel.method == "ic_card", token=held.token is not None,
+                     finger=parcel is not None and parcel.method == "biometric")
 
 
 def desk_state(site: Site, desk: str = DEFAULT_DESK) -> DeskState:
@@ -351,6 +353,8 @@ async def _check_token(site: Site, held: Desk, parcel) -> None:
 def _check_method(method: str, tag: tags.Tag | None) -> None:
     if method == "ic_card":   # only the card checks its secret (kiosk.service.card_counter)
         raise SeeStaff("this parcel is verified by its IC card: put the card in the reader")
+    if method == "biometric":   # a finger, not a secret (kiosk.service.finger_counter)
+        raise SeeStaff("this parcel is verified by a fingerprint: check the recipient's finger")
     if method not in COUNTER_METHODS:
         raise SeeStaff(f"this parcel is verified by {method}, not at this counter")
     if method == "token":   # an NFC token holds an F1 tag (docs/tokens.md); a 125 kHz one only an id

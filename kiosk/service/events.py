@@ -317,7 +317,8 @@ class DeskState:
     ``verified`` the trade number verified and waiting for the clerk's confirmation;
     ``card`` when the label's parcel is an IC-card parcel (F3: its card in the desk's
     reader and the card's PIN, ``counter_verify_card``, instead of a secret); ``token``
-    when a token has been read (F4; a token parcel's check also needs "token")."""
+    when a token has been read (F4; a token parcel's check also needs "token"); ``finger``
+    when the label's parcel is a biometric one (F5: ``counter_verify_finger``, no secret)."""
 
     desk: str
     tag_method: str | None = None
@@ -329,6 +330,7 @@ class DeskState:
     verified: str | None = None
     card: bool = False
     token: bool = False
+    finger: bool = False
 
 
 @_kind(EventKind.COUNTER_READ)

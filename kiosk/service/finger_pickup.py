@@ -58,25 +58,39 @@ async def submit_finger(site: Site, matcher: BiometricMatcher | None, store: Sto
     trade, policy = parcel.trade_number, site.config.attempts
     if parcel.method != METHOD:
         raise NotCollectable("this parcel is not collected with a fingerprint", "wrong_method")
+    with site.gate.admit(recent_failures(site), site.now(), policy, trade):
+        matched, score, how = await match_finger(site, matcher, store, trade)
+        parcel = site.db.require_parcel(trade)   # the world may have moved meanwhile
+        _check_collectable(site, parcel)
+        if not matched:
+            raise_wrong_finger(site, trade)
+    detail = {"score": score} if score is not None else {}
+    return await open_for_pickup(site, parcel, how, "finger", **detail)
+
+
+async def match_finger(site: Site, matcher: BiometricMatcher | None, store: StoreClient | None,
+                       trade: str) -> tuple[bool, int | None, str]:
+    """Match the finger on the sensor for ``trade`` as ``[verification] biometric`` says:
+    (matched, the module's score or None, "local" or "online"). Call it inside the attempt
+    gate. Raises FingerProblem, LockedOut, SeeStaff."""
     if matcher is None:
         raise FingerProblem("there is no fingerprint sensor here; please see staff", "unavailable")
     if store is None:
         raise FingerProblem("fingerprints cannot be checked here (no link to the store); please see staff",
                             "unavailable")
-    online = site.config.verification.mode(METHOD) == ONLINE
-    with site.gate.admit(recent_failures(site), site.now(), policy, trade):
-        matched, score = await (_match_at_store(site, matcher, store, trade) if online
-                                else _match_here(site, matcher, store, trade))
-        parcel = site.db.require_parcel(trade)   # the world may have moved meanwhile
-        _check_collectable(site, parcel)
-        if not matched:
-            parcel = record_failure(site, trade, known=True)
-            if parcel.locked_out:
-                raise LockedOut(LOCKED_OUT_MESSAGE)
-            raise CodeInvalid("the finger does not match", A.attempts_left(parcel, policy))
-    how = "online" if online else "local"
-    detail = {"score": score} if score is not None else {}
-    return await open_for_pickup(site, parcel, how, "finger", **detail)
+    if site.config.verification.mode(METHOD) == ONLINE:
+        matched, score = await _match_at_store(site, matcher, store, trade)
+        return matched, score, "online"
+    matched, score = await _match_here(site, matcher, store, trade)
+    return matched, score, "local"
+
+
+def raise_wrong_finger(site: Site, trade: str) -> NoReturn:
+    """Another finger: one failed attempt of the parcel and the site. Raises CodeInvalid or LockedOut."""
+    parcel = record_failure(site, trade, known=True)
+    if parcel.locked_out:
+        raise LockedOut(LOCKED_OUT_MESSAGE)
+    raise CodeInvalid("the finger does not match", A.attempts_left(parcel, site.config.attempts))
 
 
 async def _match_here(site: Site, matcher: BiometricMatcher, store: StoreClient, trade: str) -> tuple[bool, int | None]:

@@ -145,6 +145,10 @@ class FakeCounterService:
         self.calls.append(("counter_collect_card", clerk_id))
         return self._answer("counter_collect_card")
 
+    async def counter_verify_finger(self, *, desk: str = "counter") -> CounterTicket:
+        self.calls.append(("counter_verify_finger",))
+        return self._answer("counter_verify")
+
     async def counter_verify_card(self, pin: str, *, desk: str = "counter") -> CounterTicket:
         self.calls.append(("counter_verify_card",))   # never the PIN
         return self._answer("counter_verify")

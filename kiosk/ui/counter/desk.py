@@ -116,6 +116,8 @@ class DeskView:
             return lambda t: t.step_check_phone
         if self.state.card:
             return lambda t: t.step_card
+        if self.state.finger:
+            return lambda t: t.step_finger
         if "token" in self.state.missing:
             return lambda t: t.step_token
         return lambda t: t.step_secret

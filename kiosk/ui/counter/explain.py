@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kiosk.errors import (CardProblem, CodeInvalid, CounterIncomplete, KioskError, LockedOut, NotCollectable, PaymentDue, SeeStaff,
+from kiosk.errors import (CardProblem, CodeInvalid, FingerProblem, CounterIncomplete, KioskError, LockedOut, NotCollectable, PaymentDue, SeeStaff,
                           SlowDown, TagForged, TagMalformed, TagNotForThisSite, TagSwapped, TokenMismatch,
                           UnknownParcel)
 from kiosk.ui.counter.texts import Say
@@ -82,6 +82,9 @@ def counter_problem(err: KioskError, trade_number: str | None = None) -> Refusal
         case TagMalformed():
             return UNREADABLE
         case CodeInvalid():
+            if "finger" in str(err) and err.attempts_left not in (None, 1):   # kiosk.service.finger_pickup
+                n = err.attempts_left
+                return Refusal(lambda t: t.finger_wrong.format(n=n))
             return Refusal(wrong_secret(err.attempts_left))
         case LockedOut():
             return Refusal(lambda t: t.locked_out, grave=True)
@@ -108,6 +111,12 @@ def counter_problem(err: KioskError, trade_number: str | None = None) -> Refusal
             return Refusal(lambda t: t.card_blocked, grave=True)
         case CardProblem():
             return Refusal(lambda t: t.card_unusable, grave=True)
+        case FingerProblem() if err.reason == "no_finger":
+            return Refusal(lambda t: t.finger_none)
+        case FingerProblem() if err.reason == "poor_image":
+            return Refusal(lambda t: t.finger_poor)
+        case FingerProblem():
+            return Refusal(lambda t: t.finger_unavailable, grave=True)
         case SeeStaff():
             if "not set up" in str(err):
                 return Refusal(lambda t: t.tags_not_set_up, grave=True)

@@ -146,7 +146,8 @@ class CounterScreen(Screen):
             self.read_values[key].set_class(bool(have), "-read")
         self.read_rows["token"].display = view.token or "token" in view.state.missing   # only for F4 parcels
         self.step.say(None if view.verified or (view.refusal and view.refusal.grave) else view.next_step())
-        self.secret_label.say((lambda t: t.card_pin) if view.state.card else (lambda t: t.secret))
+        self.secret_label.say((lambda t: t.card_pin) if view.state.card else (lambda t: t.finger) if view.state.finger
+                              else (lambda t: t.secret))
         self.step.display = bool(self.step.phrase)
         self.verdict.remove_class("-ready", "-refused", "-grave", "-done")
         self.confirm.display = False
@@ -279,6 +280,9 @@ class CounterScreen(Screen):
         if field == "secret" and self.view.state.card and not self.view.verified and text:
             self._run("verify_card", text)   # an IC-card parcel: the card checks the PIN
             return
+        if field == "secret" and self.view.state.finger and not self.view.verified:
+            self._run("verify_finger", "")   # a fingerprint parcel: nothing typed, the finger is checked
+            return
         self._run("enter", text, field)
 
     # --- commands ----------------------------------------------------------------------------
@@ -328,8 +332,9 @@ class CounterScreen(Screen):
             ident, trade = card.card_id, card.trade_number
             self.note = ((lambda t: t.card_collected.format(card=ident, trade=trade)) if trade
                          else (lambda t: t.card_collected_blank.format(card=ident)))
-        elif command == "verify_card":
-            ticket = await service.counter_verify_card(value, desk=desk)
+        elif command in ("verify_card", "verify_finger"):
+            ticket = await (service.counter_verify_card(value, desk=desk) if command == "verify_card"
+                            else service.counter_verify_finger(desk=desk))
             if customer != self.customer:
                 return
             self.cash_box.clear()

@@ -58,6 +58,12 @@ class CounterTexts:
     step_secret: str
     step_check_phone: str
     step_card: str
+    step_finger: str
+    finger: str
+    finger_none: str
+    finger_wrong: str            # {n}
+    finger_poor: str
+    finger_unavailable: str
     step_token: str
     need_token: str
     token_mismatch: str
@@ -139,6 +145,12 @@ EN = CounterTexts(
     step_secret="Ask the recipient to type their secret, or to show the code on their phone.",
     step_check_phone="The phone code is read: press Check.",
     step_card="An IC-card parcel: put its card in the desk's reader, then the recipient types the card's PIN.",
+    step_finger="A fingerprint parcel: the recipient places a finger on the sensor, then press Check.",
+    finger="Fingerprint",
+    finger_wrong="That finger does not match. The recipient can try {n} more times.",
+    finger_none="No finger was on the sensor. Ask the recipient to place it flat, then press Check.",
+    finger_poor="The finger could not be read. Ask the recipient to wipe it and place it flat, then Check.",
+    finger_unavailable="Fingerprints cannot be checked now (sensor or store). Do not hand the parcel over.",
     step_token="A token parcel: hold its token to the token reader, then the recipient types the secret.",
     need_token="This parcel travels with a token: hold it to the token reader first.",
     token_mismatch="WRONG TOKEN: the token read is not this parcel's. Keep the parcel aside and report it.",
@@ -216,6 +228,12 @@ JA = CounterTexts(
     step_secret="お客様に暗証番号を入力していただくか、スマホのコードを提示していただいてください。",
     step_check_phone="スマホのコードを読み取りました。「確認」を押してください。",
     step_card="ICカードの荷物です。カードを窓口のリーダーに入れ、お客様にカードの暗証番号を入力してもらってください。",
+    step_finger="指紋の荷物です。お客様に指をセンサーに置いてもらい、「確認」を押してください。",
+    finger="指紋",
+    finger_wrong="指紋が一致しません。あと{n}回試せます。",
+    finger_none="センサーに指がありません。指を平らに置いてもらい、「確認」を押してください。",
+    finger_poor="指紋を読み取れませんでした。指を拭いて平らに置いてもらい、「確認」を押してください。",
+    finger_unavailable="ただいま指紋を確認できません（センサーまたはお店）。荷物を渡さないでください。",
     step_token="トークン付きの荷物です。トークンをトークンリーダーにかざし、お客様に暗証番号を入力してもらってください。",
     need_token="この荷物にはトークンが付いています。先にトークンをトークンリーダーにかざしてください。",
     token_mismatch="トークン不一致：読み取ったトークンはこの荷物のものではありません。荷物を別に保管し、報告してください。",
