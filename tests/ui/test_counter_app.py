@@ -372,6 +372,14 @@ def test_snapshot_token_parcel(snap_compare, language):
     assert snap_compare(snap_app(FakeCounterService()), terminal_size=SIZE, run_before=in_language(language, steps))
 
 
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_snapshot_finger_parcel(snap_compare, language):
+    async def steps(pilot):
+        pilot.app.service.read("label", DeskState("counter", label="1234-5678", missing=("secret",), finger=True))
+        await wait_for(pilot, lambda: pilot.app.screen.view.state.finger, "the fingerprint parcel")
+    assert snap_compare(snap_app(FakeCounterService()), terminal_size=SIZE, run_before=in_language(language, steps))
+
+
 def test_snapshot_handed_over(snap_compare):
     async def steps(pilot):
         await reads_then_secret(pilot)

@@ -84,7 +84,8 @@ class CounterScreen(Screen):
                             yield self.secret_box
                             yield SayButton(lambda t: t.check, variant="primary", action="screen.check",
                                             classes="counter-check")
-                        yield Words(lambda t: t.secret_hint, classes="hint form-hint")
+                        self.secret_hint = Words(lambda t: t.secret_hint, classes="hint form-hint")
+                        yield self.secret_hint
                         with Vertical(classes="counter-verdict") as self.verdict:
                             self.headline = Words(classes="counter-headline")
                             self.detail = Words(classes="counter-detail")
@@ -148,6 +149,8 @@ class CounterScreen(Screen):
         self.step.say(None if view.verified or (view.refusal and view.refusal.grave) else view.next_step())
         self.secret_label.say((lambda t: t.card_pin) if view.state.card else (lambda t: t.finger) if view.state.finger
                               else (lambda t: t.secret))
+        self.secret_hint.say((lambda t: t.finger_hint) if view.state.finger else (lambda t: t.secret_hint))
+        self.secret_box.restrict = r"^$" if view.state.finger else SECRET_CHARS   # a finger: nothing to type
         self.step.display = bool(self.step.phrase)
         self.verdict.remove_class("-ready", "-refused", "-grave", "-done")
         self.confirm.display = False

@@ -62,6 +62,7 @@ class CounterTexts:
     finger: str
     finger_none: str
     finger_wrong: str            # {n}
+    finger_hint: str
     finger_poor: str
     finger_unavailable: str
     step_token: str
@@ -148,6 +149,7 @@ EN = CounterTexts(
     step_finger="A fingerprint parcel: the recipient places a finger on the sensor, then press Check.",
     finger="Fingerprint",
     finger_wrong="That finger does not match. The recipient can try {n} more times.",
+    finger_hint="Nothing to type: Check (or Enter) matches the finger on the sensor.",
     finger_none="No finger was on the sensor. Ask the recipient to place it flat, then press Check.",
     finger_poor="The finger could not be read. Ask the recipient to wipe it and place it flat, then Check.",
     finger_unavailable="Fingerprints cannot be checked now (sensor or store). Do not hand the parcel over.",
@@ -231,6 +233,7 @@ JA = CounterTexts(
     step_finger="指紋の荷物です。お客様に指をセンサーに置いてもらい、「確認」を押してください。",
     finger="指紋",
     finger_wrong="指紋が一致しません。あと{n}回試せます。",
+    finger_hint="入力は不要です。「確認」（または Enter）でセンサー上の指紋を照合します。",
     finger_none="センサーに指がありません。指を平らに置いてもらい、「確認」を押してください。",
     finger_poor="指紋を読み取れませんでした。指を拭いて平らに置いてもらい、「確認」を押してください。",
     finger_unavailable="ただいま指紋を確認できません（センサーまたはお店）。荷物を渡さないでください。",
