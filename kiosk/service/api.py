@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, Protocol, runtime_checkable
 
-from kiosk.service.dto import (CollectedCard, CounterAnswer, PaymentSession, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
+from kiosk.service.dto import (ClerkOverview, CollectedCard, CounterAnswer, PaymentSession, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
                                ReturnItem, SiteStatus, UiSettings)
 
 from kiosk.service.events import (DeskState, Event, EventKind, Subscription, Alarm, CancellationNeedsStaff,
@@ -186,6 +186,11 @@ class ClerkService(Protocol):
 
     async def returns(self) -> tuple[ReturnItem, ...]:
         """Expired parcels waiting to go back to the store."""
+
+    async def clerk_overview(self) -> ClerkOverview:
+        """Every parcel still here on its list (locked out, expired, forgotten, nearing
+        expiry, waiting) with the actions that apply, the lockers, the store link, and
+        today's figures (kiosk.service.clerk_overview)."""
 
 
 @runtime_checkable

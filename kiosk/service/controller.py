@@ -38,10 +38,12 @@ from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import (card_counter, card_pickup, card_return, clerk, counter, deposit, doors, finger_counter, finger_pickup,
+from kiosk.service import (card_counter, card_pickup, card_return, clerk, clerk_overview, counter, deposit, doors,
+                           finger_counter, finger_pickup,
                            holding, manifest, payment, pickup, reopen, status)
 from kiosk.service.api import DEFAULT_DESK, CounterField
-from kiosk.service.dto import (CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus, DoorOpening,
+from kiosk.service.dto import (ClerkOverview, CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus,
+                               DoorOpening,
                                ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
                                UiSettings)
 from kiosk.service.evidence import EvidenceQueue
@@ -538,6 +540,9 @@ class Controller:
 
     async def clerk_set_in_service(self, clerk_id: str, number: int, in_service: bool, reason: str = "") -> None:
         clerk.set_in_service(self.site, clerk_id, number, in_service, reason)
+
+    async def clerk_overview(self) -> ClerkOverview:
+        return clerk_overview.overview(self.site)
 
     async def clerk_mark_returned(self, clerk_id: str, trade_number: str) -> None:
         clerk.mark_returned(self.site, clerk_id, trade_number)

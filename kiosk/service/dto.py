@@ -183,6 +183,46 @@ class SiteStatus:
 
 
 @dataclass(frozen=True)
+class ParcelRow:
+    """One parcel on the clerk's lists (kiosk.service.clerk_overview). ``list``: locked_out,
+    expired, forgotten (warnings sent), nearing_expiry (within a day), waiting; ``actions``
+    the clerk's actions that apply to it (reset_attempts, mark_returned)."""
+
+    trade_number: str
+    list: str
+    state: str
+    method: str
+    locker: int | None
+    deadline: float | None
+    reminders_sent: int = 0
+    failed_attempts: int = 0
+    actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DayReport:
+    """Parcels in and out between ``since`` and ``until`` (the site's local day)."""
+
+    since: float
+    until: float
+    arrived: int = 0
+    collected: dict[str, int] = field(default_factory=dict)   # by method
+    expired: int = 0
+    returned: int = 0
+
+
+@dataclass(frozen=True)
+class ClerkOverview:
+    """What the clerk's "Parcels and lockers" screen shows: every parcel still here with its
+    list and actions, the lockers, the store link, and today's figures."""
+
+    parcels: tuple[ParcelRow, ...]
+    lockers: tuple[LockerStatus, ...]
+    store_link: StoreLinkStatus
+    today: DayReport
+
+
+@dataclass(frozen=True)
 class CollectedCard:
     """A used IC parcel card the counter took back for the store (kiosk.service.card_return)."""
 

@@ -23,6 +23,11 @@ def returns(reader: Reader) -> tuple[ReturnItem, ...]:
     return tuple(ReturnItem(p.trade_number, p.locker, p.hold_deadline) for p in reader.parcels(ParcelState.EXPIRED))
 
 
+def lockers(reader: Reader) -> tuple[LockerStatus, ...]:
+    return tuple(LockerStatus(lk.number, lk.state.value, lk.door, lk.fault, lk.parcel, lk.busy)
+                 for lk in reader.lockers())
+
+
 def store_link(reader: Reader, config: Config) -> StoreLinkStatus:
     try:
         summary = reader.sync_summary()
@@ -42,7 +47,5 @@ def site_status(reader: Reader, config: Config, *, devices: tuple[DeviceStatus, 
     parcels: dict[str, int] = {}
     for parcel in reader.parcels():
         parcels[parcel.state.value] = parcels.get(parcel.state.value, 0) + 1
-    lockers = tuple(LockerStatus(lk.number, lk.state.value, lk.door, lk.fault, lk.parcel, lk.busy)
-                    for lk in reader.lockers())
-    return SiteStatus(config.site_id, lockers, parcels, returns(reader), store_link(reader, config), devices, live,
+    return SiteStatus(config.site_id, lockers(reader), parcels, returns(reader), store_link(reader, config), devices, live,
                       storage or StorageStatus(), tasks)

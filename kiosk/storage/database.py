@@ -104,6 +104,13 @@ class Reader:
         sql = "SELECT * FROM outbox" + (f" WHERE {_PENDING}" if pending_only else "") + " ORDER BY seq"
         return [dict(r) | {"payload": json.loads(r["payload"])} for r in self.conn.execute(sql)]
 
+    def events_between(self, since: float, until: float, kinds: tuple[str, ...]) -> list[dict]:
+        """The events of ``kinds`` created in [since, until), in order, payloads decoded."""
+        marks = ",".join("?" * len(kinds))
+        rows = self.conn.execute(f"SELECT kind, trade_number, created_at, payload FROM outbox WHERE created_at >= ? "
+                                 f"AND created_at < ? AND kind IN ({marks}) ORDER BY seq", (since, until, *kinds))
+        return [dict(r) | {"payload": json.loads(r["payload"])} for r in rows]
+
     def pending_events(self, limit: int, after_seq: int = 0) -> list[dict]:
         """The oldest ``limit`` events after ``after_seq`` not yet marked sent, in seq order,
         with ``payload`` as stored: its canonical JSON text (it goes on the wire as is)."""

@@ -21,10 +21,11 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from kiosk.service.api import DEFAULT_DESK, CounterService, Subscription
+from kiosk.service.api import DEFAULT_DESK, ClerkService, CounterService, Subscription
 from kiosk.ui.app import KIOSK_THEME
 from kiosk.ui.app_base import SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.counter.screen import CounterScreen
+from kiosk.ui.counter.site_screen import SiteScreen
 from kiosk.ui.counter.texts import LANGUAGES, CounterTexts, counter_texts_for
 from kiosk.ui.events import EventFeed
 
@@ -37,7 +38,8 @@ class CounterApp(KioskAppMixin, App):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
                 Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True),
-                Binding("escape", "next_customer", "Next customer", show=False)]
+                Binding("escape", "next_customer", "Next customer", show=False),
+                Binding("f4", "parcels_and_lockers", "Parcels and lockers", show=False, priority=True)]
 
     language: reactive[str] = reactive("en")
 
@@ -89,6 +91,17 @@ class CounterApp(KioskAppMixin, App):
     def action_go_idle(self) -> None:
         """The top bar's way out: here, the next customer."""
         self.action_next_customer()
+
+    @property
+    def clerk_service(self) -> ClerkService | None:
+        """The clerk's calls, when this service offers them (the controller, or a clerk's socket)."""
+        return self.service if isinstance(self.service, ClerkService) else None
+
+    def action_parcels_and_lockers(self) -> None:
+        """F4 (or the button): the clerk's lists, the lockers and today's figures."""
+        service = self.clerk_service
+        if service is not None and isinstance(self.screen, CounterScreen):
+            self.push_screen(SiteScreen(service))
 
     def action_next_customer(self) -> None:
         screen = self.screen

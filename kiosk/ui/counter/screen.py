@@ -113,6 +113,9 @@ class CounterScreen(Screen):
                         if self.counter.reads_cards:
                             yield SayButton(lambda t: t.collect_card, action="screen.collect_card",
                                             classes="counter-collect-card")
+                        if self.counter.clerk_service is not None:
+                            yield SayButton(lambda t: t.site_button, action="app.parcels_and_lockers",
+                                            classes="counter-collect-card counter-site")
             panel = self.counter.make_side_panel()
             if panel is not None:
                 panel.add_class("kiosk-side-panel")

@@ -114,6 +114,37 @@ class CounterTexts:
     need_verification: str
     unexpected: str
 
+    # --- parcels and lockers (kiosk.ui.counter.site_screen) --------------------------
+    site_button: str
+    site_title: str
+    back: str
+    reset_attempts: str
+    mark_returned: str
+    open_locker: str
+    take_out: str
+    back_in: str
+    reason_placeholder: str
+    store_line: str              # {n} {at}
+    store_off: str
+    today_line: str              # {arrived} {out} {expired} {returned}
+    col_list: str
+    col_trade: str
+    col_state: str
+    col_locker: str
+    col_deadline: str
+    col_method: str
+    col_number: str
+    col_door: str
+    col_parcel: str
+    action_failed: str           # {why}
+    action_not_for_this: str
+    reason_needed: str
+    done_reset: str              # {trade}
+    done_returned: str           # {trade}
+    done_open: str               # {n}
+    done_out: str                # {n}
+    done_in: str                 # {n}
+
 
 EN = CounterTexts(
     language_name="English",
@@ -197,6 +228,35 @@ EN = CounterTexts(
     need_secret="The recipient's secret is needed.",
     need_verification="The check has expired or the desk read something new. Check the secret again.",
     unexpected="Something went wrong. Try again, or call a supervisor.",
+    site_button="Parcels & lockers",
+    site_title="Parcels and lockers",
+    back="Back",
+    reset_attempts="Reset attempts",
+    mark_returned="Mark returned",
+    open_locker="Open to inspect",
+    take_out="Take out of service",
+    back_in="Back in service",
+    reason_placeholder="Reason (needed to take a locker out of service)",
+    store_line="Store link: {n} waiting · last sent {at}",
+    store_off="Store link: not configured",
+    today_line="Today: in {arrived} · out {out} · expired {expired} · returned {returned}",
+    col_list="List",
+    col_trade="Trade number",
+    col_state="State",
+    col_locker="Locker",
+    col_deadline="Deadline",
+    col_method="Method",
+    col_number="Locker",
+    col_door="Door",
+    col_parcel="Parcel",
+    action_failed="Not done: {why}",
+    action_not_for_this="That action does not apply to the selected parcel.",
+    reason_needed="Type the reason first: taking a locker out of service is recorded with it.",
+    done_reset="Attempts reset for {trade} (recorded under your id). Check the recipient's proof.",
+    done_returned="{trade} marked as returned to the store.",
+    done_open="Locker {n} is opening for inspection (recorded).",
+    done_out="Locker {n} is out of service (recorded with the reason).",
+    done_in="Locker {n} is back in service.",
 )
 
 JA = CounterTexts(
@@ -281,6 +341,35 @@ JA = CounterTexts(
     need_secret="お客様の暗証番号が必要です。",
     need_verification="確認の有効期限が切れたか、新しい読み取りがありました。もう一度確認してください。",
     unexpected="エラーが発生しました。もう一度お試しいただくか、責任者を呼んでください。",
+    site_button="荷物とロッカー",
+    site_title="荷物とロッカー",
+    back="戻る",
+    reset_attempts="試行回数のリセット",
+    mark_returned="返送済みにする",
+    open_locker="点検のため開ける",
+    take_out="使用停止",
+    back_in="使用再開",
+    reason_placeholder="理由（使用停止には必須）",
+    store_line="お店との通信：未送信 {n} 件・最終送信 {at}",
+    store_off="お店との通信：未設定",
+    today_line="本日：入荷 {arrived}・引き渡し {out}・期限切れ {expired}・返送 {returned}",
+    col_list="区分",
+    col_trade="取引番号",
+    col_state="状態",
+    col_locker="ロッカー",
+    col_deadline="保管期限",
+    col_method="確認方法",
+    col_number="ロッカー",
+    col_door="扉",
+    col_parcel="荷物",
+    action_failed="実行できませんでした：{why}",
+    action_not_for_this="選択した荷物にはこの操作はできません。",
+    reason_needed="先に理由を入力してください。使用停止は理由とともに記録されます。",
+    done_reset="{trade} の試行回数をリセットしました（あなたのIDで記録）。ご本人の確認をしてください。",
+    done_returned="{trade} をお店への返送済みにしました。",
+    done_open="ロッカー {n} を点検のため開けています（記録済み）。",
+    done_out="ロッカー {n} を使用停止にしました（理由とともに記録）。",
+    done_in="ロッカー {n} の使用を再開しました。",
 )
 
 LANGUAGES: dict[str, CounterTexts] = every_language({"en": EN, "ja": JA}, __name__)

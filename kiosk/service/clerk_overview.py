@@ -1,0 +1,72 @@
+"""The clerk's lists: every parcel still at the site sorted into what needs doing, the
+lockers, the store link, and today's figures (issue 12 §2).
+
+The decisions are made here, not on the screen: which list a parcel is on (locked out
+first, then expired, forgotten — a warning has gone to the store —, nearing expiry within
+``NEARING_S``, else waiting) and which of the clerk's actions apply to it. Today's figures
+come from the events the site recorded for the store (the outbox keeps them), counted
+between the site clock's local midnight and the next.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from kiosk.domain.parcels import ParcelState
+from kiosk.service import status
+from kiosk.service.dto import ClerkOverview, DayReport, ParcelRow
+from kiosk.service.site import Site
+from kiosk.storage.database import Reader
+
+NEARING_S = 24 * 3600
+OPEN_STATES = (ParcelState.EXPECTED, ParcelState.ARRIVED, ParcelState.EXPIRED)
+LIST_ORDER = ("locked_out", "expired", "forgotten", "nearing_expiry", "waiting")
+DAY_KINDS = ("parcel_arrived", "parcel_collected", "parcel_expired", "parcel_returned")
+
+
+def parcel_rows(db: Reader, now: float) -> tuple[ParcelRow, ...]:
+    rows = []
+    actions: tuple[str, ...]
+    for p in db.parcels():
+        if p.state not in OPEN_STATES:
+            continue
+        if p.locked_out:
+            kind, actions = "locked_out", ("reset_attempts",)
+        elif p.state == ParcelState.EXPIRED:
+            kind, actions = "expired", ("mark_returned",)
+        elif p.reminders_sent:
+            kind, actions = "forgotten", ()
+        elif p.state == ParcelState.ARRIVED and p.hold_deadline is not None and p.hold_deadline - now <= NEARING_S:
+            kind, actions = "nearing_expiry", ()
+        else:
+            kind, actions = "waiting", ()
+        rows.append(ParcelRow(p.trade_number, kind, p.state.value, p.method, p.locker, p.hold_deadline,
+                              p.reminders_sent, p.failed_attempts, actions))
+    return tuple(sorted(rows, key=lambda r: (LIST_ORDER.index(r.list), r.deadline or float("inf"), r.trade_number)))
+
+
+def local_day(now: float) -> tuple[float, float]:
+    """The site's local day around ``now``: (midnight, the next midnight)."""
+    t = time.localtime(now)
+    midnight = time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
+    t2 = time.localtime(midnight + 26 * 3600)
+    return midnight, time.mktime((t2.tm_year, t2.tm_mon, t2.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+def day_report(db: Reader, since: float, until: float) -> DayReport:
+    counts: Counter[str] = Counter()
+    collected: Counter[str] = Counter()
+    for event in db.events_between(since, until, DAY_KINDS):
+        kind = event["kind"]
+        counts[kind] += 1
+        if kind == "parcel_collected":
+            collected[str(event["payload"].get("method") or "?")] += 1
+    return DayReport(since, until, counts["parcel_arrived"], dict(sorted(collected.items())), counts["parcel_expired"],
+                     counts["parcel_returned"])
+
+
+def overview(site: Site) -> ClerkOverview:
+    db, now = site.db, site.now()
+    return ClerkOverview(parcel_rows(db, now), status.lockers(db), status.store_link(db, site.config),
+                         day_report(db, *local_day(now)))
