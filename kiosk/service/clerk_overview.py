@@ -16,6 +16,7 @@ from collections import Counter
 from kiosk.domain.parcels import ParcelState
 from kiosk.service import status
 from kiosk.service.dto import ClerkOverview, DayReport, ParcelRow
+from kiosk.service.counter import COUNTER_METHODS
 from kiosk.service.site import Site
 from kiosk.storage.database import Reader
 
@@ -36,14 +37,22 @@ def parcel_rows(db: Reader, now: float) -> tuple[ParcelRow, ...]:
         elif p.state == ParcelState.EXPIRED:
             kind, actions = "expired", ("mark_returned",)
         elif p.reminders_sent:
-            kind, actions = "forgotten", ()
+            kind, actions = "forgotten", _arrived_actions(p)
         elif p.state == ParcelState.ARRIVED and p.hold_deadline is not None and p.hold_deadline - now <= NEARING_S:
-            kind, actions = "nearing_expiry", ()
+            kind, actions = "nearing_expiry", _arrived_actions(p)
         else:
-            kind, actions = "waiting", ()
+            kind, actions = "waiting", _arrived_actions(p)
         rows.append(ParcelRow(p.trade_number, kind, p.state.value, p.method, p.locker, p.hold_deadline,
                               p.reminders_sent, p.failed_attempts, actions))
     return tuple(sorted(rows, key=lambda r: (LIST_ORDER.index(r.list), r.deadline or float("inf"), r.trade_number)))
+
+
+def _arrived_actions(p) -> tuple[str, ...]:
+    """An expected counter parcel can be taken in from the courier; an arrived one handed
+    over in person (with a reason, after checking the recipient's proof)."""
+    if p.state == ParcelState.EXPECTED:
+        return ("receive",) if p.locker is None and p.method in COUNTER_METHODS else ()
+    return ("hand_over",)
 
 
 def local_day(now: float) -> tuple[float, float]:

@@ -186,7 +186,7 @@ class SiteStatus:
 class ParcelRow:
     """One parcel on the clerk's lists (kiosk.service.clerk_overview). ``list``: locked_out,
     expired, forgotten (warnings sent), nearing_expiry (within a day), waiting; ``actions``
-    the clerk's actions that apply to it (reset_attempts, mark_returned)."""
+    the clerk's actions that apply to it (receive, reset_attempts, hand_over, mark_returned)."""
 
     trade_number: str
     list: str

@@ -44,13 +44,15 @@ async def site(tmp_path):
         c.import_manifest(manifest.parse({"version": 1, "parcels": entries}), "test")
         for p in parcels:
             await c.counter_receive("clerk-1", p.trade_number)
+        [new] = make_parcels(1, random.Random(6), c.config.hash_params, now=now, method="secret")
+        c.import_manifest(manifest.parse({"version": 1, "parcels": [new.entry]}), "test")   # not yet taken in
         for _ in range(c.config.attempts.per_parcel_max):
             with pytest.raises((CodeInvalid, LockedOut)):
                 await c.counter_present(locked.trade_number.encode())
                 await c.counter_verify("000000" if locked.secret != "000000" else "111111")
         sim.clock.advance(2 * 3600)
         holding.sweep(c.site)      # what the controller's timer does: warnings, then expiry
-        yield sim, {"locked": locked, "expired": expiring, "soon": soon, "waiting": waiting}
+        yield sim, {"locked": locked, "expired": expiring, "soon": soon, "waiting": waiting, "new": new}
     finally:
         await c.stop()
 
@@ -72,6 +74,8 @@ async def test_the_lists_come_sorted_from_the_service(site):
     assert by_trade[p["waiting"].trade_number].list == "waiting"
     assert [r.list for r in view.parcels] == sorted((r.list for r in view.parcels),
                                                     key=clerk_overview.LIST_ORDER.index)
+    assert by_trade[p["new"].trade_number].actions == ("receive",)
+    assert by_trade[p["waiting"].trade_number].actions == ("hand_over",)
     assert view.today.arrived == 5 and view.today.expired >= 1
     assert len(view.lockers) == 4
 
@@ -82,7 +86,7 @@ async def test_the_clerk_acts_from_the_screen(site):
     app = CounterApp(c, CLERK)
     async with app.run_test(size=(130, 44)) as pilot:
         screen = await open_site(pilot)
-        await wait_for(pilot, lambda: screen.overview is not None and screen.parcels.row_count == 5, "the lists")
+        await wait_for(pilot, lambda: screen.overview is not None and screen.parcels.row_count == 6, "the lists")
 
         async def act(table, key: str, button: str, done: str) -> None:
             table.move_cursor(row=table.get_row_index(key))
@@ -97,6 +101,14 @@ async def test_the_clerk_acts_from_the_screen(site):
                   EN.done_reset.format(trade=p["locked"].trade_number))
         assert not c.site.db.parcel(p["locked"].trade_number).locked_out
         await act(screen.parcels, p["waiting"].trade_number, ".site-returned", EN.action_not_for_this)
+        await act(screen.parcels, p["waiting"].trade_number, ".site-hand-over", EN.reason_needed)
+        assert c.site.db.parcel(p["waiting"].trade_number).state == ParcelState.ARRIVED
+        screen.reason.value = "ID card checked, phone broken"
+        await act(screen.parcels, p["waiting"].trade_number, ".site-hand-over",
+                  EN.done_hand_over.format(trade=p["waiting"].trade_number))
+        assert c.site.db.parcel(p["waiting"].trade_number).state == ParcelState.COLLECTED
+        await act(screen.parcels, p["new"].trade_number, ".site-take-in", EN.done_take_in.format(trade=p["new"].trade_number))
+        assert c.site.db.parcel(p["new"].trade_number).state == ParcelState.ARRIVED
         await act(screen.parcels, p["expired"].trade_number, ".site-returned",
                   EN.done_returned.format(trade=p["expired"].trade_number))
         assert c.site.db.parcel(p["expired"].trade_number).state == ParcelState.RETURNED
@@ -111,7 +123,8 @@ async def test_the_clerk_acts_from_the_screen(site):
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SiteScreen), "back to the desk")
     actors = {e["actor"] for e in c.site.db.audit_entries() if e["action"] in
-              ("attempts_reset", "parcel_returned", "locker_out_of_service", "locker_in_service")}
+              ("attempts_reset", "parcel_returned", "locker_out_of_service", "locker_in_service",
+                                     "parcel_collected")}
     assert actors == {f"clerk:{CLERK}"}
     [out] = [e for e in c.site.db.audit_entries() if e["action"] == "locker_out_of_service"]
     assert out["detail"]["reason"] == "hinge loose"
@@ -135,7 +148,7 @@ async def test_the_screen_looks_right(site, language, tmp_path):
     async with app.run_test(size=(130, 44)) as pilot:
         app.language = language
         screen = await open_site(pilot)
-        await wait_for(pilot, lambda: screen.parcels.row_count == 5, "the lists")
+        await wait_for(pilot, lambda: screen.parcels.row_count == 6, "the lists")
         for box in screen.query(Input):
             box.cursor_blink = False
         await pilot.pause()

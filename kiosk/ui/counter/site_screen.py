@@ -72,8 +72,11 @@ class SiteScreen(Screen):
                 self.parcels: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="site-parcels")
                 yield self.parcels
                 with Horizontal(classes="site-actions"):
+                    yield SayButton(lambda t: t.take_in, action="screen.take_in", classes="site-take-in")
                     yield SayButton(lambda t: t.reset_attempts, action="screen.reset_attempts",
                                     classes="site-reset")
+                    yield SayButton(lambda t: t.hand_over_in_person, action="screen.hand_over",
+                                    classes="site-hand-over")
                     yield SayButton(lambda t: t.mark_returned, action="screen.mark_returned", classes="site-returned")
                 self.lockers: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="site-lockers")
                 yield self.lockers
@@ -157,6 +160,30 @@ class SiteScreen(Screen):
             return None
         return row
 
+    def action_take_in(self) -> None:
+        if (row := self._parcel("receive")) is not None:
+            trade = row.trade_number
+            self._act(self.counter.service.counter_receive(self.counter.clerk_id, trade),
+                      lambda t: t.done_take_in.format(trade=trade))
+
+    def action_hand_over(self) -> None:
+        if (row := self._parcel("hand_over")) is None or (why := self._reason()) is None:
+            return
+        trade = row.trade_number
+        self._act(self.service.clerk_hand_over(self.counter.clerk_id, trade, why),
+                  lambda t: t.done_hand_over.format(trade=trade))
+
+    def _reason(self) -> str | None:
+        """The reason typed (and cleared), or None after asking for one."""
+        why = self.reason.value.strip()
+        if not why:
+            self.result = lambda t: t.reason_needed
+            self.show()
+            self.reason.focus()
+            return None
+        self.reason.clear()
+        return why
+
     def action_reset_attempts(self) -> None:
         if (row := self._parcel("reset_attempts")) is not None:
             trade = row.trade_number
@@ -178,15 +205,8 @@ class SiteScreen(Screen):
             self._act(self.service.clerk_open_locker(self.counter.clerk_id, n), lambda t: t.done_open.format(n=n))
 
     def action_take_out(self) -> None:
-        n, why = self._locker(), self.reason.value.strip()
-        if n is None:
+        if (n := self._locker()) is None or (why := self._reason()) is None:
             return
-        if not why:
-            self.result = lambda t: t.reason_needed
-            self.show()
-            self.reason.focus()
-            return
-        self.reason.clear()
         self._act(self.service.clerk_set_in_service(self.counter.clerk_id, n, False, why),
                   lambda t: t.done_out.format(n=n))
 

@@ -119,6 +119,10 @@ class CounterTexts:
     site_title: str
     back: str
     reset_attempts: str
+    take_in: str
+    hand_over_in_person: str
+    done_take_in: str            # {trade}
+    done_hand_over: str          # {trade}
     mark_returned: str
     open_locker: str
     take_out: str
@@ -232,11 +236,15 @@ EN = CounterTexts(
     site_title="Parcels and lockers",
     back="Back",
     reset_attempts="Reset attempts",
+    take_in="Take in",
+    hand_over_in_person="Hand over in person",
+    done_take_in="{trade} taken in: it waits at the counter now (the store is told).",
+    done_hand_over="{trade} handed over in person (recorded with your reason).",
     mark_returned="Mark returned",
     open_locker="Open to inspect",
     take_out="Take out of service",
     back_in="Back in service",
-    reason_placeholder="Reason (needed to take a locker out of service)",
+    reason_placeholder="Reason (hand-over in person, out of service)",
     store_line="Store link: {n} waiting · last sent {at}",
     store_off="Store link: not configured",
     today_line="Today: in {arrived} · out {out} · expired {expired} · returned {returned}",
@@ -251,7 +259,7 @@ EN = CounterTexts(
     col_parcel="Parcel",
     action_failed="Not done: {why}",
     action_not_for_this="That action does not apply to the selected parcel.",
-    reason_needed="Type the reason first: taking a locker out of service is recorded with it.",
+    reason_needed="Type the reason first: it is recorded with the action.",
     done_reset="Attempts reset for {trade} (recorded under your id). Check the recipient's proof.",
     done_returned="{trade} marked as returned to the store.",
     done_open="Locker {n} is opening for inspection (recorded).",
@@ -345,11 +353,15 @@ JA = CounterTexts(
     site_title="荷物とロッカー",
     back="戻る",
     reset_attempts="試行回数のリセット",
+    take_in="受け入れ",
+    hand_over_in_person="手渡し",
+    done_take_in="{trade} を受け入れました。カウンターで保管中です（お店に通知済み）。",
+    done_hand_over="{trade} を手渡ししました（理由とともに記録）。",
     mark_returned="返送済みにする",
     open_locker="点検のため開ける",
     take_out="使用停止",
     back_in="使用再開",
-    reason_placeholder="理由（使用停止には必須）",
+    reason_placeholder="理由（手渡し・使用停止には必須）",
     store_line="お店との通信：未送信 {n} 件・最終送信 {at}",
     store_off="お店との通信：未設定",
     today_line="本日：入荷 {arrived}・引き渡し {out}・期限切れ {expired}・返送 {returned}",
@@ -364,7 +376,7 @@ JA = CounterTexts(
     col_parcel="荷物",
     action_failed="実行できませんでした：{why}",
     action_not_for_this="選択した荷物にはこの操作はできません。",
-    reason_needed="先に理由を入力してください。使用停止は理由とともに記録されます。",
+    reason_needed="先に理由を入力してください。操作とともに記録されます。",
     done_reset="{trade} の試行回数をリセットしました（あなたのIDで記録）。ご本人の確認をしてください。",
     done_returned="{trade} をお店への返送済みにしました。",
     done_open="ロッカー {n} を点検のため開けています（記録済み）。",
