@@ -246,6 +246,10 @@ class CardProblem(SeeStaff):
         super().__init__(message)
         self.reason = reason
 
+class UnknownAlarm(DomainError):
+    """No such alarm is waiting to be acknowledged."""
+
+
 class FingerProblem(SeeStaff):
     """A finger could not be checked for this hand-over (F5), and no attempt was counted.
     ``reason``: no_finger, poor_image (place it again), unavailable (the sensor or the

@@ -187,6 +187,10 @@ class ClerkService(Protocol):
     async def returns(self) -> tuple[ReturnItem, ...]:
         """Expired parcels waiting to go back to the store."""
 
+    async def clerk_acknowledge_alarm(self, clerk_id: str, event_id: str) -> None:
+        """The clerk has seen an alarm (``ClerkOverview.alarms``) and dealt with it: audited,
+        and off the list. Raises UnknownAlarm."""
+
     async def clerk_overview(self) -> ClerkOverview:
         """Every parcel still here on its list (locked out, expired, forgotten, nearing
         expiry, waiting) with the actions that apply, the lockers, the store link, and

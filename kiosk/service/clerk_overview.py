@@ -15,7 +15,8 @@ from collections import Counter
 
 from kiosk.domain.parcels import ParcelState
 from kiosk.service import status
-from kiosk.service.dto import ClerkOverview, DayReport, ParcelRow
+from kiosk.errors import UnknownAlarm
+from kiosk.service.dto import Alarm, ClerkOverview, DayReport, ParcelRow
 from kiosk.service.counter import COUNTER_METHODS
 from kiosk.service.site import Site
 from kiosk.storage.database import Reader
@@ -24,6 +25,9 @@ NEARING_S = 24 * 3600
 OPEN_STATES = (ParcelState.EXPECTED, ParcelState.ARRIVED, ParcelState.EXPIRED)
 LIST_ORDER = ("locked_out", "expired", "forgotten", "nearing_expiry", "waiting")
 DAY_KINDS = ("parcel_arrived", "parcel_collected", "parcel_expired", "parcel_returned")
+ALARM_KINDS = ("tamper", "door_left_open", "door_fault", "site_attempts_alarm", "event_rejected", "device_health")
+ALARM_DAYS = 7              # alarms older than this drop off the list, acknowledged or not
+_WHAT = ("what", "reason", "problem", "error", "scope", "component")
 
 
 def parcel_rows(db: Reader, now: float) -> tuple[ParcelRow, ...]:
@@ -75,7 +79,34 @@ def day_report(db: Reader, since: float, until: float) -> DayReport:
                      counts["parcel_returned"])
 
 
+def alarms(db: Reader, now: float) -> tuple[Alarm, ...]:
+    """The alarms of the last ``ALARM_DAYS`` no clerk has acknowledged, newest first."""
+    seen = {e["detail"].get("event_id") for e in db.audit_entries("alarm_acknowledged")}
+    found = []
+    for event in db.events_between(now - ALARM_DAYS * 86400, now + 1, ALARM_KINDS):
+        if event["event_id"] in seen:
+            continue
+        payload = event["payload"]
+        what = " ".join(str(payload[k]) for k in _WHAT if payload.get(k))
+        locker = payload.get("locker")
+        found.append(Alarm(event["event_id"], event["kind"], event["created_at"], event["trade_number"],
+                           locker if isinstance(locker, int) else None, what[:120]))
+    return tuple(reversed(found))
+
+
+def acknowledge(site: Site, clerk_id: str, event_id: str) -> None:
+    """A clerk has seen the alarm and dealt with it: audited, and off the list. Acknowledging
+    one twice is harmless. Raises UnknownAlarm."""
+    site.require_storage()
+    if not any(a.event_id == event_id for a in alarms(site.db, site.now())):
+        if any(e["detail"].get("event_id") == event_id for e in site.db.audit_entries("alarm_acknowledged")):
+            return
+        raise UnknownAlarm(f"no alarm {event_id!r} is waiting")
+    with site.db.transaction(site.now()) as tx:
+        tx.audit(f"clerk:{clerk_id}", "alarm_acknowledged", None, event_id=event_id)
+
+
 def overview(site: Site) -> ClerkOverview:
     db, now = site.db, site.now()
     return ClerkOverview(parcel_rows(db, now), status.lockers(db), status.store_link(db, site.config),
-                         day_report(db, *local_day(now)))
+                         day_report(db, *local_day(now)), alarms(db, now))

@@ -541,6 +541,9 @@ class Controller:
     async def clerk_set_in_service(self, clerk_id: str, number: int, in_service: bool, reason: str = "") -> None:
         clerk.set_in_service(self.site, clerk_id, number, in_service, reason)
 
+    async def clerk_acknowledge_alarm(self, clerk_id: str, event_id: str) -> None:
+        clerk_overview.acknowledge(self.site, clerk_id, event_id)
+
     async def clerk_overview(self) -> ClerkOverview:
         return clerk_overview.overview(self.site)
 

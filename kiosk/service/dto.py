@@ -212,6 +212,19 @@ class DayReport:
 
 
 @dataclass(frozen=True)
+class Alarm:
+    """Something staff must see (kiosk.service.clerk_overview.ALARM_KINDS), until a clerk
+    acknowledges it. ``what``: the event's own detail (why a door faulted, what was forged)."""
+
+    event_id: str
+    kind: str
+    at: float
+    trade_number: str | None = None
+    locker: int | None = None
+    what: str = ""
+
+
+@dataclass(frozen=True)
 class ClerkOverview:
     """What the clerk's "Parcels and lockers" screen shows: every parcel still here with its
     list and actions, the lockers, the store link, and today's figures."""
@@ -220,6 +233,7 @@ class ClerkOverview:
     lockers: tuple[LockerStatus, ...]
     store_link: StoreLinkStatus
     today: DayReport
+    alarms: tuple[Alarm, ...] = ()
 
 
 @dataclass(frozen=True)

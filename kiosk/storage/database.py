@@ -107,7 +107,8 @@ class Reader:
     def events_between(self, since: float, until: float, kinds: tuple[str, ...]) -> list[dict]:
         """The events of ``kinds`` created in [since, until), in order, payloads decoded."""
         marks = ",".join("?" * len(kinds))
-        rows = self.conn.execute(f"SELECT kind, trade_number, created_at, payload FROM outbox WHERE created_at >= ? "
+        rows = self.conn.execute(f"SELECT event_id, kind, trade_number, created_at, payload FROM outbox "
+                                 f"WHERE created_at >= ? "
                                  f"AND created_at < ? AND kind IN ({marks}) ORDER BY seq", (since, until, *kinds))
         return [dict(r) | {"payload": json.loads(r["payload"])} for r in rows]
 

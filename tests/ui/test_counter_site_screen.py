@@ -170,3 +170,28 @@ def test_every_name_in_every_language():
     for table, values in wanted.items():
         for language in LANGUAGES:
             assert set(getattr(N, table)[language]) == values, (table, language)
+
+
+async def test_an_alarm_is_shown_until_a_clerk_acknowledges_it(site):
+    sim, _ = site
+    c = sim.controller
+    with c.subscribe() as events:
+        sim.doors.force_open(2)                          # a door forced open: tamper
+        await events.next("alarm")
+    [alarm] = (await c.clerk_overview()).alarms
+    assert alarm.kind == "tamper" and alarm.locker == 2
+    app = CounterApp(c, CLERK)
+    async with app.run_test(size=(130, 44)) as pilot:
+        screen = await open_site(pilot)
+        await wait_for(pilot, lambda: screen.overview is not None and screen.overview.alarms, "the alarm")
+        assert screen.alarms.get_row_at(0)[0] == "Tamper"
+        screen.query_one(".site-ack", Button).press()
+        await wait_for(pilot, lambda: EN.done_ack in str(screen.outcome.text), "acknowledged")
+        await wait_for(pilot, lambda: screen.alarms.get_row_at(0)[0] == EN.no_alarms, "the list emptied")
+    assert (await c.clerk_overview()).alarms == ()
+    [ack] = c.site.db.audit_entries("alarm_acknowledged")
+    assert ack["actor"] == f"clerk:{CLERK}" and ack["detail"]["event_id"] == alarm.event_id
+    await c.clerk_acknowledge_alarm(CLERK, alarm.event_id)      # twice: harmless
+    from kiosk.errors import UnknownAlarm
+    with pytest.raises(UnknownAlarm):
+        await c.clerk_acknowledge_alarm(CLERK, "0" * 32)

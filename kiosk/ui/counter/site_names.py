@@ -26,6 +26,14 @@ DOOR_STATES = {
     "en": {"open": "open", "closed": "closed", "unknown": "unknown"},
     "ja": {"open": "開", "closed": "閉", "unknown": "不明"},
 }
+ALARMS = {
+    "en": {"tamper": "Tamper", "door_left_open": "Door left open", "door_fault": "Door fault",
+           "site_attempts_alarm": "Many wrong codes", "event_rejected": "Store refused an event",
+           "device_health": "Device problem"},
+    "ja": {"tamper": "不正操作", "door_left_open": "扉の開けっ放し", "door_fault": "扉の故障",
+           "site_attempts_alarm": "誤入力の多発", "event_rejected": "お店が受け付けなかった記録",
+           "device_health": "機器の不具合"},
+}
 METHODS = {
     "en": {"secret": "secret", "locker": "locker code", "f1_tag": "F1 tag", "f2_tag": "F2 tag", "ic_card": "IC card",
            "token": "token", "biometric": "fingerprint"},

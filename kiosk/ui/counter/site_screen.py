@@ -32,7 +32,7 @@ from textual.widgets import DataTable, Input
 from kiosk.errors import KioskError
 from kiosk.service.api import ClerkService
 from kiosk.service.dto import ClerkOverview
-from kiosk.ui.counter.site_names import DOOR_STATES, LIST_NAMES, LOCKER_STATES, METHODS, PARCEL_STATES, name
+from kiosk.ui.counter.site_names import ALARMS, DOOR_STATES, LIST_NAMES, LOCKER_STATES, METHODS, PARCEL_STATES, name
 from kiosk.ui.counter.texts import Say
 from kiosk.ui.events import ServiceEvent
 from kiosk.ui.widgets import SayButton, TopBar, Words
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from kiosk.ui.counter.app import CounterApp
 
 log = logging.getLogger(__name__)
-RELOAD_ON = frozenset({"parcel_arrived", "parcel_collected", "parcel_expired", "parcel_returned", "door_open",
+RELOAD_ON = frozenset({"alarm", "tamper", "parcel_arrived", "parcel_collected", "parcel_expired", "parcel_returned", "door_open",
                        "door_closed", "locker_fault", "verification_failed", "attempts_reset", "manifest_imported",
                        "forgotten_pickup", "locker_state"})
 
@@ -69,9 +69,12 @@ class SiteScreen(Screen):
             with Vertical(classes="site-body"):
                 self.summary = Words(classes="site-summary")
                 yield self.summary
+                self.alarms: DataTable[str] = DataTable(cursor_type="row", classes="site-alarms")
+                yield self.alarms
                 self.parcels: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="site-parcels")
                 yield self.parcels
                 with Horizontal(classes="site-actions"):
+                    yield SayButton(lambda t: t.acknowledge, action="screen.acknowledge", classes="site-ack")
                     yield SayButton(lambda t: t.take_in, action="screen.take_in", classes="site-take-in")
                     yield SayButton(lambda t: t.reset_attempts, action="screen.reset_attempts",
                                     classes="site-reset")
@@ -125,6 +128,10 @@ class SiteScreen(Screen):
         summary = store + "\n" + t.today_line.format(arrived=today.arrived, out=out, expired=today.expired,
                                                       returned=today.returned)
         self.summary.say(lambda _t: summary)
+        self._fill(self.alarms, (t.col_alarm, t.col_when, t.col_locker, t.col_what),
+                   [(name(ALARMS, language, a.kind), clock_text(a.at), str(a.locker or "—"),
+                     " ".join(x for x in (a.trade_number or "", a.what) if x)) for a in view.alarms]
+                   or [(t.no_alarms, "", "", "")], [a.event_id for a in view.alarms] or [""])
         self._fill(self.parcels, (t.col_list, t.col_trade, t.col_state, t.col_locker, t.col_deadline, t.col_method),
                    [(name(LIST_NAMES, language, r.list), r.trade_number, name(PARCEL_STATES, language, r.state),
                      str(r.locker or "—"), clock_text(r.deadline), name(METHODS, language, r.method))
@@ -159,6 +166,11 @@ class SiteScreen(Screen):
             self.show()
             return None
         return row
+
+    def action_acknowledge(self) -> None:
+        event_id = self._selected(self.alarms)
+        if event_id:
+            self._act(self.service.clerk_acknowledge_alarm(self.counter.clerk_id, event_id), lambda t: t.done_ack)
 
     def action_take_in(self) -> None:
         if (row := self._parcel("receive")) is not None:

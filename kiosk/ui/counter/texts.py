@@ -119,6 +119,12 @@ class CounterTexts:
     site_title: str
     back: str
     reset_attempts: str
+    acknowledge: str
+    col_alarm: str
+    col_when: str
+    col_what: str
+    done_ack: str
+    no_alarms: str
     take_in: str
     hand_over_in_person: str
     done_take_in: str            # {trade}
@@ -236,6 +242,12 @@ EN = CounterTexts(
     site_title="Parcels and lockers",
     back="Back",
     reset_attempts="Reset attempts",
+    acknowledge="Acknowledge alarm",
+    col_alarm="Alarm",
+    col_when="When",
+    col_what="What",
+    done_ack="Alarm acknowledged (recorded under your id).",
+    no_alarms="No alarms.",
     take_in="Take in",
     hand_over_in_person="Hand over in person",
     done_take_in="{trade} taken in: it waits at the counter now (the store is told).",
@@ -353,6 +365,12 @@ JA = CounterTexts(
     site_title="荷物とロッカー",
     back="戻る",
     reset_attempts="試行回数のリセット",
+    acknowledge="警報を確認済みにする",
+    col_alarm="警報",
+    col_when="日時",
+    col_what="内容",
+    done_ack="警報を確認済みにしました（あなたのIDで記録）。",
+    no_alarms="警報はありません。",
     take_in="受け入れ",
     hand_over_in_person="手渡し",
     done_take_in="{trade} を受け入れました。カウンターで保管中です（お店に通知済み）。",
