@@ -278,6 +278,16 @@ class CashDevicesCcTalk:
         with self._state:
             return self._escrow[1] if self._escrow else None
 
+    def accepted(self) -> tuple[int, ...]:
+        """The values taken (minor units, ascending): what the acceptor and validator reported
+        at open, less what the URL's ``coins``/``notes`` leave out."""
+        values = set()
+        for unit in self._units:
+            if unit.role in ("acceptor", "validator"):
+                taken = self._taken.get(unit.role)
+                values |= {value for _, value in unit.values.values() if taken is None or value in taken}
+        return tuple(sorted(values))
+
     @property
     def coin_values(self) -> dict[int, int]:
         """Hopper address -> the value of the coin it pays."""

@@ -269,6 +269,9 @@ class CashDevices(Device, Protocol):
     def counters(self) -> dict[str, int]:
         """The last event counter seen per device ("acceptor", "validator")."""
 
+    def accepted(self) -> tuple[int, ...]:
+        """The coin and note values taken (minor units, ascending), once open."""
+
     def resume(self, counters: dict[str, int]) -> None:
         """Before ``open()``: the counters stored with the last events acted on, so that events
         that happened while the controller was down are delivered, and none twice."""

@@ -35,6 +35,7 @@ class PaymentSession:
     amount_due: int
     credited: int
     state: str
+    accepts: tuple[int, ...] = ()       # the coin and note values the slot takes (minor units)
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,9 @@ def _publish(site: Site, p: Payment) -> None:
                      escrow=site.payments.escrow, paid_back=p.paid_back, owed=p.owed)
 
 
-def _session(p: Payment) -> PaymentSession:
-    return PaymentSession(p.payment_id, p.trade_number, p.amount_due, p.credited, p.state.value)
+def _session(site: Site, p: Payment) -> PaymentSession:
+    accepts = site.cash.accepted() if site.cash is not None else ()
+    return PaymentSession(p.payment_id, p.trade_number, p.amount_due, p.credited, p.state.value, accepts)
 
 
 def _collecting(site: Site) -> Payment | None:
@@ -75,7 +76,7 @@ async def start(site: Site, trade_number: str, secret: str, *, online: OnlineVer
     if busy is not None and busy.trade_number != parcel.trade_number:
         raise SeeStaff("the payment slot is busy with another payment; please wait or see staff")
     if busy is not None:
-        return _session(busy)
+        return _session(site, busy)
     payment = P.start(site.new_id(), parcel.trade_number, due, site.now())
     with site.db.transaction(site.now()) as tx:
         store.save(tx, payment)
@@ -88,7 +89,7 @@ async def start(site: Site, trade_number: str, secret: str, *, online: OnlineVer
         await _refund(site, payment.payment_id, f"the acceptors failed: {err}")
         raise SeeStaff("the payment slot is not working; please pay at the counter") from err
     _publish(site, payment)
-    return _session(payment)
+    return _session(site, payment)
 
 
 async def cancel(site: Site, payment_id: str, reason: str = "cancelled") -> PaymentSession:
@@ -98,7 +99,7 @@ async def cancel(site: Site, payment_id: str, reason: str = "cancelled") -> Paym
     payment = store.payment(site.db, payment_id)
     if payment is None or payment.state is not PaymentState.COLLECTING:
         raise InvalidTransition(f"payment {payment_id} is not collecting")
-    return _session(await _refund(site, payment_id, reason))
+    return _session(site, await _refund(site, payment_id, reason))
 
 
 def expire(site: Site) -> None:

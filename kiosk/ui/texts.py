@@ -113,6 +113,7 @@ class Texts:
     inserted: str                # {amount}
     still_to_pay: str            # {amount}
     insert_money: str
+    accepted_money: str          # {values}
     checking_note: str
     paying_change: str           # {amount}
     paid: str
@@ -227,6 +228,7 @@ EN = Texts(
     inserted="Inserted: {amount}",
     still_to_pay="Still to pay: {amount}",
     insert_money="Insert coins or notes in the payment slot. Change is given.",
+    accepted_money="Taken here: {values}",
     checking_note="Checking your note…",
     paying_change="Paying your change: {amount}",
     paid="Paid. Thank you — your door is opening.",
@@ -336,6 +338,7 @@ JA = Texts(
     inserted="投入金額：{amount}",
     still_to_pay="残り：{amount}",
     insert_money="硬貨または紙幣を投入口に入れてください。お釣りが出ます。",
+    accepted_money="使える硬貨・紙幣：{values}",
     checking_note="紙幣を確認しています…",
     paying_change="お釣りをお返ししています：{amount}",
     paid="お支払いが完了しました。扉が開きます。",

@@ -50,6 +50,9 @@ async def test_pay_with_change_then_the_door(due):
     app = RecipientApp(c)
     async with app.run_test(size=SIZE) as pilot:
         pay = await to_payment(pilot, parcel)
+        accepted = pay.query_one(".pay-accepted").text
+        assert accepted.startswith("Taken here: ") and "¥1,000" in accepted and "¥500" in accepted
+        assert pay.session.accepts == c.site.cash.accepted() and list(pay.session.accepts) == sorted(pay.session.accepts)
         assert sim.validator.insert(1000) == "escrow"
         await wait_for(pilot, lambda: pay.credited == 1000, "the note counted")
         assert pay.inserted.text == "Inserted: ¥1,000" and pay.remaining.text == "Still to pay: ¥300"

@@ -180,7 +180,8 @@ def test_card_door_open_take_your_card(snap_compare, language):
 def test_paying_at_the_locker(snap_compare, language):
     service = FakeService(staff_contact=CONTACT, pays_cash=True)
     service.answers["check_trade_number"] = PaymentDue("due", 1980)
-    service.answers["pay_at_locker"] = PaymentSession("pay-1", "1234-5678", 1980, 0, "collecting")
+    service.answers["pay_at_locker"] = PaymentSession("pay-1", "1234-5678", 1980, 0, "collecting",
+                                                      (10, 50, 100, 500, 1000, 5000))
 
     async def steps(pilot):
         await type_text(pilot, "1234-5678")

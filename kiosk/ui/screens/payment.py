@@ -68,6 +68,9 @@ class PaymentScreen(KioskScreen):
             yield self.inserted
             yield self.remaining
             yield self.doing
+            if self.session.accepts:
+                values = " ".join(money(v) for v in self.session.accepts)
+                yield Words(lambda t: t.accepted_money.format(values=values), classes="pay-accepted")
 
     def on_mount(self) -> None:
         self._show()
