@@ -243,6 +243,12 @@ class StoreDB:
                 if state and event["trade_number"]:
                     conn.execute("UPDATE parcels SET state = ? WHERE site_id = ? AND trade_number = ? "
                                  "AND state != 'cancelled'", (state, site_id, event["trade_number"]))
+                deadline = event["payload"].get("deadline") if isinstance(event["payload"], dict) else None
+                if event["kind"] == "hold_extended" and event["trade_number"] and isinstance(deadline, (int, float)) \
+                        and not isinstance(deadline, bool):
+                    conn.execute("UPDATE parcels SET hold_deadline = ? WHERE site_id = ? AND trade_number = ? "
+                                 "AND hold_deadline < ?", (float(deadline), site_id, event["trade_number"],
+                                                           float(deadline)))
         return accepted, duplicates
 
     def audit_anchors(self, site_id: str, limit: int) -> list[dict]:

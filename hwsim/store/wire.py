@@ -28,6 +28,7 @@ EVENT_KINDS = (
     "cash_collected", "card_collected", "door_fault", "door_left_open", "tamper",
     "site_attempts_alarm", "device_health",
     "event_rejected", "audit_anchor",                 # v1.1
+    "hold_extended",                                  # v1.2
 )
 MAX_AUDIT_SEQ = 2**53 - 1
 

@@ -84,11 +84,16 @@ def _security(file: File, problems: Problems) -> None:
             problems.add("security.argon2_memory_kib", str(err))
 
 
+def hold_policy(holding) -> HoldPolicy:
+    """The HoldPolicy a ``[holding]`` table describes. Raises ValueError."""
+    return HoldPolicy(holding.hold_days * 86400, tuple(sorted((h * 3600 for h in holding.reminder_hours), reverse=True)),
+                      holding.extend_hours * 3600, holding.extensions_max)
+
+
 def _holding(file: File, problems: Problems) -> None:
     if problems.ok("holding"):   # both keys sound
         try:
-            HoldPolicy(file.holding.hold_days * 86400, tuple(sorted((h * 3600 for h in file.holding.reminder_hours),
-                                                                    reverse=True)))
+            hold_policy(file.holding)
         except ValueError as err:
             problems.add("holding.reminder_hours", str(err))
 

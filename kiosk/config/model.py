@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kiosk.config.checks import resolve
+from kiosk.config.checks import hold_policy, resolve
 from kiosk.config.schema import Courier, File, Staff
 from kiosk.domain.attempts import AttemptPolicy
 from kiosk.domain.holding import HoldPolicy
@@ -100,8 +100,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         verification=VerificationSettings(methods=methods, fallback=ver.fallback,
                                           online_rate_per_minute=ver.online_rate_per_minute,
                                           online_burst=ver.online_burst, online_timeout_s=ver.online_timeout_s),
-        holding=HoldPolicy(hold.hold_days * 86400,
-                           tuple(sorted((h * 3600 for h in hold.reminder_hours), reverse=True))),
+        holding=hold_policy(hold),
         tags_key_file=absolute(file.tags.key_file),
         tags_store_public_key=file.tags.store_public_key or store.public_key,
         raw=raw)

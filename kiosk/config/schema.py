@@ -172,6 +172,8 @@ class Holding:
     hold_days: float = setting(HoldPolicy.hold_s / 86400, lo=0.01, hi=60)
     reminder_hours: tuple[float, ...] = setting(tuple(s / 3600 for s in HoldPolicy.reminders_before_s),
                                                 above=0, hi=24 * 60)
+    extend_hours: float = setting(HoldPolicy.extend_s / 3600, lo=1, hi=24 * 30)
+    extensions_max: int = setting(HoldPolicy.extensions_max, lo=0, hi=5)
 
 
 @dataclass(frozen=True)

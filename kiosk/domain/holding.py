@@ -16,8 +16,12 @@ from dataclasses import dataclass
 class HoldPolicy:
     hold_s: float = 3 * 86400.0
     reminders_before_s: tuple[float, ...] = (24 * 3600.0, 6 * 3600.0)   # longest lead first
+    extend_s: float = 2 * 86400.0          # one hold extension adds this much
+    extensions_max: int = 1                # how many a parcel may have (0: none)
 
     def __post_init__(self) -> None:
+        if self.extend_s <= 0 or self.extensions_max < 0:
+            raise ValueError("the extension must be positive and the number of extensions not negative")
         if self.hold_s <= 0 or any(r <= 0 for r in self.reminders_before_s):
             raise ValueError("hold period and reminder lead times must be positive")
         if list(self.reminders_before_s) != sorted(self.reminders_before_s, reverse=True):

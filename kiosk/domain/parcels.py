@@ -67,6 +67,7 @@ class Parcel:
     reminders_sent: int = 0           # forgotten-pickup warnings raised so far
     amount_paid: int = 0              # paid here in cash (kiosk.domain.payments), minor units
     token_hash: str | None = None     # a token parcel (F4): its token's id, as a slow salted hash
+    extensions: int = 0               # times its hold deadline was extended (kiosk.service.extension)
 
     def to(self, state: ParcelState, **changes) -> "Parcel":
         """The same parcel in ``state``. Raises InvalidTransition when the move is not allowed."""

@@ -75,6 +75,12 @@ class RecipientService(EventSource, Protocol):
         finger (attempts left), and FingerProblem (``reason``: no_finger, poor_image —
         place it again, no attempt counted; unavailable — staff)."""
 
+    async def extend_hold(self, trade_number: str, secret: str) -> float:
+        """The recipient keeps the parcel longer: the secret is checked as for ``submit_code``
+        (same attempt limits), then the deadline moves by ``[holding] extend_hours`` (at most
+        ``extensions_max`` times). Returns the new deadline. Raises what ``submit_code``
+        raises before the door, and NotCollectable ("not_extendable")."""
+
     async def pay_at_locker(self, trade_number: str, secret: str) -> PaymentSession:
         """A parcel with money due, at a site whose payment slot takes cash
         (``ui_settings().pays_cash``): the secret is checked as for ``submit_code``, then money
@@ -186,6 +192,10 @@ class ClerkService(Protocol):
 
     async def returns(self) -> tuple[ReturnItem, ...]:
         """Expired parcels waiting to go back to the store."""
+
+    async def clerk_extend_hold(self, clerk_id: str, trade_number: str) -> float:
+        """Extend a parcel's hold (``ParcelRow.actions`` has ``extend``); returns the new
+        deadline. Raises UnknownParcel, LockedOut, NotCollectable ("not_extendable")."""
 
     async def clerk_acknowledge_alarm(self, clerk_id: str, event_id: str) -> None:
         """The clerk has seen an alarm (``ClerkOverview.alarms``) and dealt with it: audited,

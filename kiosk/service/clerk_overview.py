@@ -14,7 +14,8 @@ import time
 from collections import Counter
 
 from kiosk.domain.parcels import ParcelState
-from kiosk.service import status
+from kiosk.domain.holding import HoldPolicy
+from kiosk.service import extension, status
 from kiosk.errors import UnknownAlarm
 from kiosk.service.dto import Alarm, ClerkOverview, DayReport, ParcelRow
 from kiosk.service.counter import COUNTER_METHODS
@@ -30,7 +31,7 @@ ALARM_DAYS = 7              # alarms older than this drop off the list, acknowle
 _WHAT = ("what", "reason", "problem", "error", "scope", "component")
 
 
-def parcel_rows(db: Reader, now: float) -> tuple[ParcelRow, ...]:
+def parcel_rows(db: Reader, now: float, policy: HoldPolicy) -> tuple[ParcelRow, ...]:
     rows = []
     actions: tuple[str, ...]
     for p in db.parcels():
@@ -41,22 +42,23 @@ def parcel_rows(db: Reader, now: float) -> tuple[ParcelRow, ...]:
         elif p.state == ParcelState.EXPIRED:
             kind, actions = "expired", ("mark_returned",)
         elif p.reminders_sent:
-            kind, actions = "forgotten", _arrived_actions(p)
+            kind, actions = "forgotten", _arrived_actions(p, policy)
         elif p.state == ParcelState.ARRIVED and p.hold_deadline is not None and p.hold_deadline - now <= NEARING_S:
-            kind, actions = "nearing_expiry", _arrived_actions(p)
+            kind, actions = "nearing_expiry", _arrived_actions(p, policy)
         else:
-            kind, actions = "waiting", _arrived_actions(p)
+            kind, actions = "waiting", _arrived_actions(p, policy)
         rows.append(ParcelRow(p.trade_number, kind, p.state.value, p.method, p.locker, p.hold_deadline,
                               p.reminders_sent, p.failed_attempts, actions))
     return tuple(sorted(rows, key=lambda r: (LIST_ORDER.index(r.list), r.deadline or float("inf"), r.trade_number)))
 
 
-def _arrived_actions(p) -> tuple[str, ...]:
+def _arrived_actions(p, policy) -> tuple[str, ...]:
     """An expected counter parcel can be taken in from the courier; an arrived one handed
-    over in person (with a reason, after checking the recipient's proof)."""
+    over in person (with a reason, after checking the recipient's proof), and its hold
+    extended while the limit allows."""
     if p.state == ParcelState.EXPECTED:
         return ("receive",) if p.locker is None and p.method in COUNTER_METHODS else ()
-    return ("hand_over",)
+    return ("hand_over", "extend") if extension.can_extend(p, policy) else ("hand_over",)
 
 
 def local_day(now: float) -> tuple[float, float]:
@@ -108,5 +110,5 @@ def acknowledge(site: Site, clerk_id: str, event_id: str) -> None:
 
 def overview(site: Site) -> ClerkOverview:
     db, now = site.db, site.now()
-    return ClerkOverview(parcel_rows(db, now), status.lockers(db), status.store_link(db, site.config),
+    return ClerkOverview(parcel_rows(db, now, site.config.holding), status.lockers(db), status.store_link(db, site.config),
                          day_report(db, *local_day(now)), alarms(db, now))

@@ -39,7 +39,7 @@ from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
 from kiosk.service import (card_counter, card_pickup, card_return, clerk, clerk_overview, counter, deposit, doors,
-                           finger_counter, finger_pickup,
+                           extension, finger_counter, finger_pickup,
                            holding, manifest, payment, pickup, reopen, status)
 from kiosk.service.api import DEFAULT_DESK, CounterField
 from kiosk.service.dto import (ClerkOverview, CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus,
@@ -540,6 +540,14 @@ class Controller:
 
     async def clerk_set_in_service(self, clerk_id: str, number: int, in_service: bool, reason: str = "") -> None:
         clerk.set_in_service(self.site, clerk_id, number, in_service, reason)
+
+    async def clerk_extend_hold(self, clerk_id: str, trade_number: str) -> float:
+        return extension.extend(self.site, trade_number, f"clerk:{clerk_id}").hold_deadline or 0.0
+
+    async def extend_hold(self, trade_number: str, secret: str) -> float:
+        parcel, _ = await pickup.verify_recipient(self.site, trade_number, secret, online=self._online(),
+                                                  allow_due=True)
+        return extension.extend(self.site, parcel.trade_number, "recipient").hold_deadline or 0.0
 
     async def clerk_acknowledge_alarm(self, clerk_id: str, event_id: str) -> None:
         clerk_overview.acknowledge(self.site, clerk_id, event_id)

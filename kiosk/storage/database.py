@@ -22,7 +22,7 @@ from kiosk.storage import audit, db
 
 _PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
                 "locker_hint", "locker", "failed_attempts", "locked_out", "reminders_sent", "amount_paid",
-                "token_hash")
+                "token_hash", "extensions")
 _SYNC_COLS = ("cursor", "last_attempt_at", "last_success_at", "last_error", "last_error_at", "failures",
               "next_attempt_at", "sequence")
 _PENDING = "sent_at IS NULL AND quarantined_at IS NULL"   # waiting for the store

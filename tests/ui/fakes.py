@@ -59,6 +59,10 @@ class FakeService:
         self.calls.append(("submit_card", trade_number))  # never the PIN
         return await self._answer("submit_card" if "submit_card" in self.answers else "submit_code")
 
+    async def extend_hold(self, trade_number: str, secret: str) -> float:
+        self.calls.append(("extend_hold", trade_number))  # never the secret
+        return await self._answer("extend_hold")
+
     async def submit_finger(self, trade_number: str) -> DoorOpening:
         self.calls.append(("submit_finger", trade_number))
         return await self._answer("submit_finger" if "submit_finger" in self.answers else "submit_code")

@@ -75,7 +75,7 @@ async def test_the_lists_come_sorted_from_the_service(site):
     assert [r.list for r in view.parcels] == sorted((r.list for r in view.parcels),
                                                     key=clerk_overview.LIST_ORDER.index)
     assert by_trade[p["new"].trade_number].actions == ("receive",)
-    assert by_trade[p["waiting"].trade_number].actions == ("hand_over",)
+    assert by_trade[p["waiting"].trade_number].actions == ("hand_over", "extend")
     assert view.today.arrived == 5 and view.today.expired >= 1
     assert len(view.lockers) == 4
 
@@ -101,6 +101,10 @@ async def test_the_clerk_acts_from_the_screen(site):
                   EN.done_reset.format(trade=p["locked"].trade_number))
         assert not c.site.db.parcel(p["locked"].trade_number).locked_out
         await act(screen.parcels, p["waiting"].trade_number, ".site-returned", EN.action_not_for_this)
+        await act(screen.parcels, p["waiting"].trade_number, ".site-extend",
+                  EN.done_extend.format(trade=p["waiting"].trade_number))
+        assert c.site.db.parcel(p["waiting"].trade_number).extensions == 1
+        await act(screen.parcels, p["waiting"].trade_number, ".site-extend", EN.action_not_for_this)   # once only
         await act(screen.parcels, p["waiting"].trade_number, ".site-hand-over", EN.reason_needed)
         assert c.site.db.parcel(p["waiting"].trade_number).state == ParcelState.ARRIVED
         screen.reason.value = "ID card checked, phone broken"
@@ -124,7 +128,7 @@ async def test_the_clerk_acts_from_the_screen(site):
         await wait_for(pilot, lambda: not isinstance(app.screen, SiteScreen), "back to the desk")
     actors = {e["actor"] for e in c.site.db.audit_entries() if e["action"] in
               ("attempts_reset", "parcel_returned", "locker_out_of_service", "locker_in_service",
-                                     "parcel_collected")}
+                                     "parcel_collected", "hold_extended")}
     assert actors == {f"clerk:{CLERK}"}
     [out] = [e for e in c.site.db.audit_entries() if e["action"] == "locker_out_of_service"]
     assert out["detail"]["reason"] == "hinge loose"

@@ -80,6 +80,7 @@ class SiteScreen(Screen):
                                     classes="site-reset")
                     yield SayButton(lambda t: t.hand_over_in_person, action="screen.hand_over",
                                     classes="site-hand-over")
+                    yield SayButton(lambda t: t.extend_hold, action="screen.extend", classes="site-extend")
                     yield SayButton(lambda t: t.mark_returned, action="screen.mark_returned", classes="site-returned")
                 self.lockers: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="site-lockers")
                 yield self.lockers
@@ -201,6 +202,12 @@ class SiteScreen(Screen):
             trade = row.trade_number
             self._act(self.service.clerk_reset_attempts(self.counter.clerk_id, trade),
                       lambda t: t.done_reset.format(trade=trade))
+
+    def action_extend(self) -> None:
+        if (row := self._parcel("extend")) is not None:
+            trade = row.trade_number
+            self._act(self.service.clerk_extend_hold(self.counter.clerk_id, trade),
+                      lambda t: t.done_extend.format(trade=trade))
 
     def action_mark_returned(self) -> None:
         if (row := self._parcel("mark_returned")) is not None:

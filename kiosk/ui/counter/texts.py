@@ -126,6 +126,8 @@ class CounterTexts:
     done_ack: str
     no_alarms: str
     take_in: str
+    extend_hold: str
+    done_extend: str             # {trade}
     hand_over_in_person: str
     done_take_in: str            # {trade}
     done_hand_over: str          # {trade}
@@ -249,6 +251,8 @@ EN = CounterTexts(
     done_ack="Alarm acknowledged (recorded under your id).",
     no_alarms="No alarms.",
     take_in="Take in",
+    extend_hold="Extend hold",
+    done_extend="{trade} is kept longer: its deadline moved (the store is told).",
     hand_over_in_person="Hand over in person",
     done_take_in="{trade} taken in: it waits at the counter now (the store is told).",
     done_hand_over="{trade} handed over in person (recorded with your reason).",
@@ -372,6 +376,8 @@ JA = CounterTexts(
     done_ack="警報を確認済みにしました（あなたのIDで記録）。",
     no_alarms="警報はありません。",
     take_in="受け入れ",
+    extend_hold="保管延長",
+    done_extend="{trade} の保管期限を延長しました（お店に通知済み）。",
     hand_over_in_person="手渡し",
     done_take_in="{trade} を受け入れました。カウンターで保管中です（お店に通知済み）。",
     done_hand_over="{trade} を手渡ししました（理由とともに記録）。",
