@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -229,6 +230,11 @@ class RecipientApp(KioskAppMixin, App):
         started = message.started
         self.show(DoorOpenScreen(Opening(PICKUP, started.locker, started.trade_number, message.since,
                                          card=message.card)))
+
+    def on_pickup_entry_screen_hold_extended(self, message: PickupEntryScreen.HoldExtended) -> None:
+        until = time.strftime("%Y-%m-%d %H:%M", time.localtime(message.deadline))
+        self.show(MessageScreen(lambda t: t.kept_longer, lambda t: t.kept_until.format(date=until),
+                                title=lambda t: t.pickup_title, problem=False))
 
     def on_pickup_entry_screen_payment_started(self, message: PickupEntryScreen.PaymentStarted) -> None:
         self.show(PaymentScreen(message.session, message.since))

@@ -30,6 +30,7 @@ _NOT_COLLECTABLE: dict[str, tuple[tuple[str, ...], Say]] = {
     "at_counter": (("counter",), with_staff(lambda t: t.at_counter)),
     "door_busy": (("already open",), lambda t: t.door_busy),
     "card_required": (("opens with its card",), lambda t: t.card_required),
+    "not_extendable": (("cannot be extended",), lambda t: t.not_extendable),
 }
 
 

@@ -113,6 +113,10 @@ class Texts:
     inserted: str                # {amount}
     still_to_pay: str            # {amount}
     insert_money: str
+    keep_longer: str             # the entry screen's button: extend the hold instead of opening
+    kept_longer: str
+    kept_until: str              # {date}
+    not_extendable: str
     accepted_money: str          # {values}
     checking_note: str
     paying_change: str           # {amount}
@@ -228,6 +232,10 @@ EN = Texts(
     inserted="Inserted: {amount}",
     still_to_pay="Still to pay: {amount}",
     insert_money="Insert coins or notes in the payment slot. Change is given.",
+    keep_longer="Keep it longer instead",
+    kept_longer="Your parcel is kept longer",
+    kept_until="It waits for you until {date}.",
+    not_extendable="This parcel cannot be kept any longer. Please collect it now.",
     accepted_money="Taken here: {values}",
     checking_note="Checking your note…",
     paying_change="Paying your change: {amount}",
@@ -338,6 +346,10 @@ JA = Texts(
     inserted="投入金額：{amount}",
     still_to_pay="残り：{amount}",
     insert_money="硬貨または紙幣を投入口に入れてください。お釣りが出ます。",
+    keep_longer="受け取らずに保管を延長",
+    kept_longer="保管期限を延長しました",
+    kept_until="{date} までお受け取りいただけます。",
+    not_extendable="この荷物の保管期限はこれ以上延長できません。今お受け取りください。",
     accepted_money="使える硬貨・紙幣：{values}",
     checking_note="紙幣を確認しています…",
     paying_change="お釣りをお返ししています：{amount}",

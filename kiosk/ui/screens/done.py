@@ -67,15 +67,17 @@ class DoneScreen(_EndScreen):
 class MessageScreen(_EndScreen):
     """Something the machine cannot solve: say so plainly, and who can help."""
 
-    def __init__(self, headline: Say, text: Say, *, title: Say | None = None) -> None:
+    def __init__(self, headline: Say, text: Say, *, title: Say | None = None, problem: bool = True) -> None:
+        """``problem`` False: good news (a hold extended), said the same plain way."""
         super().__init__()
         self.headline = headline
         self.text = text
         self.title_phrase = title
+        self.problem = problem
 
     def compose_main(self) -> ComposeResult:
         yield TopBar(self.title_phrase)
-        with Vertical(classes="end-body -problem"):
+        with Vertical(classes="end-body -problem" if self.problem else "end-body"):
             yield Words(self.headline, classes="end-headline")
             yield Words(self.text, classes="end-text")
             with Center():

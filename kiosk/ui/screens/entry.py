@@ -18,6 +18,7 @@ from kiosk.service.api import DoorOpening, PaymentSession
 from kiosk.ui.explain import card_problem, finger_problem, money, pickup_problem
 from kiosk.ui.screens.form import SECRET_CHARS, CodeFormScreen, Field
 from kiosk.ui.texts import Say
+from kiosk.ui.widgets import SayButton
 
 TRADE_NUMBER = Field(label=lambda t: t.trade_number, prompt=lambda t: t.trade_number_prompt,
                      hint=lambda t: t.trade_number_hint)
@@ -47,6 +48,14 @@ class PickupEntryScreen(CodeFormScreen):
             self.since = since
             self.card = card      # opened with a parcel card: the door screen reminds to take it
 
+    class HoldExtended(Message):
+        """The secret was right and the parcel is kept until ``deadline`` (Unix seconds)."""
+
+        def __init__(self, trade_number: str, deadline: float) -> None:
+            super().__init__()
+            self.trade_number = trade_number
+            self.deadline = deadline
+
     class PaymentStarted(Message):
         """The secret was right and money is due: a payment is open at the payment slot."""
 
@@ -64,6 +73,7 @@ class PickupEntryScreen(CodeFormScreen):
         self.card = False       # the parcel opens with its IC card and PIN (F3), not a secret
         self.finger = False     # the parcel opens with a fingerprint (F5): nothing to type
         self.due = 0            # money due, paid here at the payment slot after the secret
+        self.extending = False  # the secret was sent to keep the parcel longer, not to open
 
     def on_mount(self) -> None:
         if self._wait_s is not None:
@@ -103,6 +113,15 @@ class PickupEntryScreen(CodeFormScreen):
         if not value:
             self.fail(lambda t: t.secret_empty, 1)
             return
+        if self.extending:
+            self.extending = False
+            try:
+                deadline = await self.service.extend_hold(trade_number, value)
+            except KioskError as err:
+                self._refused_with(err, trade_number, at=1)
+                return
+            self.post_message(self.HoldExtended(trade_number.upper(), deadline))
+            return
         since = self.kiosk.events.seq
         if self.due:
             try:
@@ -121,6 +140,17 @@ class PickupEntryScreen(CodeFormScreen):
             self._refused_with(err, trade_number, at=1)
             return
         self.post_message(self.DoorOpened(started, since, card=self.card))
+
+    def compose_extra(self):
+        self.keep_longer = SayButton(lambda t: t.keep_longer, action="screen.keep_longer", classes="entry-keep-longer")
+        self.keep_longer.display = False
+        yield self.keep_longer
+
+    def action_keep_longer(self) -> None:
+        """The second way to finish step 2: the secret keeps the parcel longer instead."""
+        if self.active == 1 and not self.busy:
+            self.extending = True
+            self.submit()
 
     async def _finger(self, trade_number: str) -> None:
         since = self.kiosk.events.seq
@@ -146,6 +176,9 @@ class PickupEntryScreen(CodeFormScreen):
                 self.prompt.say(lambda t: t.finger_prompt)
                 self.hint.say(lambda t: t.finger_hint)
             self.inputs[1].restrict = NOTHING if self.finger else SECRET.restrict   # a finger: nothing to type
+        # Keeping a parcel longer takes its secret: offered for plain-secret parcels at step 2.
+        self.keep_longer.display = (index == 1 and not (self.card or self.finger or self.due)
+                                    and not self.has_class("-short"))   # 80x24: no room; the counter can
 
     def _refused_with(self, err: KioskError, trade_number: str, *, at: int) -> None:
         """Say why, and go back to where it can be fixed: a wrong secret or a "slow down" to

@@ -90,8 +90,13 @@ class CodeFormScreen(KioskScreen):
                 self.status = Words(classes="form-status")
                 yield self.problem
                 yield self.status
+                yield from self.compose_extra()
             self.keypad = Keypad()
             yield self.keypad
+
+    def compose_extra(self) -> ComposeResult:
+        """What a form shows under its fields (a second way to finish, say)."""
+        yield from ()
 
     def on_mount(self) -> None:
         if self._typed:
