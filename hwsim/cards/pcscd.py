@@ -91,14 +91,15 @@ class PrivatePcscd:
         # on vpcd), so no private daemon outlives its test run holding its ports.
         self._log = open(os.path.join(self.dir, "pcscd.log"), "wb")
         lifeline_r, self._lifeline = os.pipe()
+        # The lifeline is the shell's stdin: a redirection from the pipe's own descriptor
+        # (``<&12``) is a syntax error in dash once the number has two digits.
         script = (f"mkdir -p /run/pcscd && mount --bind '{run}' /run/pcscd || exit 1; "
-                  f"'{PCSCD}' --foreground --config '{conf}' & daemon=$!; "
-                  f"read _ <&{lifeline_r}; kill -KILL $daemon; wait $daemon; rm -rf '{self.dir}'")
+                  f"'{PCSCD}' --foreground --config '{conf}' </dev/null & daemon=$!; "
+                  f"read _; kill -KILL $daemon; wait $daemon; rm -rf '{self.dir}'")
         try:
             self._proc = subprocess.Popen(
                 [UNSHARE, "--mount", "--propagation", "private", "sh", "-c", script],
-                stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-                pass_fds=(lifeline_r,))
+                stdin=lifeline_r, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         finally:
             os.close(lifeline_r)
         deadline = time.monotonic() + timeout
