@@ -177,7 +177,9 @@ class Controller:
             self.socket = ServiceServer(self, self.config.service_socket)
             await self.socket.start()
         if self.config.metrics_listen is not None:
-            self.metrics = MetricsServer(self.config.metrics_listen, self.config.database, self.clock.now)
+            self.metrics = MetricsServer(self.config.metrics_listen, self.config.database, self.clock.now,
+                                         devices=self.device_statuses)
+            site.gate.observe = self.metrics.observe_check
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0
         self._notifier.notify("READY=1", f"STATUS=ready: {len(site.locker_numbers)} lockers")
@@ -568,6 +570,16 @@ class Controller:
 
     def _site_status(self) -> SiteStatus:
         site = self.site
+        storage = StorageStatus(site.db.failing is None, site.db.failing, site.db.failing_since,
+                                self.storage.free_bytes, self.evidence.pending)
+        tasks = tuple(TaskStatus(h.name, h.running, h.restarts, h.last_error, h.last_error_at)
+                      for h in (self.tasks.health.values() if self.tasks else ()))
+        return status.site_status(site.db, self.config, devices=self.device_statuses(), live=True, storage=storage,
+                                  tasks=tasks)
+
+    def device_statuses(self) -> tuple[DeviceStatus, ...]:
+        """Every configured device, open or not (from memory only: the metrics thread asks too)."""
+        site = self.site
         devices = [DeviceStatus("locks", site.locks.url, True, repr(site.locks))]
         scanner_url = self.config.devices.get("scanner")
         for role, url, scanner in ([("scanner", scanner_url, self.scanner)] if scanner_url else []) + \
@@ -575,20 +587,16 @@ class Controller:
                  if url != scanner_url]:
             devices.append(DeviceStatus(role, url, scanner is not None,
                                         repr(scanner) if scanner else self.scanner_errors.get(url, "not open")))
-        card_url = self.config.devices.get("card")
-        if card_url:
-            ok = self.card_reader is not None
-            devices.append(DeviceStatus("card", card_url, ok, repr(self.card_reader) if ok else "not open"))
+        optional: tuple[tuple[str, object], ...] = (("card", self.card_reader), ("token", self.token_reader),
+                                                     ("biometric", self.fingerprint))
+        for role, device in optional:
+            if wanted := self.config.devices.get(role):
+                devices.append(DeviceStatus(role, wanted, device is not None, repr(device) if device else "not open"))
         cash_url = self.config.devices.get("cash")
         if cash_url:
             ok = site.cash is not None
             devices.append(DeviceStatus("cash", cash_url, ok, repr(site.cash) if ok else (self.cash_error or "not open")))
-        storage = StorageStatus(site.db.failing is None, site.db.failing, site.db.failing_since,
-                                self.storage.free_bytes, self.evidence.pending)
-        tasks = tuple(TaskStatus(h.name, h.running, h.restarts, h.last_error, h.last_error_at)
-                      for h in (self.tasks.health.values() if self.tasks else ()))
-        return status.site_status(site.db, self.config, devices=tuple(devices), live=True, storage=storage,
-                                  tasks=tasks)
+        return tuple(devices)
 
     async def pull_manifest(self) -> ManifestPullResult:
         if not self.sync:

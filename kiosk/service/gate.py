@@ -13,11 +13,12 @@ the same parcel waits for the first, which may lock it out).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from kiosk.domain import attempts as A
-from kiosk.errors import SlowDown
+from kiosk.errors import KioskError, SlowDown
 
 BUSY_RETRY_S = 1.0   # what a refused-while-busy caller is told to wait
 
@@ -26,6 +27,9 @@ class AttemptGate:
     def __init__(self) -> None:
         self._in_flight: dict[int, tuple[str | None, float]] = {}   # key -> (trade number, started at)
         self._keys = itertools.count()
+        # Called with (seconds, outcome) for every check admitted (the metrics' latency
+        # histogram): outcome "passed", "refused" (a KioskError) or "failed" (anything else).
+        self.observe: Callable[[float, str], None] | None = None
 
     @property
     def in_flight(self) -> int:
@@ -45,7 +49,14 @@ class AttemptGate:
         A.check_site(failures + [started for _, started in self._in_flight.values()], now, policy)
         key = next(self._keys)
         self._in_flight[key] = (trade_number, now)
+        started, outcome = time.perf_counter(), "failed"
         try:
             yield
+            outcome = "passed"
+        except KioskError:
+            outcome = "refused"
+            raise
         finally:
             del self._in_flight[key]
+            if self.observe is not None:
+                self.observe(time.perf_counter() - started, outcome)

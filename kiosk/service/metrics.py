@@ -14,6 +14,9 @@ server's thread; the controller's connection stays on its loop):
     kiosk_outbox_pending              events not yet acknowledged by the store
     kiosk_outbox_oldest_age_seconds   how long the oldest of them has waited
     kiosk_outbox_quarantined          events the store refused for good
+    kiosk_device_up{role}             1 when the configured device is open and answering
+    kiosk_verification_seconds{outcome}  how long each check through the attempt gate took
+                                      (secret, card, finger, token), passed/refused/failed
 
 Nothing personal and no trade number is exported: counts only. Keep the endpoint on
 loopback or a management network; it has no authentication of its own.
@@ -27,11 +30,12 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from kiosk.errors import ConfigError
+from kiosk.service.dto import DeviceStatus
 
 
 class SiteCollector(Collector):
@@ -80,18 +84,38 @@ class SiteCollector(Collector):
         yield GaugeMetricFamily("kiosk_outbox_quarantined", "Events the store refused for good", value=quarantined)
 
 
+class DeviceCollector(Collector):
+    def __init__(self, devices: Callable[[], tuple[DeviceStatus, ...]]) -> None:
+        self.devices = devices
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("kiosk_device_up", "1 when the configured device is open", labels=["role"])
+        for device in self.devices():
+            up.add_metric([device.role], 1.0 if device.ok else 0.0)
+        yield up
+
+
 class MetricsServer:
     """The endpoint; ``port`` is the one bound (useful with port 0)."""
 
-    def __init__(self, listen: str, database: Path, now: Callable[[], float]) -> None:
+    def __init__(self, listen: str, database: Path, now: Callable[[], float], *,
+                 devices: Callable[[], tuple[DeviceStatus, ...]] | None = None) -> None:
         host, _, port = listen.rpartition(":")
         self.registry = CollectorRegistry()
         self.registry.register(SiteCollector(database, now))
+        if devices is not None:
+            self.registry.register(DeviceCollector(devices))
+        self.checks = Histogram("kiosk_verification_seconds", "Checks through the attempt gate, by outcome",
+                                ["outcome"], registry=self.registry,
+                                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
         try:
             self._server, self._thread = start_http_server(int(port), addr=host.strip("[]"), registry=self.registry)
         except OSError as err:
             raise ConfigError([("metrics.listen", f"cannot listen on {listen}: {err.strerror or err}")]) from None
         self.port: int = self._server.server_port
+
+    def observe_check(self, seconds: float, outcome: str) -> None:
+        self.checks.labels(outcome).observe(seconds)
 
     def close(self) -> None:
         self._server.shutdown()

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from hwsim.site import start_site
 from kiosk.clock import ManualClock
 from kiosk.config import load
-from kiosk.errors import ConfigError
+from kiosk.errors import CodeInvalid, ConfigError
 from kiosk.service.controller import Controller
 from tests.config.test_checks import GOOD, problems
 
@@ -51,6 +51,15 @@ async def test_a_pickup_shows_in_the_metrics(tmp_path, rng):
         assert got[("kiosk_events_total", (("kind", "parcel_collected"),))] == 1
         assert got[("kiosk_outbox_pending", ())] >= 1          # no store linked: everything waits
         assert parcel.trade_number not in str(got) and parcel.secret not in str(got)
+        assert got[("kiosk_device_up", (("role", "locks"),))] == 1
+        wrong = "000000" if other.secret != "000000" else "111111"
+        with pytest.raises(CodeInvalid):
+            await c.submit_code(other.trade_number, wrong)
+        got = await scrape(c.metrics.port)
+        checks = ("kiosk_verification_seconds_count", (("outcome", "passed"),))
+        assert got[checks] == before[checks] + 1                # the pickup (couriers' codes pass the gate too)
+        assert got[("kiosk_verification_seconds_count", (("outcome", "refused"),))] == 1
+        assert got[("kiosk_verification_seconds_sum", (("outcome", "passed"),))] > 0
     finally:
         await c.stop()
 
