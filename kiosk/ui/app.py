@@ -96,11 +96,14 @@ class RecipientApp(KioskAppMixin, App):
     """The language showing ("en" / "ja"); every ``Words`` follows it."""
 
     def __init__(self, service: LockerScreenService, *, side_panel: Callable[[], Widget] | None = None,
-                 inactivity_s: float | None = None, done_s: float = DONE_S, allow_quit: bool = True) -> None:
+                 inactivity_s: float | None = None, done_s: float = DONE_S, allow_quit: bool = True,
+                 couriers_only: bool = False) -> None:
         """``side_panel`` makes a widget shown beside every screen (the demo's door panel);
         it is called once per screen, as a widget can be mounted in only one place.
         ``inactivity_s`` overrides the site's inactivity timeout. ``allow_quit=False`` turns
-        off Ctrl+Q, for a screen in public where a keyboard may be reachable."""
+        off Ctrl+Q, for a screen in public where a keyboard may be reachable.
+        ``couriers_only``: a courier's terminal (at the back of a bank, in a depot): it starts,
+        and comes back after each round or inactivity, at the courier code."""
         if side_panel is not None and not callable(side_panel):
             raise TypeError("side_panel must make a new widget when called (e.g. lambda: DoorPanel(site)): "
                             "every screen shows its own, as a widget can be mounted in only one place")
@@ -118,6 +121,7 @@ class RecipientApp(KioskAppMixin, App):
         self._background: set[asyncio.Task] = set()
         self.events = EventFeed()
         self.courier_token: str | None = None
+        self.couriers_only = couriers_only
         self._side_panel = side_panel
         self._subscription: Subscription | None = None
         self._idle_timer: Timer | None = None
@@ -137,7 +141,7 @@ class RecipientApp(KioskAppMixin, App):
         self._subscription = self.service.subscribe()
         self._pump_events(self._subscription)
         self.screen_change_signal.subscribe(self, self._screen_changed)
-        first = IdleScreen()
+        first = self._home()
         self.type_ahead.hold(first)
         self.push_screen(first)
 
@@ -203,12 +207,20 @@ class RecipientApp(KioskAppMixin, App):
             return
         self._end_courier_session()
         self.language = self.languages[0]
-        if not isinstance(self.screen, IdleScreen):
-            self.show(IdleScreen())
+        home = self._home()
+        if not isinstance(self.screen, type(home)) or self.couriers_only:
+            self.show(home)
+
+    def _home(self) -> KioskScreen:
+        """Where every visit starts: the welcome, or a courier terminal's courier code."""
+        return CourierEntryScreen(None) if self.couriers_only else IdleScreen()
 
     def start_pickup(self, typed: str = "") -> None:
         """A new person starts a pickup from an end screen: clear everything, then the form
-        with the first character they typed."""
+        with the first character they typed (a courier terminal: its courier code)."""
+        if self.couriers_only:
+            self.action_go_idle()
+            return
         self._end_courier_session()
         self.language = self.languages[0]
         self.show(PickupEntryScreen(typed=typed))
