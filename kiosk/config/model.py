@@ -44,6 +44,7 @@ class Config:
     backup_dir: Path | None = None               # [backup]: where online backups go (None: none)
     backup_every_s: float = 24 * 3600.0
     backup_keep: int = 7
+    retention_s: float = 90 * 86400.0           # [retention] days: finished parcels and sent events kept this long
     metrics_listen: str | None = None            # [metrics] listen: HOST:PORT of the Prometheus endpoint
     low_disk_bytes: int = 64 * 1024 * 1024      # free space below which staff are alarmed
     staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where to find staff
@@ -87,6 +88,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         couriers=file.couriers, manifest=absolute(file.manifest.file),
         staff=file.staff, service_socket=absolute(file.service.socket), staff_idle_s=file.service.staff_idle_s,
         backup_dir=absolute(file.backup.dir), backup_every_s=file.backup.every_h * 3600, backup_keep=file.backup.keep,
+        retention_s=file.retention.days * 86400,
         metrics_listen=file.metrics.listen,
         ui_inactivity_s=file.ui.inactivity_timeout_s, ui_languages=file.ui.languages,
         staff_contact={f.name: getattr(file.ui.staff, f.name) for f in fields(file.ui.staff)

@@ -248,6 +248,12 @@ class Backup:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long the books keep what is finished (kiosk.service.retention)."""
+    days: float = setting(90.0, lo=7, hi=3650)   # collected/returned parcels and events the store acknowledged
+
+
+@dataclass(frozen=True)
 class File:
     """The whole file: its sections, in the order they are documented."""
     site: Site = setting()
@@ -263,6 +269,7 @@ class File:
     ui: Ui = Ui()
     service: Service = Service()
     backup: Backup = Backup()
+    retention: Retention = Retention()
     metrics: Metrics = Metrics()
     couriers: tuple[Courier, ...] = ()
     staff: tuple[Staff, ...] = ()

@@ -47,6 +47,7 @@ from kiosk.service.dto import (ClerkOverview, CollectedCard, CounterAnswer, Coun
                                ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
                                UiSettings)
 from kiosk.service.evidence import EvidenceQueue
+from kiosk.service.retention import Retention
 from kiosk.service.storage_health import StorageHealth
 from kiosk.service.supervisor import Supervisor
 from kiosk.service.events import DeskState, EventBus, EventKind, Subscription
@@ -85,6 +86,7 @@ class Controller:
         self.tasks: Supervisor | None = None
         self.evidence: EvidenceQueue       # from start(): door readings on their way to the books
         self.storage: StorageHealth        # from start(): is the database writable, is there room
+        self.retention: Retention          # from start(): finished parcels and sent events kept so long
         self._on_change: Callable[[tuple[DoorChange, float]], None]
         self._notifier = Notifier()
         self._rng = rng
@@ -140,6 +142,7 @@ class Controller:
         site = self._site = Site(self.config, db, locks, self.clock, self.bus)
         self.evidence = EvidenceQueue(site, rng=self._rng)
         self.storage = StorageHealth(site, low_free_bytes=self.config.low_disk_bytes)
+        self.retention = Retention(site, self.config.retention_s)
         self._ensure_lockers(site)
         manifest.drop_unneeded_hashes(site)
         self._reconcile(site)
@@ -379,6 +382,7 @@ class Controller:
             doors.on_tick(site)
             holding.sweep(site)
             payment.expire(site)
+            self.retention.tick()
         if self.sync:
             self.sync.poke()  # the clock has moved: a retry or a pull may be due
         self._notifier.notify("WATCHDOG=1")

@@ -174,6 +174,17 @@ class Reader:
 class Transaction(Reader):
     """Writes, valid only inside ``Database.transaction()``."""
 
+    def purge_finished(self, before: float) -> tuple[int, int]:
+        """Forget parcels collected or returned before ``before`` (and their payments), and
+        events the store acknowledged before it. The audit keeps its entries (a hash chain
+        cannot lose links). Returns (parcels, events) removed."""
+        closed = ("SELECT trade_number FROM parcels WHERE state IN ('collected', 'returned') AND updated_at < ? "
+                  "AND trade_number NOT IN (SELECT parcel FROM lockers WHERE parcel IS NOT NULL)")
+        self.conn.execute(f"DELETE FROM payments WHERE trade_number IN ({closed})", (before,))
+        parcels = self.conn.execute(f"DELETE FROM parcels WHERE trade_number IN ({closed})", (before,)).rowcount
+        events = self.conn.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", (before,)).rowcount
+        return parcels, events
+
     def __init__(self, conn: sqlite3.Connection, now: float):
         super().__init__(conn)
         self.now = now
