@@ -18,6 +18,13 @@ outbox, parcels) and the emulators' own counts of money taken in and paid out::
     released_unpaid         parcels collected without their amount paid (must be 0)
     paid_twice              parcels paid for more than once (must be 0)
 
+At the counter, the same day: parcels with money due handed over by a clerk who types the
+cash taken — exactly, with change, first too little, first none (the hand-over is refused
+until the money is there)::
+
+    counter_paid            counter hand-overs paid (cash_collected events with method counter)
+    counter_cash_total      what they took, which must equal what those parcels have paid
+
 A controller restart here is an orderly stop and start (a SIGKILL mid-payment is not
 scripted yet): the payment it interrupts must come back refunded, never lost.
 """
@@ -35,7 +42,7 @@ from hwsim.site import start_site
 from kiosk.clock import ManualClock
 from kiosk.domain.parcels import ParcelState
 from kiosk.domain.payments import PaymentState
-from kiosk.errors import CodeInvalid, KioskError
+from kiosk.errors import CodeInvalid, KioskError, PaymentDue
 from kiosk.service import payment
 from kiosk.service.controller import Controller
 from kiosk.storage import payments as books
@@ -65,6 +72,7 @@ class Day:
         self.unexpected: list[str] = []
         self.retired = {"taken": 0, "paid_out": 0}  # emulators replaced by a restart
         self.restarts = 0
+        self.counter_parcels: set[str] = set()
 
     @property
     def c(self) -> Controller:
@@ -146,6 +154,30 @@ class Day:
             if behaviour == "pullback" and kind == "note":
                 bus.validator.pull_back()
 
+    async def counter(self, behaviours: list[str]) -> None:
+        """Parcels with money due handed over at the counter, the clerk typing the cash."""
+        c = self.c
+        made = await self.site.add_parcels(len(behaviours), self.rng, method="secret",
+                                           amount_due=self.rng.choice(AMOUNTS))
+        for behaviour, p in zip(behaviours, made, strict=True):
+            self.counter_parcels.add(p.trade_number)
+            await c.counter_receive("clerk-cash", p.trade_number)
+            await c.counter_present(p.trade_number.encode())
+            ticket = await c.counter_verify(p.secret)
+            due = ticket.amount_due
+            first = {"exact": due, "change": (due // 1000 + 1) * 1000, "short": due - 10, "none": None}[behaviour]
+            try:
+                await c.counter_confirm("clerk-cash", ticket.ticket, cash_received=first)
+            except PaymentDue:
+                if behaviour in ("exact", "change"):
+                    self.unexpected.append(f"counter {behaviour} {p.trade_number}: refused with the money there")
+                if c.site.db.parcel(p.trade_number).state == ParcelState.COLLECTED:
+                    self.unexpected.append(f"counter {behaviour} {p.trade_number}: collected though refused")
+                await c.counter_confirm("clerk-cash", ticket.ticket, cash_received=due)
+            else:
+                if behaviour in ("short", "none"):
+                    self.unexpected.append(f"counter {behaviour} {p.trade_number}: handed over without the money")
+
     async def insert_coin(self, value: int) -> None:
         """A coin that bounces (an acceptor just back from a power cut, still inhibited) is
         tried again once the controller has it taking money."""
@@ -201,6 +233,7 @@ async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) ->
         plan = list(BEHAVIOURS) + ["restart"] + [rng.choice(BEHAVIOURS) for _ in range(5)]
         rng.shuffle(plan)
         try:
+            await day.counter(["exact", "change", "short", "none"])
             for behaviour in plan:
                 [parcel] = await site.add_parcels(1, rng, amount_due=rng.choice(AMOUNTS))
                 await site.deposit(parcel)
@@ -227,6 +260,7 @@ def judge(day: Day, plan: list[str]) -> dict:
         paid_per_parcel[p.trade_number] = paid_per_parcel.get(p.trade_number, 0) + 1
     parcels = db.parcels()
     records = summarise(db)
+    at_counter = [e for e in db.outbox() if e["kind"] == "cash_collected" and e["payload"]["method"] == "counter"]
     return {
         "visits": len(plan),
         "behaviours": sorted(set(plan)),
@@ -244,6 +278,9 @@ def judge(day: Day, plan: list[str]) -> dict:
         + sum(1 for p in parcels if p.amount_paid > p.amount_due),
         "money_unaccounted": physical["taken"] - physical["paid_out"] - ledger,
         "cash_collected_events": sum(1 for e in db.outbox() if e["kind"] == "cash_collected"),
+        "counter_paid": len(at_counter),
+        "counter_cash_total": sum(e["payload"]["amount"] for e in at_counter),
+        "counter_books_total": sum(p.amount_paid for p in parcels if p.trade_number in day.counter_parcels),
         "restarts": day.restarts,
         "released_without_door_evidence": records["released_without_door_evidence"],
         "released_twice": records["released_twice"],
@@ -254,4 +291,5 @@ def judge(day: Day, plan: list[str]) -> dict:
 
 def failed(result: dict) -> bool:
     return bool(result["released_unpaid"] or result["paid_twice"] or result["money_unaccounted"]
+                or result["counter_cash_total"] != result["counter_books_total"]
                 or result["unexpected"] or not result["audit_chain_ok"] or result["released_without_door_evidence"])

@@ -23,7 +23,9 @@ async def test_cash_day(seed):
     assert result["released_unpaid"] == 0 and result["paid_twice"] == 0 and result["money_unaccounted"] == 0
     assert result["ledger_total"] == result["acceptor_counted_total"] - result["change_paid"]
     assert result["ledger_total"] == result["paid_total"] + result["refund_owed_total"]
-    assert result["paid"] == result["collected"] == result["cash_collected_events"] == result["visits"]
+    assert result["paid"] == result["visits"] and result["counter_paid"] == 4
+    assert result["collected"] == result["cash_collected_events"] == result["visits"] + result["counter_paid"]
+    assert result["counter_cash_total"] == result["counter_books_total"] > 0
     assert result["restarts"] == 1 and set(cash_day.BEHAVIOURS) <= set(result["behaviours"])
     assert result["audit_chain_ok"] and result["released_without_door_evidence"] == 0
 
