@@ -12,7 +12,7 @@
     kiosk hash-secret                print the Argon2id hash of a code read from stdin
     kiosk doctor --config PATH       check the site read-only: config, disk, database, audit,
                     [--json]         store link, devices, doors against the books, versions
-    kiosk screen recipient|counter|courier   a screen in its own process, on kioskd's service socket
+    kiosk screen recipient|counter|courier|technician   a screen in its own process, on kioskd's socket
                     --config PATH | --socket PATH
     kiosk label --help               render a parcel label (trade number + 2-D tag) as PNG/SVG/PDF
 
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-probe", action="store_true", help="do not open the devices")
 
     p = sub.add_parser("screen", help="show a screen connected to kioskd's service socket")
-    p.add_argument("role", choices=("recipient", "counter", "courier"))
+    p.add_argument("role", choices=("recipient", "counter", "courier", "technician"))
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--config", type=Path, help="read [service] socket from this config")
     where.add_argument("--socket", type=Path)
@@ -379,6 +379,11 @@ def cmd_screen(args) -> int:
                 from kiosk.ui.counter.app import CounterApp
                 await client.sign_in(getpass.getpass("staff code: "))
                 await CounterApp(client.as_service(), client.staff_id or "").run_async()
+            elif args.role == "technician":
+                from kiosk.ui.technician import TechnicianApp
+                if await client.sign_in(getpass.getpass("technician code: ")) != "technician":
+                    raise ConfigError([("staff", "that code is not a technician's")], "kiosk screen technician")
+                await TechnicianApp(client.as_service(), client.staff_id or "").run_async()
             else:
                 from kiosk.ui.app import RecipientApp
                 await RecipientApp(client.as_service(), couriers_only=args.role == "courier").run_async()
