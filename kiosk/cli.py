@@ -377,8 +377,11 @@ def cmd_screen(args) -> int:
         try:
             if args.role == "counter":
                 from kiosk.ui.counter.app import CounterApp
-                await client.sign_in(getpass.getpass("staff code: "))
-                await CounterApp(client.as_service(), client.staff_id or "").run_async()
+
+                async def sign_in(code: str) -> str:   # on the screen, and again after a sign-out
+                    await client.sign_in(code)
+                    return client.staff_id or ""
+                await CounterApp(client.as_service(), sign_in=sign_in).run_async()
             elif args.role == "technician":
                 from kiosk.ui.technician import TechnicianApp
                 if await client.sign_in(getpass.getpass("technician code: ")) != "technician":

@@ -246,6 +246,11 @@ class CardProblem(SeeStaff):
         super().__init__(message)
         self.reason = reason
 
+class NotAllowed(KioskError):
+    """This connection may not make that call: sign in with a staff code first (or again,
+    after inactivity). Raised by kioskd's service socket (kiosk.service.socket_server)."""
+
+
 class UnknownAlarm(DomainError):
     """No such alarm is waiting to be acknowledged."""
 

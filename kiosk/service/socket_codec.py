@@ -41,9 +41,7 @@ class ProtocolError(errors.KioskError):
     """The peer broke the wire protocol (bad JSON, an unknown type, a line too long)."""
 
 
-class NotAllowed(errors.KioskError):
-    """This connection may not make that call: sign in with a staff code first (or again,
-    after inactivity)."""
+NotAllowed = errors.NotAllowed   # where it was first defined; screens catch it from kiosk.errors
 
 
 _ERRORS.update(ProtocolError=ProtocolError, NotAllowed=NotAllowed)

@@ -25,6 +25,7 @@ from kiosk.service.api import DEFAULT_DESK, ClerkService, CounterService, Subscr
 from kiosk.ui.app import KIOSK_THEME
 from kiosk.ui.app_base import SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.counter.screen import CounterScreen
+from kiosk.ui.counter.sign_in import SignIn, SignInScreen
 from kiosk.ui.counter.site_screen import SiteScreen
 from kiosk.ui.counter.texts import LANGUAGES, CounterTexts, counter_texts_for
 from kiosk.ui.events import EventFeed
@@ -43,13 +44,16 @@ class CounterApp(KioskAppMixin, App):
 
     language: reactive[str] = reactive("en")
 
-    def __init__(self, service: CounterService, clerk_id: str, *, desk: str = DEFAULT_DESK,
-                 side_panel: Callable[[], Widget] | None = None) -> None:
-        """``side_panel`` makes a widget shown beside the screen (the demo's scanner panel)."""
+    def __init__(self, service: CounterService, clerk_id: str = "", *, desk: str = DEFAULT_DESK,
+                 side_panel: Callable[[], Widget] | None = None, sign_in: SignIn | None = None) -> None:
+        """``side_panel`` makes a widget shown beside the screen (the demo's scanner panel).
+        ``sign_in`` (staff code -> clerk id): the clerk signs in on the screen first, and
+        again whenever kioskd has signed them out (a screen on kioskd's socket)."""
         if side_panel is not None and not callable(side_panel):
             raise TypeError("side_panel must make a new widget when called (e.g. lambda: CounterPanel(...))")
-        if not clerk_id:
+        if not clerk_id and sign_in is None:
             raise ValueError("a clerk id is required: every hand-over records who made it")
+        self.sign_in = sign_in
         super().__init__()
         self.service = service
         self.clerk_id = clerk_id
@@ -72,7 +76,19 @@ class CounterApp(KioskAppMixin, App):
     def on_mount(self) -> None:
         self._subscription = self.service.subscribe()
         self._pump_events(self._subscription)
-        self.push_screen(CounterScreen(self.desk))
+        self.push_screen(SignInScreen() if self.sign_in is not None else CounterScreen(self.desk))
+
+    def signed_in(self, clerk_id: str) -> None:
+        """The code was a clerk's: the desk, under their id."""
+        self.clerk_id = clerk_id
+        self.switch_screen(CounterScreen(self.desk))
+
+    def signed_out(self) -> None:
+        """kioskd refused a command (signed out after inactivity): sign in again."""
+        if self.sign_in is not None and not isinstance(self.screen, SignInScreen):
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            self.switch_screen(SignInScreen(lambda t: t.signed_out))
 
     def on_unmount(self) -> None:
         if self._subscription is not None:

@@ -29,7 +29,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input
 
-from kiosk.errors import KioskError, PaymentDue
+from kiosk.errors import KioskError, NotAllowed, PaymentDue
 from kiosk.service.api import CounterField
 from kiosk.ui.counter.desk import DeskView
 from kiosk.ui.counter.explain import counter_problem, rejected
@@ -305,6 +305,9 @@ class CounterScreen(Screen):
                     await self._command(command, value, field, customer, cash)
         except KioskError as err:
             if customer != self.customer:
+                return
+            if isinstance(err, NotAllowed):
+                self.counter.signed_out()
                 return
             if command == "confirm" and isinstance(err, PaymentDue) and self.view.verified is not None:
                 # Still verified (the ticket stands): the clerk takes the rest and confirms again.

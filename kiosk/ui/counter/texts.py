@@ -116,6 +116,11 @@ class CounterTexts:
 
     # --- parcels and lockers (kiosk.ui.counter.site_screen) --------------------------
     site_button: str
+    sign_in_title: str
+    staff_code: str
+    sign_in: str
+    sign_in_refused: str
+    signed_out: str
     site_title: str
     back: str
     reset_attempts: str
@@ -241,6 +246,11 @@ EN = CounterTexts(
     need_verification="The check has expired or the desk read something new. Check the secret again.",
     unexpected="Something went wrong. Try again, or call a supervisor.",
     site_button="Parcels & lockers",
+    sign_in_title="Counter · sign in",
+    staff_code="Your staff code",
+    sign_in="Sign in",
+    sign_in_refused="That code was not accepted. Type it again, or ask the site manager.",
+    signed_out="You were signed out after a while without use. Sign in again.",
     site_title="Parcels and lockers",
     back="Back",
     reset_attempts="Reset attempts",
@@ -366,6 +376,11 @@ JA = CounterTexts(
     need_verification="確認の有効期限が切れたか、新しい読み取りがありました。もう一度確認してください。",
     unexpected="エラーが発生しました。もう一度お試しいただくか、責任者を呼んでください。",
     site_button="荷物とロッカー",
+    sign_in_title="カウンター・サインイン",
+    staff_code="係員コード",
+    sign_in="サインイン",
+    sign_in_refused="コードが受け付けられませんでした。もう一度入力するか、責任者にお問い合わせください。",
+    signed_out="しばらく操作がなかったため、サインアウトしました。もう一度サインインしてください。",
     site_title="荷物とロッカー",
     back="戻る",
     reset_attempts="試行回数のリセット",

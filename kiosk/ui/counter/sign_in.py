@@ -1,0 +1,82 @@
+"""Signing in at the counter terminal, on the screen itself (not on a terminal prompt
+before it): the staff code typed, masked, on the keyboard or the keypad; kioskd checks it
+(kiosk.service.socket_server: a staff code's slow hash, attempts limited) and the desk
+opens under that clerk's id. After inactivity kioskd signs the clerk out: the next command
+is refused (NotAllowed) and the terminal comes back here, saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Input
+
+from kiosk.errors import KioskError
+from kiosk.ui.counter.texts import Say
+from kiosk.ui.widgets import Keypad, SayButton, TopBar, Words
+
+if TYPE_CHECKING:
+    from kiosk.ui.counter.app import CounterApp
+
+SignIn = Callable[[str], Awaitable[str]]   # staff code -> the clerk's id (raises KioskError)
+
+
+class SignInScreen(Screen):
+    AUTO_FOCUS = "#staff-code"
+
+    def __init__(self, problem: Say | None = None) -> None:
+        super().__init__()
+        self._problem = problem
+        self.busy = False
+
+    @property
+    def counter(self) -> "CounterApp":
+        return cast("CounterApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="kiosk-main"):
+            yield TopBar(lambda t: t.sign_in_title, language=True)
+            with Horizontal(classes="sign-in-body"):
+                with Vertical(classes="sign-in-fields"):
+                    yield Words(lambda t: t.staff_code, classes="field-label -active")
+                    self.code = Input(password=True, restrict=r"[0-9A-Za-z]*", max_length=64, id="staff-code",
+                                      classes="code-input")
+                    yield self.code
+                    self.problem = Words(self._problem, classes="form-problem")
+                    yield self.problem
+                    yield SayButton(lambda t: t.sign_in, variant="primary", action="screen.sign_in",
+                                    classes="sign-in-button")
+                self.keypad = Keypad()
+                yield self.keypad
+
+    @on(Keypad.Pressed)
+    def _keypad(self, event: Keypad.Pressed) -> None:
+        Keypad.apply(event.key, self.code)
+
+    @on(Keypad.Submitted)
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_sign_in()
+
+    def action_sign_in(self) -> None:
+        code = self.code.value
+        self.code.clear()            # at once: the code never stays on the screen
+        if code and not self.busy:
+            self.busy = True
+            self._check(code)
+
+    @work(group="sign-in")
+    async def _check(self, code: str) -> None:
+        try:
+            clerk_id = await self.counter.sign_in(code)   # type: ignore[misc]  # only shown with one
+        except KioskError:
+            self.problem.say(lambda t: t.sign_in_refused)
+            return
+        finally:
+            self.busy = False
+        self.counter.signed_in(clerk_id)
