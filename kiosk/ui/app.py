@@ -36,7 +36,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from kiosk.service.api import LockerScreenService, ScanRejected, Subscription
-from kiosk.ui.app_base import SIDE_PANEL_KEY, KioskAppMixin
+from kiosk.ui.app_base import CONTRAST_KEY, SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.events import EventFeed, ServiceEvent
 from kiosk.ui.explain import scan_problem
 from kiosk.ui.screens.payment import PaymentScreen
@@ -81,6 +81,23 @@ KIOSK_THEME = Theme(
     panel="#213A57",
     dark=True,
 )
+# High contrast (F7 on every screen): pure black and white with saturated signals, for
+# people who see poorly and for screens in sunlight. Text size is the terminal's or the
+# browser's (zoom); this is the part a program decides.
+HIGH_CONTRAST_THEME = Theme(
+    name="kiosk-high-contrast",
+    primary="#FFFF00",
+    secondary="#00FFFF",
+    accent="#00FFFF",
+    warning="#FFFF00",
+    error="#FF3030",
+    success="#00FF66",
+    foreground="#FFFFFF",
+    background="#000000",
+    surface="#2E2E2E",
+    panel="#3A3A3A",
+    dark=True,
+)
 
 
 class RecipientApp(KioskAppMixin, App):
@@ -90,6 +107,7 @@ class RecipientApp(KioskAppMixin, App):
     TITLE = "Parcel pickup"
     ENABLE_COMMAND_PALETTE = False  # a public kiosk: no command palette
     BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
+                Binding(CONTRAST_KEY, "toggle_contrast", "High contrast", show=False, priority=True),
                 Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True)]
 
     language: reactive[str] = reactive("en")
@@ -129,6 +147,7 @@ class RecipientApp(KioskAppMixin, App):
         self.type_ahead = TypeAhead()
         self.set_reactive(RecipientApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)
+        self.register_theme(HIGH_CONTRAST_THEME)
         self.theme = KIOSK_THEME.name
 
     def texts_for(self, language: str) -> Texts:
@@ -324,7 +343,9 @@ class RecipientApp(KioskAppMixin, App):
         """Hand ``key`` on as Textual would (to the focus, else the screen); when the screen
         says this key will change it, hold the keys after it."""
         screen = self.screen
-        holds = isinstance(screen, KioskScreen) and screen.is_mounted and screen.holds_keys_after(key)
+        # The app's own keys (language, contrast, side panel) change no screen: nothing to hold for.
+        own = key.key in {b.key for b in self.BINDINGS if isinstance(b, Binding) and b.priority}
+        holds = not own and isinstance(screen, KioskScreen) and screen.is_mounted and screen.holds_keys_after(key)
         await super().on_event(key)
         if holds:
             self.type_ahead.hold(screen)  # until it answers, or until the screen it switches to is ready

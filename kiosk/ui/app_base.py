@@ -36,6 +36,7 @@ SIDE_PANEL_WIDTH = 128
 """Columns from which a side panel (48) fits beside a screen (80)."""
 SHORT_BELOW = 30
 SIDE_PANEL_KEY = "f3"
+CONTRAST_KEY = "f7"
 
 
 class KioskAppMixin:
@@ -55,6 +56,11 @@ class KioskAppMixin:
         """The language the toggle switches to."""
         i = self.languages.index(self.language) if self.language in self.languages else -1
         return self.languages[(i + 1) % len(self.languages)]
+
+    def action_toggle_contrast(self) -> None:
+        """F7: the high-contrast theme, or the usual one again."""
+        app = cast(App, self)
+        app.theme = "kiosk" if app.theme == "kiosk-high-contrast" else "kiosk-high-contrast"
 
     def action_toggle_side_panel(self) -> None:
         """On a narrow terminal: show the side panel instead of the screen, or the screen again."""

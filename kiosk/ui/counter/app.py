@@ -22,8 +22,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from kiosk.service.api import DEFAULT_DESK, ClerkService, CounterService, Subscription
-from kiosk.ui.app import KIOSK_THEME
-from kiosk.ui.app_base import SIDE_PANEL_KEY, KioskAppMixin
+from kiosk.ui.app import HIGH_CONTRAST_THEME, KIOSK_THEME
+from kiosk.ui.app_base import CONTRAST_KEY, SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.counter.screen import CounterScreen
 from kiosk.ui.counter.sign_in import SignIn, SignInScreen
 from kiosk.ui.counter.site_screen import SiteScreen
@@ -38,6 +38,7 @@ class CounterApp(KioskAppMixin, App):
     TITLE = "Counter"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
+                Binding(CONTRAST_KEY, "toggle_contrast", "High contrast", show=False, priority=True),
                 Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True),
                 Binding("escape", "next_customer", "Next customer", show=False),
                 Binding("f4", "parcels_and_lockers", "Parcels and lockers", show=False, priority=True)]
@@ -67,6 +68,7 @@ class CounterApp(KioskAppMixin, App):
         self.languages: tuple[str, ...] = tuple(lang for lang in wanted if lang in LANGUAGES) or ("en",)
         self.set_reactive(CounterApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)
+        self.register_theme(HIGH_CONTRAST_THEME)
         self.theme = KIOSK_THEME.name
 
     def texts_for(self, language: str) -> CounterTexts:

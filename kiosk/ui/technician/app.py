@@ -25,8 +25,8 @@ from textual.widgets import DataTable
 from kiosk.errors import KioskError
 from kiosk.service.api import Subscription, TechnicianService
 from kiosk.service.dto import SiteStatus
-from kiosk.ui.app import KIOSK_THEME
-from kiosk.ui.app_base import KioskAppMixin
+from kiosk.ui.app import HIGH_CONTRAST_THEME, KIOSK_THEME
+from kiosk.ui.app_base import CONTRAST_KEY, KioskAppMixin
 from kiosk.ui.technician.texts import LANGUAGES, Say, TechnicianTexts
 from kiosk.ui.widgets import SayButton, TopBar, Words
 
@@ -147,7 +147,8 @@ class TechnicianApp(KioskAppMixin, App):
     CSS_PATH = ["../kiosk.tcss", "technician.tcss"]
     TITLE = "Technician"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True)]
+    BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
+                Binding(CONTRAST_KEY, "toggle_contrast", "High contrast", show=False, priority=True)]
 
     language: reactive[str] = reactive("en")
 
@@ -161,6 +162,7 @@ class TechnicianApp(KioskAppMixin, App):
         self.languages: tuple[str, ...] = tuple(x for x in settings.languages if x in LANGUAGES) or ("en",)
         self.set_reactive(TechnicianApp.language, self.languages[0])
         self.register_theme(KIOSK_THEME)
+        self.register_theme(HIGH_CONTRAST_THEME)
         self.theme = KIOSK_THEME.name
 
     def texts_for(self, language: str) -> TechnicianTexts:
