@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter, deque
 
 from drivers.cash import cctalk_codec as codec
@@ -66,7 +67,7 @@ class CcTalkDeviceSim:
         """Power off and on: volatile state is lost."""
 
 
-class _EventDevice(CcTalkDeviceSim):
+class _EventDevice(CcTalkDeviceSim, ABC):
     """A device with an event buffer (229 or 159), inhibits and a master inhibit."""
 
     def __init__(self, address: int, positions: dict[int, str], **kw):
@@ -93,8 +94,9 @@ class _EventDevice(CcTalkDeviceSim):
     def position_of(self, value: int) -> int | None:
         return next((p for p, ident in self.positions.items() if self.value_of(ident) == value), None)
 
+    @abstractmethod
     def value_of(self, ident: str) -> int | None:
-        raise NotImplementedError
+        """The value (minor units) of the coin or note ``ident`` (the acceptor's or the validator's codec)."""
 
     def accepting(self, position: int) -> bool:
         return self.master and position in self.enabled

@@ -31,8 +31,7 @@ PARCEL = Field(label=lambda t: t.trade_number, prompt=lambda t: t.parcel_prompt,
 class CourierEntryScreen(CodeFormScreen):
     """Courier code (skipped while a session is open), then the parcel's trade number."""
 
-    def title_phrase(self) -> Say:
-        return lambda t: t.courier_title
+    FORM_TITLE = "courier_title"
 
     FIELDS = (COURIER_CODE, PARCEL)
 

@@ -33,8 +33,7 @@ NOTHING = r"^$"   # what a field accepts when there is nothing to type
 class PickupEntryScreen(CodeFormScreen):
     """Trade number and secret; on success the locker door is unlocked."""
 
-    def title_phrase(self) -> Say:
-        return lambda t: t.pickup_title
+    FORM_TITLE = "pickup_title"
 
     FIELDS = (TRADE_NUMBER, SECRET)
 

@@ -49,9 +49,7 @@ class CodeFormScreen(KioskScreen):
     """Fields filled in order; OK (or Enter) completes the field being filled."""
 
     FIELDS: ClassVar[tuple[Field, ...]] = ()
-    def title_phrase(self) -> Say:
-        """The title across the top of this form."""
-        raise NotImplementedError
+    FORM_TITLE: ClassVar[str] = ""   # the phrase (a field of kiosk.ui.texts.Texts) across the top; every form names one
     BINDINGS = [Binding("escape", "app.go_idle", show=False)]
 
     def __init__(self, *, start_at: int = 0, typed: str = "", problem: Say | None = None) -> None:
@@ -67,7 +65,8 @@ class CodeFormScreen(KioskScreen):
         self._labels: list[Words] = []
 
     def compose_main(self) -> ComposeResult:
-        yield TopBar(self.title_phrase(), language=True, cancel=lambda t: t.cancel)
+        title = self.FORM_TITLE
+        yield TopBar(lambda t: getattr(t, title), language=True, cancel=lambda t: t.cancel)
         with Horizontal(classes="form-body"):
             with Vertical(classes="form-fields"):
                 self.step = Words(classes="form-step")
@@ -122,6 +121,8 @@ class CodeFormScreen(KioskScreen):
     def __init_subclass__(cls, **kwargs) -> None:
         # A Textual screen cannot also be an ABC (metaclass conflict): check at class creation.
         super().__init_subclass__(**kwargs)
+        if not cls.FORM_TITLE:
+            raise TypeError(f"{cls.__name__} must name its FORM_TITLE")
         if cls.field_done is CodeFormScreen.field_done:
             raise TypeError(f"{cls.__name__} must define field_done()")
 
