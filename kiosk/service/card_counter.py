@@ -21,14 +21,13 @@ from __future__ import annotations
 import asyncio
 
 from kiosk.devices.roles import ParcelCard
-from kiosk.domain import attempts as A
-from kiosk.errors import CounterIncomplete, KioskError, SeeStaff, UnknownParcel
+from kiosk.errors import CounterIncomplete, KioskError
 from kiosk.security.card_receipt import CardReceipt
 from kiosk.service import clerk, counter
 from kiosk.service.card_pickup import METHOD, card_errors, check_card, emit_signature
 from kiosk.service.dto import CounterTicket
 from kiosk.service.events import EventKind
-from kiosk.service.pickup import record_failure, recent_failures
+from kiosk.service.pickup import recent_failures
 from kiosk.service.site import Site
 
 
@@ -39,21 +38,10 @@ async def verify_card(site: Site, card: ParcelCard, pin: str, *, desk: str = cou
     held = counter._held(site, desk)
     held.ready = None
     try:
-        site.require_storage()
-        policy = site.config.attempts
-        A.check_site(recent_failures(site), site.now(), policy)
-        if held.label is None:
-            raise CounterIncomplete("scan the trade number on the parcel's label", "label")
-        trade = held.label
-        parcel = site.db.parcel(trade)
-        if parcel is None:
-            record_failure(site, trade, known=False)
-            raise UnknownParcel("no parcel with that number is waiting here")
-        if parcel.method != METHOD:
-            raise SeeStaff(f"this parcel is verified by {parcel.method}, not by a card")
-        counter._check_at_counter(parcel)
+        trade = counter.labelled_parcel(site, held, METHOD, "a card").trade_number
         reads = held.reads
-        with site.gate.admit(recent_failures(site), site.now(), policy, trade), card_errors(site, trade):
+        with site.gate.admit(recent_failures(site), site.now(), site.config.attempts, trade), \
+                card_errors(site, trade):
             await check_card(site, card, trade, pin)
             await asyncio.to_thread(card.arm)
         parcel = site.db.require_parcel(trade)

@@ -367,6 +367,26 @@ def _check_method(method: str, tag: tags.Tag | None) -> None:
         raise SeeStaff(f"this parcel is registered for {method}, but carries a {tag.method} tag; please see staff")
 
 
+def labelled_parcel(site: Site, held: Desk, method: str, what: str):
+    """The parcel of the label the desk has read, for a check by ``method`` (an IC card, a
+    finger: ``what`` says which). The checks before any device is asked: storage, the
+    site's slow-down, a label read, a parcel known (an unknown number is a site failure),
+    of that method, to be handed over here. Raises OutOfService, SlowDown,
+    CounterIncomplete, UnknownParcel, SeeStaff, NotCollectable, LockedOut."""
+    site.require_storage()
+    A.check_site(recent_failures(site), site.now(), site.config.attempts)
+    if held.label is None:
+        raise CounterIncomplete("scan the trade number on the parcel's label", "label")
+    parcel = site.db.parcel(held.label)
+    if parcel is None:
+        record_failure(site, held.label, known=False)
+        raise UnknownParcel("no parcel with that number is waiting here")
+    if parcel.method != method:
+        raise SeeStaff(f"this parcel is verified by {parcel.method}, not by {what}")
+    _check_at_counter(parcel)
+    return parcel
+
+
 def _check_at_counter(parcel) -> None:
     check_state_for_handover(parcel, pay_here=True)   # the clerk takes the money: confirm checks it
     if parcel.locker is not None:

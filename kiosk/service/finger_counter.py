@@ -11,13 +11,12 @@ attempt gate; another finger is a failed attempt, no finger or a poor image is n
 from __future__ import annotations
 
 from kiosk.devices.roles import BiometricMatcher
-from kiosk.domain import attempts as A
-from kiosk.errors import CounterIncomplete, KioskError, SeeStaff, UnknownParcel
+from kiosk.errors import KioskError
 from kiosk.service import counter
 from kiosk.service.dto import CounterTicket
 from kiosk.service.events import EventKind
 from kiosk.service.finger_pickup import METHOD, match_finger, raise_wrong_finger
-from kiosk.service.pickup import record_failure, recent_failures
+from kiosk.service.pickup import recent_failures
 from kiosk.service.site import Site
 from kiosk.sync.client import StoreClient
 
@@ -30,21 +29,9 @@ async def verify_finger(site: Site, matcher: BiometricMatcher | None, store: Sto
     held = counter._held(site, desk)
     held.ready = None
     try:
-        site.require_storage()
-        policy = site.config.attempts
-        A.check_site(recent_failures(site), site.now(), policy)
-        if held.label is None:
-            raise CounterIncomplete("scan the trade number on the parcel's label", "label")
-        trade = held.label
-        parcel = site.db.parcel(trade)
-        if parcel is None:
-            record_failure(site, trade, known=False)
-            raise UnknownParcel("no parcel with that number is waiting here")
-        if parcel.method != METHOD:
-            raise SeeStaff(f"this parcel is verified by {parcel.method}, not by a fingerprint")
-        counter._check_at_counter(parcel)
+        trade = counter.labelled_parcel(site, held, METHOD, "a fingerprint").trade_number
         reads = held.reads
-        with site.gate.admit(recent_failures(site), site.now(), policy, trade):
+        with site.gate.admit(recent_failures(site), site.now(), site.config.attempts, trade):
             matched, score, how = await match_finger(site, matcher, store, trade)
             parcel = site.db.require_parcel(trade)
             counter._check_at_counter(parcel)
