@@ -14,6 +14,8 @@
                     [--json]         store link, devices, doors against the books, versions
     kiosk screen recipient|counter|courier|technician   a screen in its own process, on kioskd's socket
                     --config PATH | --socket PATH
+    kiosk serve counter|technician   that screen in a browser (textual-serve, one process per tab)
+                    --config PATH | --socket PATH  [--host 127.0.0.1] [--port 8080]
     kiosk label --help               render a parcel label (trade number + 2-D tag) as PNG/SVG/PDF
 
 Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad configuration.
@@ -35,7 +37,7 @@ from kiosk import config as config_mod
 from kiosk import logs
 from kiosk.clock import iso
 from kiosk.devices.probe import probe_devices
-from kiosk.errors import ConfigError, KioskError, StorageError
+from kiosk.errors import ConfigError, KioskError, NotAllowed, StorageError
 from kiosk.security.secrets import HashParams, hash_secret
 from kiosk.storage import audit, db
 
@@ -85,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--config", type=Path, help="read [service] socket from this config")
     where.add_argument("--socket", type=Path)
+
+    p = sub.add_parser("serve", help="serve a staff screen to a browser on this machine (textual-serve)")
+    p.add_argument("role", choices=("counter", "technician"))
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--config", type=Path, help="read [service] socket from this config")
+    where.add_argument("--socket", type=Path)
+    p.add_argument("--host", default="127.0.0.1", help="listen here (default: loopback only)")
+    p.add_argument("--port", type=int, default=8080)
 
     p = sub.add_parser("backup", help="an online backup of the database now, checked (see [backup])")
     p.add_argument("--config", required=True, type=Path)
@@ -362,13 +372,27 @@ def cmd_doctor(args) -> int:
     return doctor.exit_status(findings)
 
 
+def service_socket(args) -> Path:
+    """``--socket``, or ``[service] socket`` of ``--config``."""
+    socket = args.socket or config_mod.load(args.config).service_socket
+    if socket is None:
+        raise ConfigError([("service.socket", "is not set: kioskd serves no screens")], str(args.config))
+    return socket
+
+
+def cmd_serve(args) -> int:
+    """A staff screen in a browser: textual-serve runs ``kiosk screen ROLE`` per connection."""
+    from kiosk.ui import web
+
+    web.serve(args.role, service_socket(args), host=args.host, port=args.port)
+    return 0
+
+
 def cmd_screen(args) -> int:
     """A screen in its own process, connected to kioskd's service socket."""
     from kiosk.service.socket_client import ServiceClient
 
-    socket = args.socket or config_mod.load(args.config).service_socket
-    if socket is None:
-        raise ConfigError([("service.socket", "is not set: kioskd serves no screens")], str(args.config))
+    socket = service_socket(args)
 
     from kiosk import logs
 
@@ -384,9 +408,13 @@ def cmd_screen(args) -> int:
                 await CounterApp(client.as_service(), sign_in=sign_in).run_async()
             elif args.role == "technician":
                 from kiosk.ui.technician import TechnicianApp
-                if await client.sign_in(getpass.getpass("technician code: ")) != "technician":
-                    raise ConfigError([("staff", "that code is not a technician's")], "kiosk screen technician")
-                await TechnicianApp(client.as_service(), client.staff_id or "").run_async()
+
+                async def technician(code: str) -> str:   # another role's code is refused here
+                    if await client.sign_in(code) != "technician":
+                        await client.sign_out()
+                        raise NotAllowed("that code is not a technician's")
+                    return client.staff_id or ""
+                await TechnicianApp(client.as_service(), sign_in=technician).run_async()
             else:
                 from kiosk.ui.app import RecipientApp
                 await RecipientApp(client.as_service(), couriers_only=args.role == "courier").run_async()
@@ -399,7 +427,7 @@ def cmd_screen(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "screen": cmd_screen, "doctor": cmd_doctor, "check-config": cmd_check_config,
+COMMANDS = {"run": cmd_run, "screen": cmd_screen, "serve": cmd_serve, "doctor": cmd_doctor, "check-config": cmd_check_config,
             "audit": cmd_audit, "cash-report": cmd_cash_report, "backup": cmd_backup, "restore": cmd_restore,
             "status": cmd_status, "site-key": cmd_site_key, "hash-secret": cmd_hash_secret}
 

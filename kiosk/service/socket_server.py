@@ -52,6 +52,10 @@ RECIPIENT_CALLS = (set(api.calls(api.RecipientService)) | set(api.calls(api.Cour
                                                                                                  "ui_settings"}
 CLERK_CALLS = RECIPIENT_CALLS | set(api.calls(api.CounterService)) | set(api.calls(api.ClerkService))
 TECHNICIAN_CALLS = CLERK_CALLS | set(api.calls(api.TechnicianService))
+# What a staff screen reads by itself (its refreshes): not the person's activity (a panel left
+# open is still signed out after [service] staff_idle_s) and not audited (the audit log
+# records what people did, not every two-second refresh of the technician panel).
+READ_CALLS = frozenset({"counter_desk", "clerk_overview", "returns", "site_status"})
 ROLE_CALLS = {"recipient": RECIPIENT_CALLS, "clerk": CLERK_CALLS - {"subscribe", "ui_settings"},
               "technician": TECHNICIAN_CALLS - {"subscribe", "ui_settings"}}
 
@@ -172,10 +176,11 @@ class ServiceServer:
         if set(args) - set(params):
             raise ProtocolError(f"{name}: unknown argument(s) {', '.join(sorted(set(args) - set(params)))}")
         if session is not None:
-            session.last_used = self.site.now()
+            if name not in READ_CALLS:
+                session.last_used = self.site.now()
             if "clerk_id" in params:
                 args = {**args, "clerk_id": session.staff_id}   # who is signed in, not who the screen says
-            if name not in RECIPIENT_CALLS:
+            if name not in RECIPIENT_CALLS | READ_CALLS:
                 self._audit(session, "service_call", call=name,
                             **{k: v for k, v in args.items() if k not in SECRET_ARGS and _scalar(v)})
         # The call is its own task: a screen whose connection drops does not cancel a door

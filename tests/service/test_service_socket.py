@@ -95,6 +95,21 @@ async def test_staff_calls_need_a_sign_in_and_are_audited_under_who_signed_in(li
         await client.clerk_reset_attempts("clerk-ana", p.trade_number)
 
 
+async def test_a_screen_refreshing_by_itself_is_neither_activity_nor_audited(linked, rng):
+    """The counter's overview refreshes on its own: that keeps nobody signed in, and the
+    audit log records what the clerk did, not every refresh."""
+    site, client, _ = linked
+    assert await client.sign_in(CLERK_CODE) == "clerk"
+    for _ in range(2):
+        site.clock.advance(25)
+        await client.clerk_overview()                    # reads, 50 s in all
+    assert site.controller.site.db.audit_entries("service_call") == []
+    site.clock.advance(15)                               # 65 s after the sign-in: past staff_idle_s
+    with pytest.raises(NotAllowed):
+        await client.clerk_overview()
+    assert [e["detail"]["reason"] for e in site.controller.site.db.audit_entries("staff_signed_out")] == ["inactivity"]
+
+
 async def test_a_request_in_flight_when_the_connection_drops_is_made_once(linked, rng, monkeypatch):
     site, client, _ = linked
     c = site.controller

@@ -12,7 +12,7 @@ from kiosk.clock import ManualClock
 from kiosk.service.socket_client import ServiceClient
 from kiosk.ui.counter.app import CounterApp
 from kiosk.ui.counter.screen import CounterScreen
-from kiosk.ui.counter.sign_in import SignInScreen
+from kiosk.ui.sign_in import SignInScreen
 from kiosk.ui.counter.texts import EN
 from tests.service.test_service_socket import CLERK_CODE, staff_config
 from tests.ui.conftest import SIZE, type_text, wait_for

@@ -25,7 +25,8 @@ from kiosk.service.api import DEFAULT_DESK, ClerkService, CounterService, Subscr
 from kiosk.ui.app import HIGH_CONTRAST_THEME, KIOSK_THEME
 from kiosk.ui.app_base import CONTRAST_KEY, SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.counter.screen import CounterScreen
-from kiosk.ui.counter.sign_in import SignIn, SignInScreen
+from kiosk.ui.counter.take_in import TakeInScreen
+from kiosk.ui.sign_in import SignIn, SignInScreen
 from kiosk.ui.counter.site_screen import SiteScreen
 from kiosk.ui.counter.texts import LANGUAGES, CounterTexts, counter_texts_for
 from kiosk.ui.events import EventFeed
@@ -41,7 +42,8 @@ class CounterApp(KioskAppMixin, App):
                 Binding(CONTRAST_KEY, "toggle_contrast", "High contrast", show=False, priority=True),
                 Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True),
                 Binding("escape", "next_customer", "Next customer", show=False),
-                Binding("f4", "parcels_and_lockers", "Parcels and lockers", show=False, priority=True)]
+                Binding("f4", "parcels_and_lockers", "Parcels and lockers", show=False, priority=True),
+                Binding("f5", "take_in", "Take in parcels", show=False, priority=True)]
 
     language: reactive[str] = reactive("en")
 
@@ -120,6 +122,11 @@ class CounterApp(KioskAppMixin, App):
         service = self.clerk_service
         if service is not None and isinstance(self.screen, CounterScreen):
             self.push_screen(SiteScreen(service))
+
+    def action_take_in(self) -> None:
+        """F5 (or the button): scan the courier's pile of counter parcels in, one by one."""
+        if isinstance(self.screen, CounterScreen):
+            self.push_screen(TakeInScreen())
 
     def action_next_customer(self) -> None:
         screen = self.screen

@@ -116,6 +116,8 @@ class CounterScreen(Screen):
                         if self.counter.clerk_service is not None:
                             yield SayButton(lambda t: t.site_button, action="app.parcels_and_lockers",
                                             classes="counter-collect-card counter-site")
+                            yield SayButton(lambda t: t.take_in_button, action="app.take_in",
+                                            classes="counter-collect-card counter-take-in")
             panel = self.counter.make_side_panel()
             if panel is not None:
                 panel.add_class("kiosk-side-panel")

@@ -116,6 +116,12 @@ class CounterTexts:
 
     # --- parcels and lockers (kiosk.ui.counter.site_screen) --------------------------
     site_button: str
+    take_in_button: str
+    take_in_title: str
+    take_in_prompt: str
+    take_in_done: str
+    take_in_count: str           # {n}
+    col_outcome: str
     sign_in_title: str
     staff_code: str
     sign_in: str
@@ -246,6 +252,12 @@ EN = CounterTexts(
     need_verification="The check has expired or the desk read something new. Check the secret again.",
     unexpected="Something went wrong. Try again, or call a supervisor.",
     site_button="Parcels & lockers",
+    take_in_button="Take in parcels",
+    take_in_title="Take in parcels from the courier",
+    take_in_prompt="Scan or type each parcel's label, then Enter. Each one then waits at the counter (the store is told).",
+    take_in_done="✓ taken in",
+    take_in_count="{n} taken in",
+    col_outcome="Result",
     sign_in_title="Counter · sign in",
     staff_code="Your staff code",
     sign_in="Sign in",
@@ -376,6 +388,12 @@ JA = CounterTexts(
     need_verification="確認の有効期限が切れたか、新しい読み取りがありました。もう一度確認してください。",
     unexpected="エラーが発生しました。もう一度お試しいただくか、責任者を呼んでください。",
     site_button="荷物とロッカー",
+    take_in_button="荷物の受け入れ",
+    take_in_title="配達員からの荷物の受け入れ",
+    take_in_prompt="荷物のラベルを1つずつ読み取るか入力して、Enterを押してください。受け入れた荷物はカウンターで保管します（お店に通知されます）。",
+    take_in_done="✓ 受け入れ済み",
+    take_in_count="受け入れ {n} 件",
+    col_outcome="結果",
     sign_in_title="カウンター・サインイン",
     staff_code="係員コード",
     sign_in="サインイン",

@@ -3,8 +3,9 @@ running — every configured device up or down with its detail, the controller's
 (restarts, last error), the database, the store link's backlog, the lockers with their
 faults — refreshed every ``REFRESH_S`` and on every event, in English or Japanese, plus
 "Pull manifest now". Everything comes from the technician's part of the service API
-(``site_status``, ``pull_manifest``): in process, or over kioskd's socket signed in as a
-technician (``kiosk screen technician``).
+(``site_status``, ``pull_manifest``): in process, or over kioskd's socket, where the
+technician signs in on the panel itself (``kiosk screen technician``, or in a browser with
+``kiosk serve technician``) and is brought back there when kioskd signs them out.
 
 Not yet: each device's live wire traffic, and the simulator's controls in one place.
 """
@@ -22,11 +23,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable
 
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, NotAllowed
 from kiosk.service.api import Subscription, TechnicianService
 from kiosk.service.dto import SiteStatus
 from kiosk.ui.app import HIGH_CONTRAST_THEME, KIOSK_THEME
 from kiosk.ui.app_base import CONTRAST_KEY, KioskAppMixin
+from kiosk.ui.sign_in import SignIn, SignInScreen
 from kiosk.ui.technician.texts import LANGUAGES, Say, TechnicianTexts
 from kiosk.ui.widgets import SayButton, TopBar, Words
 
@@ -88,6 +90,9 @@ class StatusScreen(Screen):
     async def reload(self) -> None:
         try:
             self.status = await self.tech.service.site_status()
+        except NotAllowed:
+            self.tech.signed_out()
+            return
         except KioskError as err:
             why = str(err)
             self.result = lambda t: t.failed.format(why=why)
@@ -135,6 +140,9 @@ class StatusScreen(Screen):
         try:
             done = await self.tech.service.pull_manifest()
             self.result = lambda t: t.pulled.format(added=done.added, cancelled=done.cancelled)
+        except NotAllowed:
+            self.tech.signed_out()
+            return
         except KioskError as err:
             why = str(err)
             self.result = lambda t: t.failed.format(why=why)
@@ -152,10 +160,15 @@ class TechnicianApp(KioskAppMixin, App):
 
     language: reactive[str] = reactive("en")
 
-    def __init__(self, service: TechnicianService, staff_id: str) -> None:
+    def __init__(self, service: TechnicianService, staff_id: str = "", *, sign_in: SignIn | None = None) -> None:
+        """``sign_in`` (code -> technician id, refusing any other role's code): the panel
+        asks for the code on the screen first, and again after kioskd signs them out."""
+        if not staff_id and sign_in is None:
+            raise ValueError("a technician id is required: what they do is recorded under it")
         super().__init__()
         self.service = service
         self.staff_id = staff_id
+        self.sign_in = sign_in
         self._side_panel = None
         self._subscription: Subscription | None = None
         settings = service.ui_settings()   # type: ignore[attr-defined]  # every transport offers it
@@ -173,7 +186,16 @@ class TechnicianApp(KioskAppMixin, App):
         if subscribe is not None:
             self._subscription = subscribe()
             self._pump_events(self._subscription)
-        self.push_screen(StatusScreen())
+        self.push_screen(SignInScreen() if self.sign_in is not None else StatusScreen())
+
+    def signed_in(self, staff_id: str) -> None:
+        self.staff_id = staff_id
+        self.switch_screen(StatusScreen())
+
+    def signed_out(self) -> None:
+        """kioskd refused a call (signed out after inactivity): sign in again."""
+        if self.sign_in is not None and not isinstance(self.screen, SignInScreen):
+            self.switch_screen(SignInScreen(lambda t: t.signed_out))
 
     def on_unmount(self) -> None:
         if self._subscription is not None:

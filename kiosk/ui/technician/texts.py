@@ -42,6 +42,11 @@ class TechnicianTexts:
     failed: str                  # {why}
     reconnecting: str
     out_of_service: str
+    sign_in_title: str
+    staff_code: str
+    sign_in: str
+    sign_in_refused: str       # also: the code is not a technician's
+    signed_out: str
 
 
 EN = TechnicianTexts(
@@ -76,6 +81,11 @@ EN = TechnicianTexts(
     failed="Not done: {why}",
     reconnecting="The controller is not answering; reconnecting…",
     out_of_service="The controller is out of service.",
+    sign_in_title="Technician · sign in",
+    staff_code="Your technician code",
+    sign_in="Sign in",
+    sign_in_refused="That code was not accepted here (a technician's code is needed). Type it again.",
+    signed_out="You were signed out after a while without use. Sign in again.",
 )
 
 JA = TechnicianTexts(
@@ -110,6 +120,11 @@ JA = TechnicianTexts(
     failed="実行できませんでした：{why}",
     reconnecting="制御プログラムが応答しません。再接続しています…",
     out_of_service="制御プログラムは停止中です。",
+    sign_in_title="技術者・サインイン",
+    staff_code="技術者コード",
+    sign_in="サインイン",
+    sign_in_refused="このコードは受け付けられませんでした（技術者のコードが必要です）。もう一度入力してください。",
+    signed_out="しばらく操作がなかったため、サインアウトしました。もう一度サインインしてください。",
 )
 
 LANGUAGES: dict[str, TechnicianTexts] = every_language({"en": EN, "ja": JA}, __name__)

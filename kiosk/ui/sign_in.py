@@ -1,14 +1,20 @@
-"""Signing in at the counter terminal, on the screen itself (not on a terminal prompt
-before it): the staff code typed, masked, on the keyboard or the keypad; kioskd checks it
-(kiosk.service.socket_server: a staff code's slow hash, attempts limited) and the desk
-opens under that clerk's id. After inactivity kioskd signs the clerk out: the next command
-is refused (NotAllowed) and the terminal comes back here, saying so.
+"""Signing in on the screen itself (not on a terminal prompt before it), for every staff
+screen on kioskd's socket — the counter terminal and the technician panel, in a terminal or
+a browser: the staff code typed, masked, on the keyboard or the keypad; kioskd checks it
+(kiosk.service.socket_server: a staff code's slow hash, attempts limited) and the app opens
+under that person's id. After inactivity kioskd signs them out: the next command is refused
+(NotAllowed) and the app comes back here, saying so.
+
+The app (``StaffApp``) gives the check (``sign_in``: code -> staff id, raising KioskError
+when the code is refused or not of this screen's role) and what follows (``signed_in``);
+its phrase table has ``sign_in_title``, ``staff_code``, ``sign_in``, ``sign_in_refused``
+and ``signed_out``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, cast
+from typing import Any, Protocol, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,13 +23,16 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from kiosk.errors import KioskError
-from kiosk.ui.counter.texts import Say
 from kiosk.ui.widgets import Keypad, SayButton, TopBar, Words
 
-if TYPE_CHECKING:
-    from kiosk.ui.counter.app import CounterApp
+SignIn = Callable[[str], Awaitable[str]]   # staff code -> the person's id (raises KioskError)
+Say = Callable[[Any], str]
 
-SignIn = Callable[[str], Awaitable[str]]   # staff code -> the clerk's id (raises KioskError)
+
+class StaffApp(Protocol):
+    sign_in: SignIn | None
+
+    def signed_in(self, staff_id: str) -> None: ...
 
 
 class SignInScreen(Screen):
@@ -35,8 +44,8 @@ class SignInScreen(Screen):
         self.busy = False
 
     @property
-    def counter(self) -> "CounterApp":
-        return cast("CounterApp", self.app)
+    def staff_app(self) -> StaffApp:
+        return cast(StaffApp, self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="kiosk-main"):
@@ -73,10 +82,12 @@ class SignInScreen(Screen):
     @work(group="sign-in")
     async def _check(self, code: str) -> None:
         try:
-            clerk_id = await self.counter.sign_in(code)   # type: ignore[misc]  # only shown with one
+            sign_in = self.staff_app.sign_in
+            assert sign_in is not None, "the sign-in screen is shown only to an app that signs in"
+            staff_id = await sign_in(code)
         except KioskError:
             self.problem.say(lambda t: t.sign_in_refused)
             return
         finally:
             self.busy = False
-        self.counter.signed_in(clerk_id)
+        self.staff_app.signed_in(staff_id)
