@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 LABEL_CHARS = r"[0-9A-Za-z\-]*"
 
 
+def TAKEN(t) -> str:
+    return t.take_in_done
+
+
+def failed(why: str) -> Say:
+    return lambda t: t.action_failed.format(why=why)
+
+
 class TakeInScreen(Screen):
     AUTO_FOCUS = "#take-in-label"
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", show=False)]
@@ -70,16 +78,16 @@ class TakeInScreen(Screen):
 
     @work(group="take-in")   # never exclusive: each label is its own call, none cancelled
     async def _take_in(self, trade: str) -> None:
+        outcome: Say
         try:
             await self.counter.service.counter_receive(self.counter.clerk_id, trade)
             self.taken += 1
-            outcome: Say = lambda t: t.take_in_done
+            outcome = TAKEN
         except NotAllowed:
             self.counter.signed_out()
             return
         except KioskError as err:
-            why = str(err)
-            outcome = lambda t: t.action_failed.format(why=why)
+            outcome = failed(str(err))
         self.rows.insert(0, (trade, time.time(), outcome))
         if self.is_attached:
             self.show()
