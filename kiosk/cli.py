@@ -15,7 +15,7 @@
     kiosk screen recipient|counter|courier|technician   a screen in its own process, on kioskd's socket
                     --config PATH | --socket PATH
     kiosk serve counter|technician   that screen in a browser (textual-serve, one process per tab)
-                    --config PATH | --socket PATH  [--host 127.0.0.1] [--port 8080]
+                    --config PATH | --socket PATH  [--host 127.0.0.1] [--port 8080|8081]
     kiosk label --help               render a parcel label (trade number + 2-D tag) as PNG/SVG/PDF
 
 Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad configuration.
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--config", type=Path, help="read [service] socket from this config")
     where.add_argument("--socket", type=Path)
     p.add_argument("--host", default="127.0.0.1", help="listen here (default: loopback only)")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=int, help="default: 8080 for the counter, 8081 for the technician")
 
     p = sub.add_parser("backup", help="an online backup of the database now, checked (see [backup])")
     p.add_argument("--config", required=True, type=Path)

@@ -12,7 +12,7 @@
 #   3. the code in /opt/kiosk/src and a virtualenv /opt/kiosk/.venv with the project installed
 #   4. /etc/kiosk/kiosk.toml from config/kiosk.toml when there is none (never overwritten;
 #      edit it for the real devices: docs/ and config/examples/), readable by group kiosk only
-#   5. systemd units (kioskd.service, kiosk-screen@.service), udev rules (/dev/kiosk/ names),
+#   5. systemd units (kioskd.service, kiosk-screen@.service, kiosk-web@.service), udev rules (/dev/kiosk/ names),
 #      a journald drop-in (the journal is the log rotation)
 #   6. reload systemd, udev and journald; enable and start kioskd and the recipient screen
 # scripts/uninstall.sh takes it all away again but the data (/var/lib/kiosk) and the config.

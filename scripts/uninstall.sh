@@ -22,9 +22,10 @@ if live && [ "$(id -u)" != 0 ]; then
     echo "uninstall: run as root (or with --root DIR)" >&2; exit 1
 fi
 if live; then
-    systemctl disable --now 'kiosk-screen@*.service' kioskd.service 2>/dev/null || true
+    systemctl disable --now 'kiosk-screen@*.service' 'kiosk-web@*.service' kioskd.service 2>/dev/null || true
 fi
 rm -f "$ROOT/etc/systemd/system/kioskd.service" "$ROOT/etc/systemd/system/kiosk-screen@.service" \
+      "$ROOT/etc/systemd/system/kiosk-web@.service" \
       "$ROOT/etc/udev/rules.d/70-kiosk.rules" "$ROOT/etc/systemd/journald.conf.d/kiosk.conf"
 rm -rf "$ROOT$PREFIX"
 if live; then

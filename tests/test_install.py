@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ANALYZE = shutil.which("systemd-analyze")
 KIOSK = Path(sys.executable).with_name("kiosk")
-UNITS = ("kioskd.service", "kiosk-screen@.service")
+UNITS = ("kioskd.service", "kiosk-screen@.service", "kiosk-web@.service")
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -82,8 +82,10 @@ def test_the_units_verify_and_are_sandboxed(staged, tmp_path):
         text = (staged / "etc/systemd/system" / unit).read_text()
         (units / unit).write_text(text.replace("/opt/kiosk/.venv/bin/kiosk", str(KIOSK)))
     shutil.copy(units / "kiosk-screen@.service", units / "kiosk-screen@recipient.service")
-    run(ANALYZE, "verify", str(units / "kioskd.service"), str(units / "kiosk-screen@recipient.service"))
-    for unit in ("kioskd.service", "kiosk-screen@recipient.service"):
+    shutil.copy(units / "kiosk-web@.service", units / "kiosk-web@counter.service")
+    every = ("kioskd.service", "kiosk-screen@recipient.service", "kiosk-web@counter.service")
+    run(ANALYZE, "verify", *(str(units / unit) for unit in every))
+    for unit in every:
         done = run(ANALYZE, "security", "--offline=yes", "--threshold=25", str(units / unit), check=False)
         assert done.returncode == 0, done.stdout[-600:] + done.stderr
         assert "OK" in done.stdout.splitlines()[-1]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROLES = ("counter", "technician")
 TITLES = {"counter": "Pickup counter", "technician": "Pickup site · technician"}
+PORTS = {"counter": 8080, "technician": 8081}     # each role its own port, so both can run
 
 
 def screen_command(role: str, socket: Path) -> str:
@@ -26,8 +27,9 @@ def screen_command(role: str, socket: Path) -> str:
     return shlex.join([sys.executable, "-m", "kiosk.cli", "screen", role, "--socket", str(socket)])
 
 
-def serve(role: str, socket: Path, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve ``role``'s screen on http://host:port until SIGINT or SIGTERM."""
+def serve(role: str, socket: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+    """Serve ``role``'s screen on http://host:port (default ``PORTS[role]``) until SIGINT or SIGTERM."""
     from textual_serve.server import Server
 
-    Server(screen_command(role, socket), host=host, port=port, title=TITLES[role]).serve()
+    command = screen_command(role, socket)
+    Server(command, host=host, port=port or PORTS[role], title=TITLES[role]).serve()

@@ -188,6 +188,21 @@ async def test_typed_scans_phone_code_and_keypad(desk):
     assert desk.state(p).state == ParcelState.ARRIVED
 
 
+async def test_keyboard_alone_secret_enter_then_enter_confirms(desk):
+    """The verdict takes the focus to Confirm: the secret, Enter, then Enter hands over."""
+    p = desk.by_method["secret"][1]
+    app = app_for(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, desk, p.trade_number, EN.step_secret)
+        await type_text(pilot, p.secret)
+        await pilot.press("enter")
+        await verdict(pilot, f"Hand over parcel {p.trade_number}")
+        assert app.focused is app.screen.confirm
+        await pilot.press("enter")
+        await verdict(pilot, "handed over")
+    assert desk.state(p).state == ParcelState.COLLECTED
+
+
 async def test_plain_secret_on_the_keypad(desk):
     p = desk.by_method["secret"][0]
     app = app_for(desk)

@@ -60,6 +60,7 @@ class CounterScreen(Screen):
         self.note: Say | None = None     # the last card taken back, until the next command
         self.customer = 0                # counts "next customer"s: older answers are dropped
         self._lock = asyncio.Lock()      # one command at a time, in order
+        self._offered: str | None = None # the verification whose Confirm (or cash) got the focus
 
     @property
     def counter(self) -> "CounterApp":
@@ -186,6 +187,11 @@ class CounterScreen(Screen):
         self.detail.display = bool(self.detail.phrase)
         self.verdict.display = bool(self.headline.phrase or self.detail.phrase)
         self.status.say((lambda t: t.checking) if self.busy else self.note)
+        if self.is_attached and view.verified is not None and view.verified.ticket != self._offered:
+            # Keyboard alone: a new verification puts the focus on what comes next, Enter on
+            # Confirm (or the cash received). A scan meanwhile still goes to the secret field.
+            self._offered = view.verified.ticket
+            (self.cash_box if view.verified.amount_due else self.confirm).focus()
         if self.is_attached and (self.focused is None or not self.focused.display):
             self.secret_box.focus()      # a wedge scanner types wherever the focus is: keep it in a field
 
