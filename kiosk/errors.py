@@ -255,6 +255,10 @@ class UnknownAlarm(DomainError):
     """No such alarm is waiting to be acknowledged."""
 
 
+class UnknownDevice(KioskError, LookupError):
+    """No device is configured in that role at this site."""
+
+
 class FingerProblem(SeeStaff):
     """A finger could not be checked for this hand-over (F5), and no attempt was counted.
     ``reason``: no_finger, poor_image (place it again), unavailable (the sensor or the

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import serial
 
 from drivers.biometrics import r30x_codec as C
+from kiosk.devices.wire import WireLog
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import (DeviceClosed, DeviceInitError, DeviceOperationError, DeviceTimeout, DeviceUnavailable,
                           DeviceURLError)
@@ -70,6 +71,7 @@ class FingerprintR30x:
         self._lock = threading.Lock()
         self.packet_size = 128
         self.counts = {"checks": 0, "matches": 0, "timeouts": 0, "bad_replies": 0}
+        self.wire = WireLog()      # the last packets both ways (templates and password hidden)
 
     # --- URL -----------------------------------------------------------------------------------
 
@@ -229,6 +231,8 @@ class FingerprintR30x:
     def _send(self, frame: bytes) -> None:
         if self._serial is None:
             raise DeviceClosed(f"{self!r} is not open")
+        meaning, private = C.describe(C.decode(frame))
+        self.wire.sent(frame, meaning, hidden=private)
         try:
             self._serial.write(frame)
         except (serial.SerialException, OSError) as err:
@@ -246,7 +250,10 @@ class FingerprintR30x:
                 chunk = self._serial.read(self._serial.in_waiting or 1)
             except (serial.SerialException, OSError) as err:
                 raise DeviceOperationError(f"fingerprint module: cannot read: {err}") from err
-            self._pending += self._parser.feed(chunk)
+            for packet in (got := self._parser.feed(chunk)):
+                meaning, private = C.describe(packet)
+                self.wire.received(C.encode(packet.pid, packet.payload, packet.address), meaning, hidden=private)
+            self._pending += got
             if self._pending:
                 return self._pending.pop(0)
             if self._parser.counts["bad_checksum"] > bad_before:

@@ -32,6 +32,12 @@ CONFIRMATIONS = {OK: "ok", PACKET_ERROR: "packet receive error", NO_FINGER: "no 
                  UPLOAD_FAILED: "template transfer failed", BAD_PASSWORD: "wrong module password",
                  INVALID_IMAGE: "no valid image", 0x0E: "packet response failed", 0x0C: "template load failed"}
 
+INSTRUCTIONS = {GEN_IMG: "capture image", IMG2TZ: "image to features", MATCH: "match buffers",
+                SEARCH: "search library", REG_MODEL: "build template", STORE: "store template",
+                LOAD_CHAR: "load template", UP_CHAR: "upload template", DOWN_CHAR: "download template",
+                EMPTY: "empty library", READ_SYS_PARA: "read parameters", VFY_PWD: "verify password",
+                TEMPLATE_NUM: "count templates", SOFT_RESET: "soft reset", HANDSHAKE: "handshake"}
+
 PACKET_SIZES = (32, 64, 128, 256)   # ReadSysPara's packet size code -> bytes
 
 
@@ -40,6 +46,25 @@ class Packet:
     pid: int
     payload: bytes
     address: int = DEFAULT_ADDRESS
+
+
+def describe(packet: Packet) -> tuple[str, bool]:
+    """One line for the technician's wire view, and whether the payload must stay hidden:
+    template data (a person's fingerprint) and the module's password are never shown."""
+    if packet.pid == COMMAND and packet.payload:
+        ins = packet.payload[0]
+        return f"command: {INSTRUCTIONS.get(ins, f'instruction 0x{ins:02x}')}", ins == VFY_PWD
+    if packet.pid == ACK and packet.payload:
+        code = packet.payload[0]
+        return f"answer: {CONFIRMATIONS.get(code, f'code 0x{code:02x}')}", False
+    if packet.pid in (DATA, END_DATA):
+        return f"template data{' (last)' if packet.pid == END_DATA else ''}", True
+    return f"packet 0x{packet.pid:02x}", False
+
+
+def decode(frame: bytes) -> Packet:
+    """The packet of one whole frame the host built (no checks: ``PacketParser`` checks input)."""
+    return Packet(frame[6], bytes(frame[9:-2]), int.from_bytes(frame[2:6], "big"))
 
 
 def checksum(pid: int, payload: bytes) -> int:

@@ -51,6 +51,23 @@ def sw_text(sw: int) -> str:
     return f"{sw:04X} {SW_NAMES.get(sw, 'unknown status')}"
 
 
+INSTRUCTIONS = {0xA4: "SELECT", 0x20: "VERIFY", 0x24: "CHANGE REFERENCE DATA", 0x2C: "RESET RETRY COUNTER",
+                0xCA: "GET DATA", 0xDA: "PUT DATA", 0xDB: "PUT DATA (odd)", 0x2A: "PERFORM SECURITY OPERATION",
+                0x88: "INTERNAL AUTHENTICATE", 0x84: "GET CHALLENGE", 0xC0: "GET RESPONSE",
+                0xB0: "READ BINARY", 0xD6: "UPDATE BINARY", 0x47: "GENERATE ASYMMETRIC KEY PAIR",
+                0xE6: "TERMINATE DF", 0x44: "ACTIVATE FILE"}
+SECRET_INSTRUCTIONS = frozenset({0x20, 0x24, 0x2C})   # their data is a PIN, a new PIN or a reset code
+
+
+def describe_command(command: "Command") -> tuple[str, bool]:
+    """One line for the technician's wire view, and whether the data must stay hidden (a
+    PIN: VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER)."""
+    name = INSTRUCTIONS.get(command.ins, f"INS {command.ins:02X}")
+    return (f"{name} P1={command.p1:02X} P2={command.p2:02X}"
+            + (f", {len(command.data)} data bytes" if command.data else "")
+            + (f", Le {command.le}" if command.le is not None else "")), command.ins in SECRET_INSTRUCTIONS
+
+
 class APDUError(DeviceOperationError, ValueError):
     """Bytes that are not a well-formed command APDU, or a command that cannot be encoded."""
 

@@ -32,7 +32,8 @@ from collections.abc import Callable
 
 from smartcard import scard as pcsc
 
-from drivers.cards.apdu import INS_GET_RESPONSE, APDUError, Command, Response
+from drivers.cards.apdu import INS_GET_RESPONSE, APDUError, Command, Response, describe_command, sw_text
+from kiosk.devices.wire import WireLog
 from kiosk.devices.roles import CardEvent, CardPresence
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import (CardRemoved, DeviceClosed, DeviceError, DeviceInitError, DeviceOperationError,
@@ -89,6 +90,7 @@ class CardReaderPcsc:
         self._stopping = threading.Event()
         self._last_error = ""
         self.stats = {"apdus": 0, "get_responses": 0, "resends": 0, "events": 0, "errors": 0}
+        self.wire = WireLog()      # the last APDUs both ways (a PIN's bytes are never kept)
 
     # --- URL -----------------------------------------------------------------------------------
 
@@ -271,7 +273,10 @@ class CardReaderPcsc:
         assert self._card is not None
         handle, protocol = self._card
         self.stats["apdus"] += 1
-        result, raw = pcsc.SCardTransmit(handle, protocol, list(command.encode()))
+        encoded = command.encode()
+        meaning, secret = describe_command(command)
+        self.wire.sent(encoded, meaning, hidden=secret)
+        result, raw = pcsc.SCardTransmit(handle, protocol, list(encoded))
         if result != pcsc.SCARD_S_SUCCESS:
             self._drop_card()
             if result in _CARD_LOST:
@@ -283,7 +288,9 @@ class CardReaderPcsc:
             # report success with nothing) or is mute. Either way nothing it said is known.
             self._drop_card()
             raise CardRemoved(f"{self!r}: the card gave no answer ({len(raw)} bytes): pulled out or mute")
-        return Response.parse(bytes(raw))
+        response = Response.parse(bytes(raw))
+        self.wire.received(bytes(raw), sw_text(response.sw) + (f", {len(response.data)} data bytes" if response.data else ""))
+        return response
 
     def _drop_card(self) -> None:
         card, self._card = self._card, None

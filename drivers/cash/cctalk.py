@@ -42,6 +42,7 @@ import serial
 from drivers.cash import cctalk_codec as codec
 from drivers.cash import cctalk_events, cctalk_payout
 from drivers.cash.cctalk_link import CcTalkLink
+from kiosk.devices.wire import WireLog
 from drivers.cash.cctalk_payout import Hopper
 from kiosk.devices.roles import CashEvent, CashEventKind, HopperState, PayoutResult
 from kiosk.devices.url import DeviceURL
@@ -264,6 +265,15 @@ class CashDevicesCcTalk:
     def counters(self) -> dict[str, int]:
         with self._state:
             return {u.role: u.last for u in self._units if u.role != "hopper" and u.last is not None}
+
+    @property
+    def wire(self) -> WireLog:
+        """The bus's last frames both ways and its round-trip times (the technician's view)."""
+        return self._link.wire
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return self._link.stats
 
     def health(self) -> dict:
         with self._state:

@@ -141,6 +141,13 @@ class Frame:
         return hexdump(self.encode())
 
 
+def describe(frame: Frame) -> str:
+    """One line for the technician's wire view: who to whom, what, how much data."""
+    what = HEADER_NAMES.get(frame.header, f"header {frame.header}")
+    data = f", {len(frame.data)} data byte{'s' if len(frame.data) != 1 else ''}" if frame.data else ""
+    return f"{frame.src} → {frame.dest}: {what}{data}" + (" (CRC-16)" if frame.crc16 else "")
+
+
 def build_frame(dest: int, src: int, header: int, data: bytes | bytearray = b"", *, crc: bool = False) -> bytes:
     """Encode one message. With ``crc`` the source byte carries the CRC's low byte (the
     CRC variant has no source address; ``src`` is then ignored). Raises FrameError."""

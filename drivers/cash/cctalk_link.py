@@ -18,6 +18,7 @@ import time
 import serial
 
 from drivers.cash import cctalk_codec as codec
+from kiosk.devices.wire import WireLog
 from kiosk.errors import CashDeviceError, DeviceClosed, DeviceInitError, DeviceTimeout, DeviceUnavailable
 
 READ_SLICE_S = 0.01
@@ -35,6 +36,7 @@ class CcTalkLink:
         self._lock = threading.Lock()
         self._counts: collections.Counter[str] = collections.Counter()
         self._counts_lock = threading.Lock()  # health() reads them while an exchange runs
+        self.wire = WireLog()                  # what went over the line, for the technician
 
     @property
     def stats(self) -> dict[str, int]:
@@ -97,8 +99,11 @@ class CcTalkLink:
 
     def _attempt(self, port: serial.SerialBase, frame: bytes, address: int, crc: bool) -> codec.Frame | None:
         if waiting := port.in_waiting:  # noise, or a late reply to an exchange that timed out
-            self._count("stale_bytes", len(port.read(waiting)))
+            stale = port.read(waiting)
+            self._count("stale_bytes", len(stale))
+            self.wire.noise(stale, "stale bytes before the request")
         self._parser.reset()
+        self.wire.sent(frame, codec.describe(codec.decode_frame(frame, crc=crc)))
         port.write(frame)
         port.flush()
         self._count("frames_sent", 1)
@@ -113,11 +118,13 @@ class CcTalkLink:
                     heard_echo = True
                     continue
                 if got.dest == codec.HOST and got.is_reply and got.crc16 == crc and (crc or got.src == address):
+                    self.wire.received(got.encode(), codec.describe(got))
                     self._count("replies", 1)
                     if not heard_echo:
                         self._count("echo_missing", 1)
                     return got
                 self._count("unexpected_frames", 1)
+                self.wire.noise(got.encode(), "unexpected: " + codec.describe(got))
             if self._parser.bad_checksums != bad_before:
                 self._count("bad_checksums", self._parser.bad_checksums - bad_before)
                 bad_before = self._parser.bad_checksums

@@ -61,6 +61,7 @@ import serial
 from drivers.locks import kerong_codec as codec
 from drivers.locks.base import LockBankBase
 from drivers.locks.kerong_line import RS485_MODES, KerongLine
+from kiosk.devices.wire import WireLog
 from kiosk.devices.roles import DoorState
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, DeviceTimeout, DeviceUnavailable, DeviceURLError
@@ -205,6 +206,11 @@ class LockBankKerong(LockBankBase):
         """Bus addresses of the boards refused at open(), with the reason (wrong polarity)."""
         with self._state_lock:
             return dict(self._refused)
+
+    @property
+    def wire(self) -> WireLog:
+        """The bus's last frames both ways and its round-trip times (the technician's view)."""
+        return self._line.wire
 
     @property
     def stats(self) -> dict[str, int]:

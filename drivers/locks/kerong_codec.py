@@ -98,6 +98,24 @@ class Frame:
         return hexdump(self.encode())
 
 
+COMMAND_NAMES = {CMD_STATUS: "status query", CMD_UNLOCK: "unlock", CMD_BUS_QUERY: "bus status query",
+                 CMD_UNLOCK_ALL: "unlock every lock", REPLY_STATUS: "status", REPLY_BUS: "bus status"}
+
+
+def describe(frame: Frame) -> str:
+    """One line for the technician's wire view: the board, the lock where it matters, what."""
+    what = COMMAND_NAMES.get(frame.cmd, f"command 0x{frame.cmd:02x}")
+    lock = f" lock {frame.lock_index + 1}" if frame.cmd == CMD_UNLOCK else ""
+    return f"board {frame.board}{lock}: {what}"
+
+
+def describe_raw(raw: bytes) -> str:
+    """``describe`` for a frame as bytes (STX ADDR CMD DATA ETX SUM), e.g. one being sent."""
+    if len(raw) < 5 or raw[0] != STX:
+        return "not a frame"
+    return describe(Frame(raw[1], raw[2], bytes(raw[3:-2])))
+
+
 def build_frame(addr: int, cmd: int, data: bytes = b"") -> bytes:
     """``STX ADDR CMD DATA ETX SUM``. Raises ValueError for a byte out of range."""
     body = bytes([STX, addr, cmd]) + bytes(data) + bytes([ETX])

@@ -18,10 +18,18 @@ import serial
 import serial.rs485
 
 from drivers.locks import kerong_codec as codec
+from kiosk.devices.wire import WireLog
 from kiosk.errors import DeviceInitError, DeviceUnavailable
 
 READ_SLICE_S = 0.02  # reads block this long at most, so waits end on their own deadline
 RS485_MODES = ("off", "rts")
+
+
+def status_text(status: codec.BoardStatus) -> str:
+    """The doors a status reply reports open, and the compartments holding a parcel."""
+    open_ = [str(i + 1) for i, closed in enumerate(status.closed) if not closed]
+    full = [str(i + 1) for i, there in enumerate(status.occupied) if there]
+    return f"open {','.join(open_) or '—'}; parcel in {','.join(full) or '—'}"
 
 
 class KerongLine:
@@ -41,6 +49,7 @@ class KerongLine:
         self._parser = codec.FrameParser()
         self._counts = collections.Counter(frames_sent=0, replies=0, timeouts=0, unexpected_frames=0)
         self._lock = threading.Lock()  # the counters, read from other threads
+        self.wire = WireLog()          # what went over the bus, for the technician
 
     @property
     def is_open(self) -> bool:
@@ -94,8 +103,11 @@ class KerongLine:
         # The host is the only master, so bytes nobody asked for (noise, a late reply to a
         # query that already timed out) are thrown away before each exchange.
         if waiting := line.in_waiting:
-            self._count("unexpected_frames", len(self._parser.feed(line.read(waiting))))
+            stale = line.read(waiting)
+            self._count("unexpected_frames", len(self._parser.feed(stale)))
+            self.wire.noise(stale, "unasked bytes before the request")
         self._parser.reset()
+        self.wire.sent(frame, codec.describe_raw(frame))
         line.write(frame)
         line.flush()
         self._count("frames_sent")
@@ -124,8 +136,11 @@ class KerongLine:
             for frame in self._parser.feed(chunk):
                 if frame.cmd in codec.STATUS_REPLIES and frame.board == board:
                     self._count("replies")
-                    return codec.parse_status(frame, self.polarity)
+                    status = codec.parse_status(frame, self.polarity)
+                    self.wire.received(frame.encode(), f"{codec.describe(frame)}: {status_text(status)}")
+                    return status
                 self._count("unexpected_frames")
+                self.wire.noise(frame.encode(), "unexpected: " + codec.describe(frame))
             if self._parser.bad_checksums != bad_before:
                 return None  # most likely our reply, damaged: ask again now rather than wait
         if count_timeout and not self._stopping():

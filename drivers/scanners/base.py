@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 
 from drivers.base import DeviceBase
+from kiosk.devices.wire import WireLog
 from kiosk.devices.roles import Scan
 from kiosk.errors import DeviceError
 
@@ -87,6 +88,9 @@ class ScannerBase(DeviceBase):
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._state, self._detail, self._since = "closed", "", monotonic()
+        # Every code read, for the technician: when, what kind, how long — never the bytes
+        # (a recipient's phone code carries their secret; a token's id is a credential).
+        self.wire = WireLog()
 
     # --- the Scanner role ------------------------------------------------------------------
 
@@ -175,7 +179,9 @@ class ScannerBase(DeviceBase):
         now = self._monotonic()
         if self._dedupe.is_duplicate(data, now):
             self._count("duplicates")
+            self.wire.received(data, f"{symbology}, {len(data)} bytes: the same code again (dropped)", hidden=True)
             return False
+        self.wire.received(data, f"{symbology}, {len(data)} bytes", hidden=True)
         self._count("scans")
         scan = Scan(data, symbology, self.url, now)
         for callback in list(self._subscribers):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Generic, Literal, Protocol, runtime_checkable
 
 from kiosk.service.dto import (ClerkOverview, CollectedCard, CounterAnswer, PaymentSession, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
-                               ReturnItem, SiteStatus, UiSettings)
+                               ReturnItem, SiteStatus, UiSettings, DeviceTraffic)
 
 from kiosk.service.events import (DeskState, Event, EventKind, Subscription, Alarm, CancellationNeedsStaff,
                                   CounterRead, CounterReady, CounterRejected, DepositStarted, DoorClosed, DoorOpen,
@@ -217,6 +217,11 @@ class TechnicianService(Protocol):
     async def pull_manifest(self) -> ManifestPullResult:
         """Pull the store's manifest now. Raises
         ConfigError (no store configured), StoreUnreachable, StoreRejected, BadStoreReply."""
+
+    async def device_traffic(self, role: str, limit: int = 200) -> DeviceTraffic:
+        """The last ``limit`` frames on the line of the device in ``role`` (as named in
+        ``site_status().devices``), with its counters and round-trip times. Raises
+        UnknownDevice (no device in that role)."""
 
 
 @runtime_checkable

@@ -35,14 +35,15 @@ from kiosk.devices import registry
 from kiosk.devices.roles import BiometricMatcher, CardReader, DoorChange, LockBank, ParcelCard, Scanner
 from kiosk.domain.lockers import Locker
 from kiosk.domain.parcels import Parcel
-from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError
+from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError, UnknownDevice
 from kiosk.security.keys import load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
+from kiosk.service import traffic
 from kiosk.service import (card_counter, card_pickup, card_return, clerk, clerk_overview, counter, deposit, doors,
                            extension, finger_counter, finger_pickup,
                            holding, manifest, payment, pickup, reopen, status)
 from kiosk.service.api import DEFAULT_DESK, CounterField
-from kiosk.service.dto import (ClerkOverview, CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus,
+from kiosk.service.dto import (DeviceTraffic, ClerkOverview, CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus,
                                DoorOpening,
                                ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
                                UiSettings)
@@ -581,26 +582,32 @@ class Controller:
         return status.site_status(site.db, self.config, devices=self.device_statuses(), live=True, storage=storage,
                                   tasks=tasks)
 
-    def device_statuses(self) -> tuple[DeviceStatus, ...]:
-        """Every configured device, open or not (from memory only: the metrics thread asks too)."""
+    def configured_devices(self) -> list[tuple[str, str, object | None, str]]:
+        """Every configured device as (role, url, the open device or None, why not open)."""
         site = self.site
-        devices = [DeviceStatus("locks", site.locks.url, True, repr(site.locks))]
+        devices: list[tuple[str, str, object | None, str]] = [("locks", site.locks.url, site.locks, "")]
         scanner_url = self.config.devices.get("scanner")
         for role, url, scanner in ([("scanner", scanner_url, self.scanner)] if scanner_url else []) + \
                 [("desk scanner", url, self.desk_scanners.get(url)) for url in self.config.desk_scanners
                  if url != scanner_url]:
-            devices.append(DeviceStatus(role, url, scanner is not None,
-                                        repr(scanner) if scanner else self.scanner_errors.get(url, "not open")))
+            devices.append((role, url, scanner, self.scanner_errors.get(url, "not open")))
         optional: tuple[tuple[str, object], ...] = (("card", self.card_reader), ("token", self.token_reader),
-                                                     ("biometric", self.fingerprint))
+                                                     ("biometric", self.fingerprint), ("cash", site.cash))
         for role, device in optional:
             if wanted := self.config.devices.get(role):
-                devices.append(DeviceStatus(role, wanted, device is not None, repr(device) if device else "not open"))
-        cash_url = self.config.devices.get("cash")
-        if cash_url:
-            ok = site.cash is not None
-            devices.append(DeviceStatus("cash", cash_url, ok, repr(site.cash) if ok else (self.cash_error or "not open")))
-        return tuple(devices)
+                devices.append((role, wanted, device, (self.cash_error if role == "cash" else None) or "not open"))
+        return devices
+
+    def device_statuses(self) -> tuple[DeviceStatus, ...]:
+        """Every configured device, open or not (from memory only: the metrics thread asks too)."""
+        return tuple(DeviceStatus(role, url, device is not None, repr(device) if device is not None else why)
+                     for role, url, device, why in self.configured_devices())
+
+    async def device_traffic(self, role: str, limit: int = 200) -> DeviceTraffic:
+        found = [d for d in self.configured_devices() if d[0] == role]
+        if not found:
+            raise UnknownDevice(f"no device in the role {role!r} here")
+        return traffic.of(*found[0], limit=limit)
 
     async def pull_manifest(self) -> ManifestPullResult:
         if not self.sync:

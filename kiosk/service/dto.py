@@ -169,6 +169,37 @@ class TaskStatus:
 
 
 @dataclass(frozen=True)
+class WireLine:
+    """One frame on a device's line: "tx" host -> device, "rx" device -> host, "noise"
+    bytes thrown away. ``hex`` leaves out what is secret or personal (and says so)."""
+
+    at: float
+    direction: str
+    hex: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class DeviceTraffic:
+    """A device's wire, for the technician (kiosk.devices.wire): its last frames, oldest
+    first, its counters and round-trip times. ``kept`` False: this device keeps no wire log
+    (GPIO pins, or not open) — ``why`` says which."""
+
+    role: str
+    url: str
+    kept: bool
+    why: str = ""
+    lines: tuple[WireLine, ...] = ()
+    sent: int = 0
+    received: int = 0
+    noise_bytes: int = 0
+    rtt_last_ms: float | None = None
+    rtt_p50_ms: float | None = None
+    rtt_max_ms: float | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SiteStatus:
     """The site at a glance: the same for the controller, ``kiosk status`` and scenarios."""
 

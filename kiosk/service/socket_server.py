@@ -55,7 +55,7 @@ TECHNICIAN_CALLS = CLERK_CALLS | set(api.calls(api.TechnicianService))
 # What a staff screen reads by itself (its refreshes): not the person's activity (a panel left
 # open is still signed out after [service] staff_idle_s) and not audited (the audit log
 # records what people did, not every two-second refresh of the technician panel).
-READ_CALLS = frozenset({"counter_desk", "clerk_overview", "returns", "site_status"})
+READ_CALLS = frozenset({"counter_desk", "clerk_overview", "returns", "site_status", "device_traffic"})
 ROLE_CALLS = {"recipient": RECIPIENT_CALLS, "clerk": CLERK_CALLS - {"subscribe", "ui_settings"},
               "technician": TECHNICIAN_CALLS - {"subscribe", "ui_settings"}}
 

@@ -7,7 +7,8 @@ faults — refreshed every ``REFRESH_S`` and on every event, in English or Japan
 technician signs in on the panel itself (``kiosk screen technician``, or in a browser with
 ``kiosk serve technician``) and is brought back there when kioskd signs them out.
 
-Not yet: each device's live wire traffic, and the simulator's controls in one place.
+Enter on a device shows its line (kiosk.ui.technician.wire): the frames both ways, in hex
+with their meaning, its counters and round-trip times.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -30,6 +31,7 @@ from kiosk.ui.app import HIGH_CONTRAST_THEME, KIOSK_THEME
 from kiosk.ui.app_base import CONTRAST_KEY, KioskAppMixin
 from kiosk.ui.sign_in import SignIn, SignInScreen
 from kiosk.ui.technician.texts import LANGUAGES, Say, TechnicianTexts
+from kiosk.ui.technician.wire import WireScreen
 from kiosk.ui.widgets import SayButton, TopBar, Words
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class StatusScreen(Screen):
                 self.summary = Words(classes="tech-summary")
                 yield self.summary
                 yield Words(lambda t: t.devices, classes="tech-heading")
+                yield Words(lambda t: t.wire_hint, classes="tech-hint")
                 self.devices: DataTable[str] = DataTable(cursor_type="row", classes="tech-devices")
                 yield self.devices
                 yield Words(lambda t: t.tasks, classes="tech-heading")
@@ -85,6 +88,12 @@ class StatusScreen(Screen):
         self.watch(self.app, "language", lambda _: self.show(), init=False)
         self.set_interval(REFRESH_S, self.reload)
         self.reload()
+
+    @on(DataTable.RowSelected, ".tech-devices")
+    def _device_chosen(self, message: DataTable.RowSelected) -> None:
+        """Enter (or a click) on a device: its line."""
+        if self.status is not None and 0 <= message.cursor_row < len(self.status.devices):
+            self.app.push_screen(WireScreen(self.status.devices[message.cursor_row].role))
 
     @work(exclusive=True, group="tech-reload")
     async def reload(self) -> None:

@@ -47,6 +47,14 @@ class TechnicianTexts:
     sign_in: str
     sign_in_refused: str       # also: the code is not a technician's
     signed_out: str
+    back: str
+    wire_hint: str
+    wire_title: str            # {role}
+    wire_summary: str          # {sent} {received} {noise} {last} {p50} {max}
+    wire_not_kept: str         # {why}
+    col_time: str
+    col_bytes: str
+    col_meaning: str
 
 
 EN = TechnicianTexts(
@@ -86,6 +94,14 @@ EN = TechnicianTexts(
     sign_in="Sign in",
     sign_in_refused="That code was not accepted here (a technician's code is needed). Type it again.",
     signed_out="You were signed out after a while without use. Sign in again.",
+    back="Back",
+    wire_hint="Enter on a device shows its line: every frame both ways, in hex, with its meaning.",
+    wire_title="{role} · the line",
+    wire_summary="Sent {sent} · received {received} · {noise} bytes of noise · round trip: last {last}, median {p50}, worst {max}",
+    wire_not_kept="No line to show: {why}",
+    col_time="Time",
+    col_bytes="Bytes (hex)",
+    col_meaning="Meaning",
 )
 
 JA = TechnicianTexts(
@@ -125,6 +141,14 @@ JA = TechnicianTexts(
     sign_in="サインイン",
     sign_in_refused="このコードは受け付けられませんでした（技術者のコードが必要です）。もう一度入力してください。",
     signed_out="しばらく操作がなかったため、サインアウトしました。もう一度サインインしてください。",
+    back="戻る",
+    wire_hint="機器を選んでEnterを押すと、その通信（送受信の全フレームを16進数と意味で）を表示します。",
+    wire_title="{role}・通信",
+    wire_summary="送信 {sent}・受信 {received}・ノイズ {noise} バイト・往復時間：直近 {last}、中央値 {p50}、最大 {max}",
+    wire_not_kept="表示する通信がありません：{why}",
+    col_time="時刻",
+    col_bytes="バイト（16進数）",
+    col_meaning="意味",
 )
 
 LANGUAGES: dict[str, TechnicianTexts] = every_language({"en": EN, "ja": JA}, __name__)
