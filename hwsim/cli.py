@@ -60,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hwsim", description="Hardware simulator for the pickup-point controller")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="everything simulated, the recipient screen in this terminal")
-    p.add_argument("--screen", choices=("recipient", "counter"), default="recipient",
-                   help="the recipient's locker screen, or the clerk's counter screen with a simulated scanner")
+    p.add_argument("--screen", choices=("recipient", "counter", "technician"), default="recipient",
+                   help="the recipient's locker screen, the clerk's counter screen with a simulated scanner, or "
+                        "the technician panel with every kind of device simulated and the simulator's controls")
     p.add_argument("--locks", choices=("kerong", "gpio"), default="kerong",
                    help="the emulated lock bank, driven by its real driver (the counter demo uses gpio)")
     p.add_argument("--state-dir", type=Path,
@@ -113,6 +114,9 @@ def demo(args) -> int:
         if args.screen == "counter":
             from hwsim.counter_demo import run_counter_demo
             return run_counter_demo(args.state_dir, args.seed)
+        if args.screen == "technician":
+            from hwsim.technician_demo import run_technician_demo
+            return run_technician_demo(args.state_dir, args.seed)
         from hwsim.demo import run_demo
         return run_demo(args.locks, args.state_dir, args.seed)
     except ConfigError as err:

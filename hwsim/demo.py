@@ -42,12 +42,15 @@ LOADED = 4
 LOG_FILE = "demo.log"
 
 
-def write_demo_config(folder: Path, locks: str = "kerong", store: StoreEmulator | None = None) -> Path:
+def write_demo_config(folder: Path, locks: str = "kerong", store: StoreEmulator | None = None,
+                      devices: dict[str, str] | None = None) -> Path:
     """Write the demo's config into ``folder`` (which must be private, see ``private_folder``):
-    hwsim/configs/demo.toml with ``[devices] locks`` for ``locks`` ("kerong" or "gpio") and,
-    with ``store`` (a started StoreEmulator), ``[store]`` linking the site to it."""
+    hwsim/configs/demo.toml with ``[devices] locks`` for ``locks`` ("kerong" or "gpio") and
+    the other ``devices`` (role -> URL) and, with ``store`` (a started StoreEmulator),
+    ``[store]`` linking the site to it."""
     text = resources.files("hwsim").joinpath(DEMO_CONFIG).read_text(encoding="utf-8")
     text += f"\n[devices]\nlocks = {toml_value(lock_url(locks, doors=DOORS))}\n"
+    text += "".join(f"{role} = {toml_value(url)}\n" for role, url in (devices or {}).items())
     if store is not None:
         text += store_config(store, backoff_initial_s=1.0, backoff_max_s=10.0)
     path = folder / "kiosk.toml"
@@ -58,9 +61,10 @@ def write_demo_config(folder: Path, locks: str = "kerong", store: StoreEmulator 
     return path
 
 
-def demo_config(locks: str, folder: Path, store: StoreEmulator | None = None) -> config_mod.Config:
+def demo_config(locks: str, folder: Path, store: StoreEmulator | None = None,
+                devices: dict[str, str] | None = None) -> config_mod.Config:
     """The demo's config, written into ``folder`` and loaded from there."""
-    return config_mod.load(write_demo_config(folder, locks, store))
+    return config_mod.load(write_demo_config(folder, locks, store, devices))
 
 
 @contextlib.contextmanager
@@ -83,8 +87,9 @@ def private_folder(state_dir: Path | None, prefix: str) -> Iterator[Path]:
     yield state_dir
 
 
-async def prepare(locks: str, folder: Path, seed: int | None, store: StoreEmulator) -> SimSite:
-    config = demo_config(locks, folder, store)
+async def prepare(locks: str, folder: Path, seed: int | None, store: StoreEmulator,
+                  devices: dict[str, str] | None = None) -> SimSite:
+    config = demo_config(locks, folder, store, devices)
     register_site(config, store)
     rng = random.Random(seed)
     made = [store.create_parcel(config.site_id, "locker", secret=f"{rng.randrange(10**6):06d}")

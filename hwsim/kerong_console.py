@@ -15,6 +15,7 @@ from typing import TextIO
 from collections.abc import Callable
 
 from drivers.locks import kerong_codec as codec
+from hwsim.doors import DoorBank
 from hwsim.history import Entry, History
 from hwsim.kerong_board import KerongBoardSim
 
@@ -62,7 +63,7 @@ def console_main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO
                 if words[0] in ("quit", "exit"):
                     break
                 try:
-                    say(_command(sim, words))
+                    say(command(sim, words))
                 except (ValueError, IndexError) as err:
                     say(f"error: {err} (try 'help')")
                 printer.flush()
@@ -73,10 +74,12 @@ def console_main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO
     return 0
 
 
-def _command(sim: KerongBoardSim, words: list[str]) -> str:
-    """Carry out one command line; return what to print. Raises ValueError for a bad one."""
-    name, rest = words[0], words[1:]
-    doors = sim.doors
+DOOR_HELP = "close N | force N | jam N | unjam N | leave-open N [off] | put N | take N"
+
+
+def door_command(doors: DoorBank, name: str, rest: list[str]) -> str | None:
+    """A person's hand on door N (any emulated bank: Kerong or GPIO); None if ``name`` is
+    not a door command. Raises ValueError for a bad door number."""
     door_actions: dict[str, Callable[[int], object]] = {
         "force": doors.force_open, "jam": doors.jam, "unjam": lambda n: doors.jam(n, False),
         "put": doors.put, "take": doors.take,
@@ -89,6 +92,14 @@ def _command(sim: KerongBoardSim, words: list[str]) -> str:
     if name == "leave-open":
         doors.leave_open(_number(rest), on=rest[1:] != ["off"])
         return f"ok: leave-open {' '.join(rest)}"
+    return None
+
+
+def command(sim: KerongBoardSim, words: list[str]) -> str:
+    """Carry out one command line; return what to print. Raises ValueError for a bad one."""
+    name, rest = words[0], words[1:]
+    if (done := door_command(sim.doors, name, rest)) is not None:
+        return done
     if name == "silent":
         sim.silent(_on_off(rest), board=int(rest[1]) if len(rest) > 1 else None)
         return f"ok: silent {' '.join(rest)}"

@@ -59,7 +59,7 @@ def console_main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO
             if words[0] in ("quit", "exit"):
                 break
             try:
-                print(_command(slot, words), file=stdout, flush=True)
+                print(command(slot, words), file=stdout, flush=True)
             except (ValueError, IndexError, RuntimeError, ConnectionError) as err:
                 print(f"error: {err} (try 'help')", file=stdout, flush=True)
     except KeyboardInterrupt:
@@ -77,7 +77,7 @@ def _card(slot: VirtualCardSlot) -> OpenPGPCardSim:
     return slot.card
 
 
-def _command(slot: VirtualCardSlot, words: list[str]) -> str:
+def command(slot: VirtualCardSlot, words: list[str]) -> str:
     name, rest = words[0], words[1:]
     if name == "insert":
         algorithm = next((w for w in rest if w in ("ed25519", "p256")), "ed25519")

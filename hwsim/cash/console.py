@@ -61,7 +61,7 @@ def console_main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO
                 if words[0] in ("quit", "exit"):
                     break
                 try:
-                    say(_command(sim, words))
+                    say(command(sim, words))
                 except (ValueError, IndexError, LookupError) as err:
                     say(f"error: {err} (try 'help')")
                 printer.flush()
@@ -72,7 +72,7 @@ def console_main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO
     return 0
 
 
-def _command(sim: CcTalkBusSim, words: list[str]) -> str:
+def command(sim: CcTalkBusSim, words: list[str]) -> str:
     """Carry out one command line; return what to print. Raises ValueError for a bad one."""
     name, rest = words[0], words[1:]
     if name == "coin":

@@ -15,22 +15,24 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable
 
 from kiosk.errors import KioskError, NotAllowed
 from kiosk.service.api import Subscription, TechnicianService
 from kiosk.service.dto import SiteStatus
 from kiosk.ui.app import HIGH_CONTRAST_THEME, KIOSK_THEME
-from kiosk.ui.app_base import CONTRAST_KEY, KioskAppMixin
+from kiosk.ui.app_base import CONTRAST_KEY, SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.sign_in import SignIn, SignInScreen
 from kiosk.ui.technician.texts import LANGUAGES, Say, TechnicianTexts
+from kiosk.ui.technician.frame import TechScreen
 from kiosk.ui.technician.wire import WireScreen
 from kiosk.ui.widgets import SayButton, TopBar, Words
 
@@ -53,36 +55,31 @@ def megabytes(n: int | None) -> str:
     return "—" if n is None else f"{n / 1e6:,.0f} MB"
 
 
-class StatusScreen(Screen):
+class StatusScreen(TechScreen):
     def __init__(self) -> None:
         super().__init__()
         self.status: SiteStatus | None = None
         self.result: Say | None = None
 
-    @property
-    def tech(self) -> "TechnicianApp":
-        return self.app   # type: ignore[return-value]
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="kiosk-main"):
-            yield TopBar(lambda t: t.title, language=True, cancel=lambda t: t.quit, cancel_action="app.quit")
-            with Vertical(classes="tech-body"):
-                self.summary = Words(classes="tech-summary")
-                yield self.summary
-                yield Words(lambda t: t.devices, classes="tech-heading")
-                yield Words(lambda t: t.wire_hint, classes="tech-hint")
-                self.devices: DataTable[str] = DataTable(cursor_type="row", classes="tech-devices")
-                yield self.devices
-                yield Words(lambda t: t.tasks, classes="tech-heading")
-                self.tasks: DataTable[str] = DataTable(cursor_type="row", classes="tech-tasks")
-                yield self.tasks
-                yield Words(lambda t: t.lockers, classes="tech-heading")
-                self.lockers: DataTable[str] = DataTable(cursor_type="row", classes="tech-lockers")
-                yield self.lockers
-                with Horizontal(classes="tech-actions"):
-                    yield SayButton(lambda t: t.pull_manifest, action="screen.pull", classes="tech-pull")
-                    self.outcome = Words(classes="tech-outcome")
-                    yield self.outcome
+    def compose_main(self) -> ComposeResult:
+        yield TopBar(lambda t: t.title, language=True, cancel=lambda t: t.quit, cancel_action="app.quit")
+        with Vertical(classes="tech-body"):
+            self.summary = Words(classes="tech-summary")
+            yield self.summary
+            yield Words(lambda t: t.devices, classes="tech-heading")
+            yield Words(lambda t: t.wire_hint, classes="tech-hint")
+            self.devices: DataTable[str] = DataTable(cursor_type="row", classes="tech-devices")
+            yield self.devices
+            yield Words(lambda t: t.tasks, classes="tech-heading")
+            self.tasks: DataTable[str] = DataTable(cursor_type="row", classes="tech-tasks")
+            yield self.tasks
+            yield Words(lambda t: t.lockers, classes="tech-heading")
+            self.lockers: DataTable[str] = DataTable(cursor_type="row", classes="tech-lockers")
+            yield self.lockers
+            with Horizontal(classes="tech-actions"):
+                yield SayButton(lambda t: t.pull_manifest, action="screen.pull", classes="tech-pull")
+                self.outcome = Words(classes="tech-outcome")
+                yield self.outcome
 
     def on_mount(self) -> None:
         self.watch(self.app, "language", lambda _: self.show(), init=False)
@@ -165,20 +162,23 @@ class TechnicianApp(KioskAppMixin, App):
     TITLE = "Technician"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
-                Binding(CONTRAST_KEY, "toggle_contrast", "High contrast", show=False, priority=True)]
+                Binding(CONTRAST_KEY, "toggle_contrast", "High contrast", show=False, priority=True),
+                Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True)]
 
     language: reactive[str] = reactive("en")
 
-    def __init__(self, service: TechnicianService, staff_id: str = "", *, sign_in: SignIn | None = None) -> None:
+    def __init__(self, service: TechnicianService, staff_id: str = "", *, sign_in: SignIn | None = None,
+                 side_panel: Callable[[], Widget] | None = None) -> None:
         """``sign_in`` (code -> technician id, refusing any other role's code): the panel
-        asks for the code on the screen first, and again after kioskd signs them out."""
+        asks for the code on the screen first, and again after kioskd signs them out.
+        ``side_panel`` makes a widget shown beside each screen (the demo's simulator controls)."""
         if not staff_id and sign_in is None:
             raise ValueError("a technician id is required: what they do is recorded under it")
         super().__init__()
         self.service = service
         self.staff_id = staff_id
         self.sign_in = sign_in
-        self._side_panel = None
+        self._side_panel = side_panel
         self._subscription: Subscription | None = None
         settings = service.ui_settings()   # type: ignore[attr-defined]  # every transport offers it
         self.languages: tuple[str, ...] = tuple(x for x in settings.languages if x in LANGUAGES) or ("en",)

@@ -9,22 +9,18 @@ left out. From the technician's ``device_traffic`` call (a read: it keeps nobody
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable
 
 from kiosk.errors import KioskError, NotAllowed
 from kiosk.service.dto import DeviceTraffic
+from kiosk.ui.technician.frame import TechScreen
 from kiosk.ui.technician.texts import TechnicianTexts
 from kiosk.ui.widgets import TopBar, Words
-
-if TYPE_CHECKING:
-    from kiosk.ui.technician.app import TechnicianApp
 
 REFRESH_S = 1.0
 ARROWS = {"tx": "→", "rx": "←", "noise": "×"}
@@ -47,7 +43,7 @@ def summary(t: TechnicianTexts, traffic: DeviceTraffic) -> str:
     return "\n".join(lines)
 
 
-class WireScreen(Screen):
+class WireScreen(TechScreen):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", show=False)]
 
     def __init__(self, role: str) -> None:
@@ -56,20 +52,15 @@ class WireScreen(Screen):
         self.traffic: DeviceTraffic | None = None
         self.problem: str | None = None
 
-    @property
-    def tech(self) -> "TechnicianApp":
-        return cast("TechnicianApp", self.app)
-
-    def compose(self) -> ComposeResult:
+    def compose_main(self) -> ComposeResult:
         role = self.role
-        with Vertical(classes="kiosk-main"):
-            yield TopBar(lambda t: t.wire_title.format(role=role), language=True, cancel=lambda t: t.back,
-                         cancel_action="app.pop_screen")
-            with Vertical(classes="tech-body"):
-                self.head = Words(classes="tech-summary")
-                yield self.head
-                self.frames: DataTable[str] = DataTable(cursor_type="none", zebra_stripes=True, classes="tech-wire")
-                yield self.frames
+        yield TopBar(lambda t: t.wire_title.format(role=role), language=True, cancel=lambda t: t.back,
+                     cancel_action="app.pop_screen")
+        with Vertical(classes="tech-body"):
+            self.head = Words(classes="tech-summary")
+            yield self.head
+            self.frames: DataTable[str] = DataTable(cursor_type="none", zebra_stripes=True, classes="tech-wire")
+            yield self.frames
 
     def on_mount(self) -> None:
         self.watch(self.app, "language", lambda _: self.show(), init=False)
