@@ -182,7 +182,7 @@ class Controller:
             await self.socket.start()
         if self.config.metrics_listen is not None:
             self.metrics = MetricsServer(self.config.metrics_listen, self.config.database, self.clock.now,
-                                         devices=self.device_statuses)
+                                         devices=self.configured_devices)
             site.gate.observe = self.metrics.observe_check
         self.started_at = self.clock.now()
         self.ready_s = time.monotonic() - t0

@@ -15,6 +15,12 @@ server's thread; the controller's connection stays on its loop):
     kiosk_outbox_oldest_age_seconds   how long the oldest of them has waited
     kiosk_outbox_quarantined          events the store refused for good
     kiosk_device_up{role}             1 when the configured device is open and answering
+    kiosk_device_events_total{role,name}  the driver's own counters: timeouts, checksum errors,
+                                      replies, scans; a camera's frames and decoded frames
+                                      (its fps: rate(kiosk_device_events_total{name="frames"}[1m]))
+    kiosk_device_frames_total{role,direction}  frames sent and received on a device's line
+    kiosk_device_round_trip_seconds{role,stat}  request-to-answer time, last/p50/max of the
+                                      last 200 exchanges (lock bus, ccTalk, fingerprint, PC/SC)
     kiosk_verification_seconds{outcome}  how long each check through the attempt gate took
                                       (secret, card, finger, token), passed/refused/failed
 
@@ -35,7 +41,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from kiosk.errors import ConfigError
-from kiosk.service.dto import DeviceStatus
+from kiosk.devices.wire import WireLog
+from kiosk.service import traffic
 
 
 class SiteCollector(Collector):
@@ -84,22 +91,45 @@ class SiteCollector(Collector):
         yield GaugeMetricFamily("kiosk_outbox_quarantined", "Events the store refused for good", value=quarantined)
 
 
+Configured = tuple[str, str, object | None, str]   # role, URL, the open device or None, why not
+
+
 class DeviceCollector(Collector):
-    def __init__(self, devices: Callable[[], tuple[DeviceStatus, ...]]) -> None:
+    """Each configured device: up or not, its driver's own counters and its line's round
+    trips (kiosk.devices.wire). From memory only: the scrape runs in the server's thread."""
+
+    def __init__(self, devices: Callable[[], list[Configured]]) -> None:
         self.devices = devices
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("kiosk_device_up", "1 when the configured device is open", labels=["role"])
-        for device in self.devices():
-            up.add_metric([device.role], 1.0 if device.ok else 0.0)
-        yield up
+        counters = CounterMetricFamily("kiosk_device_events", "A driver's own counters (frames, timeouts, "
+                                       "checksum errors, scans...)", labels=["role", "name"])
+        frames = CounterMetricFamily("kiosk_device_frames", "Frames on a device's line", labels=["role", "direction"])
+        rtt = GaugeMetricFamily("kiosk_device_round_trip_seconds", "A device's request-to-answer time over its "
+                                "last exchanges", labels=["role", "stat"])
+        for role, _url, device, _why in self.devices():
+            up.add_metric([role], 1.0 if device is not None else 0.0)
+            if device is None:
+                continue
+            for name, n in traffic.counters_of(device).items():
+                counters.add_metric([role, name], n)
+            wire = getattr(device, "wire", None)
+            if isinstance(wire, WireLog):
+                snap = wire.snapshot(0)
+                frames.add_metric([role, "sent"], snap.sent)
+                frames.add_metric([role, "received"], snap.received)
+                for stat, ms in (("last", snap.rtt_last_ms), ("p50", snap.rtt_p50_ms), ("max", snap.rtt_max_ms)):
+                    if ms is not None:
+                        rtt.add_metric([role, stat], ms / 1000)
+        yield from (up, counters, frames, rtt)
 
 
 class MetricsServer:
     """The endpoint; ``port`` is the one bound (useful with port 0)."""
 
     def __init__(self, listen: str, database: Path, now: Callable[[], float], *,
-                 devices: Callable[[], tuple[DeviceStatus, ...]] | None = None) -> None:
+                 devices: Callable[[], list[Configured]] | None = None) -> None:
         host, _, port = listen.rpartition(":")
         self.registry = CollectorRegistry()
         self.registry.register(SiteCollector(database, now))

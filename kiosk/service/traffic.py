@@ -15,7 +15,7 @@ def of(role: str, url: str, device: object | None, why: str, *, limit: int = 200
     if device is None:
         return DeviceTraffic(role, url, kept=False, why=why or "not open")
     wire = getattr(device, "wire", None)
-    counters = _counters(device)
+    counters = counters_of(device)
     if not isinstance(wire, WireLog):
         return DeviceTraffic(role, url, kept=False, why="this device has no serial line (pins or a camera)",
                              counters=counters)
@@ -26,7 +26,7 @@ def of(role: str, url: str, device: object | None, why: str, *, limit: int = 200
                          rtt_max_ms=snap.rtt_max_ms, counters=counters)
 
 
-def _counters(device: object) -> dict[str, int]:
+def counters_of(device: object) -> dict[str, int]:
     """The driver's own counters (``stats``: a dict or a property giving one), numbers only."""
     stats = getattr(device, "stats", None)
     if callable(stats):

@@ -7,6 +7,8 @@ import asyncio
 
 import httpx
 import pytest
+
+from tests.support import wait_until_async
 from prometheus_client.parser import text_string_to_metric_families
 
 from hwsim.site import start_site
@@ -60,6 +62,20 @@ async def test_a_pickup_shows_in_the_metrics(tmp_path, rng):
         assert got[checks] == before[checks] + 1                # the pickup (couriers' codes pass the gate too)
         assert got[("kiosk_verification_seconds_count", (("outcome", "refused"),))] == 1
         assert got[("kiosk_verification_seconds_sum", (("outcome", "passed"),))] > 0
+    finally:
+        await c.stop()
+
+
+async def test_a_lock_bus_round_trips_and_counters_are_exported(tmp_path):
+    site = await start_site(tmp_path / "site", clock=ManualClock(), locks="kerong", doors=4,
+                            extra='\n[metrics]\nlisten = "127.0.0.1:0"\n')
+    c = site.controller
+    try:
+        await wait_until_async(lambda: c.site.locks.wire.snapshot(0).received >= 3, "a few status replies")
+        got = await scrape(c.metrics.port)
+        assert got[("kiosk_device_frames_total", (("direction", "received"), ("role", "locks")))] >= 3
+        assert 0 < got[("kiosk_device_round_trip_seconds", (("role", "locks"), ("stat", "p50")))] < 5
+        assert got[("kiosk_device_events_total", (("name", "replies"), ("role", "locks")))] >= 3
     finally:
         await c.stop()
 
