@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("hash-secret", help="hash a code for the config or a manifest (read from stdin)")
 
     args = parser.parse_args(argv)
-    logs.setup(args.verbose)
+    logs.setup(args.verbose, identifier="kioskd" if args.command == "run" else f"kiosk-{args.command}")
     try:
         return COMMANDS[args.command](args)
     except ConfigError as err:

@@ -25,13 +25,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from kiosk import journal
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JOURNAL = "the journal (journalctl)"
 
 
-def setup(verbose: bool = False) -> None:
-    """Log to stderr: INFO, or DEBUG when ``verbose``; httpx's one line per request only when verbose."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=FORMAT)
+def setup(verbose: bool = False, identifier: str = "kiosk") -> None:
+    """Log to stderr: INFO, or DEBUG when ``verbose``; httpx's one line per request only when
+    verbose. When stderr is the journal (under systemd), straight to the journal instead,
+    with the structured fields of kiosk.journal, tagged ``identifier``."""
+    level = logging.DEBUG if verbose else logging.INFO
+    to_journal = journal.handler(identifier) if is_journal(sys.stderr) else None
+    if to_journal is not None:
+        logging.basicConfig(level=level, handlers=[to_journal])
+    else:
+        logging.basicConfig(level=level, format=FORMAT)
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
 

@@ -77,6 +77,17 @@ def verify(key: Ed25519PublicKey, document, signature: str) -> bool:
     return True
 
 
+def derived_key(key: Ed25519PrivateKey, purpose: bytes, length: int = 32) -> bytes:
+    """A key for ``purpose`` (e.g. the log's pseudonyms) derived from the site's private key
+    with HKDF-SHA256: the same on every start, useless for anything else."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                            serialization.NoEncryption())
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=purpose).derive(raw)
+
+
 def load_or_create_site_key(path: Path) -> Ed25519PrivateKey:
     """The site's private key at ``path``, made on first use. Raises KeyFileError."""
     path = Path(path)

@@ -36,7 +36,8 @@ from kiosk.devices.roles import BiometricMatcher, CardReader, DoorChange, LockBa
 from kiosk.domain.lockers import Locker
 from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError, UnknownDevice
-from kiosk.security.keys import load_or_create_site_key
+from kiosk import journal
+from kiosk.security.keys import derived_key, load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
 from kiosk.service import traffic
 from kiosk.service import (card_counter, card_pickup, card_return, clerk, clerk_overview, counter, deposit, doors,
@@ -159,6 +160,7 @@ class Controller:
                 site.tag_keys = load_tag_keys(self.config.site_id, self.config.tags_key_file,
                                               self.config.tags_store_public_key)
             site_key = load_or_create_site_key(self.config.site_key_path)
+            journal.set_pseudonym_key(derived_key(site_key, b"kiosk log pseudonyms"))
             if self.config.store.enabled:
                 self.sync = Sync(site, site_key, rng=self._rng, transport=self._store_transport)
         except Exception:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 from kiosk.domain.lockers import Locker, LockerState, Phase
 from kiosk.domain.parcels import Parcel, ParcelState
+from kiosk import journal
 from kiosk.errors import InvalidTransition, StorageError, UnknownParcel
 from kiosk.storage import audit, db
 
@@ -189,6 +190,7 @@ class Transaction(Reader):
         super().__init__(conn)
         self.now = now
         self.emitted = 0
+        self.audited: list[tuple[str, str, str | None, dict]] = []
 
     def save_parcel(self, parcel: Parcel) -> None:
         values = [getattr(parcel, c) for c in _PARCEL_COLS]
@@ -269,6 +271,7 @@ class Transaction(Reader):
 
     def audit(self, actor: str, action: str, subject: str | None = None, **detail) -> None:
         audit.append(self.conn, self.now, actor, action, subject, detail)
+        self.audited.append((action, actor, subject, detail))   # logged once committed
 
     def record_site_failure(self) -> None:
         self.conn.execute("INSERT INTO site_failures(at) VALUES (?)", (self.now,))
@@ -326,6 +329,8 @@ class Database(Reader):
                 raise self._failed(err, now) from err
             raise
         self.failing = self.failing_since = None
+        for action, actor, subject, detail in tx.audited:
+            journal.log_audited(action, actor, subject, detail)
         if tx.emitted:
             for listener in self._on_emit:
                 listener()
