@@ -1,10 +1,13 @@
 """The languages the screens speak: the one list the config check and every text table use.
 
-Each entry is a language code (as written in ``[ui] languages``) and the language's name in
-its own words (what the language toggle shows). A new language is added here first; every
-text table (``kiosk/ui/texts.py``, ``kiosk/ui/counter/texts.py``) then fails at import until
-it has a translation, and the config accepts the code. No imports: this sits at the bottom
-of the layers, below the config and the UI alike.
+Each entry is a language code (as written in ``[ui] languages`` and ``[ui.staff]``) and the
+language's name in its own words (what the language toggle shows). English comes first
+(the texts are written in English); the others are the catalogues in ``kiosk/locale``,
+one directory per language, by code, each naming itself (``kiosk.i18n.catalogue``). A
+translator adds a language by adding its directory (docs/translating.md): every text table
+then has it, or fails at import saying what is missing, and the config accepts the code.
+This sits at the bottom of the layers, below the config and the UI alike; it reads only
+the catalogues.
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "ja": "日本語",
-}
+from kiosk.i18n.catalogue import discover
+
+LANGUAGES: dict[str, str] = discover()
 CODES: tuple[str, ...] = tuple(LANGUAGES)
 
 T = TypeVar("T")
@@ -30,5 +32,5 @@ def every_language(tables: Mapping[str, T], what: str) -> dict[str, T]:
     unknown = [code for code in tables if code not in LANGUAGES]
     if missing or unknown:
         raise LookupError(f"{what}: no translation for {', '.join(missing) or '-'}; "
-                          f"not a listed language: {', '.join(unknown) or '-'} (see kiosk/languages.py)")
+                          f"not a listed language: {', '.join(unknown) or '-'} (see kiosk/locale)")
     return {code: tables[code] for code in CODES}

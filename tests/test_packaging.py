@@ -1,5 +1,6 @@
 """The controller as it is installed: `kiosk` never imports the simulator, and a wheel
-works outside the source tree (its stylesheets, migrations and the demo's config are in it)."""
+works outside the source tree (its stylesheets, migrations, the demo's config and the text
+catalogues compiled at build are in it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -48,8 +50,9 @@ def test_the_check_finds_an_import_of_the_simulator(tmp_path):
 
 
 def _copy_sources(dest: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("pyproject.toml", "README.md"):
+    # Without the .mo files of this tree: the build must compile them.
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo")
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy2(ROOT / name, dest / name)
     for package in ("kiosk", "drivers", "hwsim"):
         shutil.copytree(ROOT / package, dest / package, ignore=ignore)
@@ -66,6 +69,14 @@ def test_a_wheel_installed_elsewhere_checks_a_config_and_starts_the_controller(t
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(src)],
                    check=True, capture_output=True, timeout=600)
     [wheel] = wheels.glob("pickup_kiosk-*.whl")
+    languages = sorted(p.name for p in (ROOT / "kiosk" / "locale").iterdir() if p.is_dir())
+    domains = sorted(p.stem for p in (ROOT / "kiosk" / "locale").glob("*.pot"))
+    assert "ja" in languages and len(languages) >= 2 and "recipient" in domains
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+    missing = [f"kiosk/locale/{code}/LC_MESSAGES/{domain}.mo" for code in languages for domain in domains
+               if f"kiosk/locale/{code}/LC_MESSAGES/{domain}.mo" not in names]
+    assert missing == [] and not [n for n in names if n.endswith((".po", ".pot"))]   # sources stay in the sdist
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
@@ -91,6 +102,9 @@ for module in (kiosk, hwsim):
 for package, name in (("kiosk.ui", "kiosk.tcss"), ("kiosk.ui.counter", "counter.tcss"),
                       ("hwsim", "configs/demo.toml")):
     assert resources.files(package).joinpath(name).is_file(), (package, name)
+from kiosk.languages import CODES
+from kiosk.ui.texts import LANGUAGES
+assert CODES == {tuple(["en", *languages])!r} and list(LANGUAGES) == list(CODES), CODES   # every catalogue, read
 folder = pathlib.Path("site")
 with private_folder(folder, "x") as where:
     print(write_demo_config(where, "gpio"))

@@ -11,7 +11,8 @@ them equal to ``ROLES`` and ``METHODS``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
+from typing import TYPE_CHECKING
 
 from kiosk.config.fields import setting
 from kiosk.domain.attempts import AttemptPolicy
@@ -64,7 +65,7 @@ def _fallback(value: str) -> str | None:
 
 
 def _languages(value: tuple[str, ...]) -> str | None:
-    listed = " and ".join(f"'{code}'" for code in CODES)
+    listed = ", ".join(f"'{code}'" for code in CODES[:-1]) + f" or '{CODES[-1]}'" if len(CODES) > 1 else f"'{CODES[0]}'"
     if not value:
         return f"must be a non-empty list of {listed}"
     unknown = [code for code in value if code not in CODES]
@@ -182,12 +183,16 @@ class Tags:
     store_public_key: str | None = setting(None, check=_control)
 
 
-@dataclass(frozen=True)
-class StaffContact:
-    """Where and how the people at this pickup point reach staff, one line per language the
-    screens offer (``[ui.staff]``): every "please see staff" on a screen names it."""
-    en: str | None = setting(None, check=_printable)
-    ja: str | None = setting(None, check=_printable)
+# Where and how the people at this pickup point reach staff (``[ui.staff]``): one line per
+# language the screens offer, a key per code of kiosk.languages (so a language added as a
+# catalogue is a key here too); every "please see staff" on a screen names it.
+if TYPE_CHECKING:
+    @dataclass(frozen=True)
+    class StaffContact:
+        def __getattr__(self, code: str) -> str | None: ...
+else:
+    StaffContact = make_dataclass("StaffContact", [(code, str | None, setting(None, check=_printable))
+                                                   for code in CODES], frozen=True)
 
 
 @dataclass(frozen=True)

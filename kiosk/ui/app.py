@@ -111,7 +111,7 @@ class RecipientApp(KioskAppMixin, App):
                 Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True)]
 
     language: reactive[str] = reactive("en")
-    """The language showing ("en" / "ja"); every ``Words`` follows it."""
+    """The language showing (a code of kiosk.languages: "en", "ja", ...); every ``Words`` follows it."""
 
     def __init__(self, service: LockerScreenService, *, side_panel: Callable[[], Widget] | None = None,
                  inactivity_s: float | None = None, done_s: float = DONE_S, allow_quit: bool = True,

@@ -1,14 +1,18 @@
-"""Every word the recipient screen shows, in English and in Japanese.
+"""Every word the recipient screen shows, in English here and in every other language in
+the ``recipient`` catalogues (kiosk/locale/<lang>/LC_MESSAGES/recipient.po).
 
 ``Texts`` is a frozen dataclass with one field per phrase, and each language is one
-instance of it, so a phrase missing in either language is a TypeError at import, not a
-blank on the screen. Phrases with ``{placeholders}`` are filled with ``str.format``; the
-test suite checks both languages use the same placeholders.
+instance of it: ``EN`` is written below (the source of the catalogue's template, made by
+``python -m kiosk.i18n extract``); the others are read from the compiled catalogues at
+import, where a phrase missing in a language, or with other ``{placeholders}`` than the
+English, is an error (kiosk.i18n.catalogue), never a blank on the screen. Phrases with
+``{placeholders}`` are filled with ``str.format``.
 
 Screens never hold a finished string: they hold a ``Say`` (``Texts -> str``), so a
 message already on the screen follows the language toggle.
 
-Style: short sentences, the action first, no jargon. Japanese is polite (です・ます).
+Style: short sentences, the action first, no jargon. Every language is polite (Japanese
+です・ます, Korean 합니다/하세요; docs/translating.md).
 
 **Staff.** Every message that sends a person to staff ends with ``staff`` (``with_staff``).
 The tables here say only "Please see staff."; the app replaces ``staff`` with ``staff_at``
@@ -22,6 +26,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from kiosk.i18n.catalogue import tables
+from kiosk.languages import LANGUAGES as language_names
 from kiosk.languages import every_language
 
 
@@ -271,128 +277,16 @@ EN = Texts(
     next_parcel="Next parcel",
 )
 
-JA = Texts(
-    language_name="日本語",
-    welcome="いらっしゃいませ",
-    collect="荷物を受け取る",
-    collect_hint="画面にタッチするか、キーを押して始めてください",
-    scan_hint="または、お知らせのコードをカメラにかざしてください",
-    courier="配達員の方（預け入れ）",
-    cancel="やめる",
-    clear="クリア",
-    ok="OK",
-    checking="確認しています…",
-    finish="終了",
-    step="手順 {n}／{total}",
-    staff="係員にお声がけください。",
-    staff_at="係員にお声がけください：{where}",
-    idle_warning="ご利用中ですか？{s}秒後に最初の画面に戻ります。続けるには、キーを押すか画面にタッチしてください。",
-    pickup_title="荷物の受け取り",
-    trade_number="取引番号",
-    trade_number_prompt="取引番号を入力してください",
-    trade_number_hint="受け取りのご案内に書かれた番号です（例：1234-5678）。",
-    secret="暗証番号",
-    secret_prompt="次に暗証番号を入力してください",
-    secret_hint="入力した番号は画面に表示されません。",
-    card_pin="カードの暗証番号",
-    card_prompt="荷物に付いているカードをリーダーに入れて、カードの暗証番号を入力してください",
-    card_hint="暗証番号はカードが確認します。入力した番号は画面に表示されません。",
-    trade_number_too_short="取引番号をすべて入力してください（4文字以上）。",
-    secret_empty="暗証番号を入力してください。",
-    wrong_secret="暗証番号が違います。あと{n}回入力できます。",
-    wrong_secret_last="暗証番号が違います。あと1回入力できます。",
-    wrong_pin="カードの暗証番号が違います。あと{n}回入力できます。",
-    wrong_pin_last="カードの暗証番号が違います。あと1回入力できます。",
-    card_removed="カードが抜かれました。カードをリーダーに戻して、暗証番号をもう一度入力してください。",
-    card_blocked="暗証番号の誤りが続いたため、このカードはロックされています。",
-    card_unusable="このカードはここでは使えません。",
-    finger="指紋",
-    finger_prompt="指をセンサーに平らに置いて、OKを押してください",
-    finger_hint="指紋はお店の登録と照合され、ここには保存されません。",
-    finger_wrong="指紋が一致しません。あと{n}回試せます。",
-    finger_wrong_last="指紋が一致しません。あと1回試せます。",
-    finger_none="センサーに指がありません。指を平らに置いてOKを押してください。",
-    finger_poor="指紋を読み取れませんでした。指を拭いて平らに置き、OKを押してください。",
-    finger_unavailable="ただいま指紋を確認できません。",
-    card_required="この荷物はカードで受け取ります。取引番号をもう一度入力して、カードを使ってください。",
-    wrong_code="番号が違います。もう一度入力してください。",
-    locked_out="入力の誤りが多すぎるため、この荷物はロックされました。",
-    slow_down="この機械で誤りが続いています。{s}秒待ってから、もう一度お試しください。",
-    slow_down_one="この機械で誤りが続いています。1秒待ってから、もう一度お試しください。",
-    slow_down_over="もう一度お試しいただけます。",
-    unknown_parcel="取引番号 {trade} の荷物はここにはありません。番号をご確認ください。",
-    not_arrived="この荷物はまだ届いていません。後ほどお越しください。",
-    payment_due="この荷物は{amount}のお支払いが必要です。カウンターでお支払いのうえ、お受け取りください。",
-    already_collected="この荷物はすでに受け取り済みです。",
-    expired="この荷物は保管期限を過ぎました。",
-    at_counter="この荷物はカウンターでお渡しします。",
-    door_busy="この荷物の扉はすでに開いています。",
-    not_collectable="この荷物は今は受け取れません。",
-    see_staff="この機械では手続きできません。",
-    unexpected="エラーが発生しました。",
-    door="扉",
-    door_opening="{n}番の扉を開けています…",
-    wait_for_door="{n}番の扉の前でお待ちください。まもなく開きます。",
-    door_is_open="{n}番の扉が開きました",
-    take_and_close="荷物を取り出して、扉を閉めてください。",
-    put_and_close="荷物を入れて、扉を閉めてください。",
-    close_reminder="{n}番の扉を「カチッ」と音がするまで押して閉めてください。",
-    take_card="カードをリーダーからお取りください。",
-    reconnecting="しばらくお待ちください。画面がロッカー制御装置に再接続しています…",
-    out_of_service="この機械は現在ご利用いただけません。",
-    pay_prompt="お支払い {amount} があります。暗証番号を入力して、ここで現金でお支払いください。",
-    pay_title="荷物の代金のお支払い",
-    to_pay="お支払い金額：{amount}",
-    inserted="投入金額：{amount}",
-    still_to_pay="残り：{amount}",
-    insert_money="硬貨または紙幣を投入口に入れてください。お釣りが出ます。",
-    keep_longer="受け取らずに保管を延長",
-    kept_longer="保管期限を延長しました",
-    kept_until="{date} までお受け取りいただけます。",
-    not_extendable="この荷物の保管期限はこれ以上延長できません。今お受け取りください。",
-    accepted_money="使える硬貨・紙幣：{values}",
-    checking_note="紙幣を確認しています…",
-    paying_change="お釣りをお返ししています：{amount}",
-    paid="お支払いが完了しました。扉が開きます。",
-    returning_money="お金をお返ししています…",
-    money_returned="{amount}をお返ししました。受け皿からお取りください。",
-    money_owed="{amount}を機械からお返しできませんでした。",
-    payment_cancelled="お支払いを取り消しました",
-    still_inside="荷物がまだ{n}番の扉の中にあります。",
-    open_again="{n}番の扉をもう一度開ける",
-    open_again_hint="ボタンを押すと扉がもう一度開きます。荷物を取り出して、扉を閉めてください。",
-    still_inside_secret="扉をもう一度開けるには、取引番号と暗証番号をもう一度入力してください。",
-    door_did_not_open="扉が開きませんでした。",
-    parcel_is_safe="荷物は扉の中に安全に保管されています。",
-    thank_you="ありがとうございました",
-    door_closed="{n}番の扉が閉まりました。",
-    returning="まもなく最初の画面に戻ります。",
-    courier_title="荷物の預け入れ（配達員）",
-    courier_code="配達員コード",
-    courier_code_prompt="配達員コードを入力してください",
-    courier_code_hint="入力したコードは画面に表示されません。",
-    courier_code_empty="配達員コードを入力してください。",
-    courier_code_wrong="配達員コードが正しくありません。",
-    courier_session_over="預け入れの受付が終了しました。配達員コードをもう一度入力してください。",
-    parcel_prompt="荷物に書かれた取引番号を入力してください",
-    parcel_hint="荷物の伝票に書かれた番号です（例：1234-5678）。",
-    deposit_unknown="{trade} はこの受け取り場所に届く予定がありません。伝票をご確認ください。",
-    deposit_not_expected="{trade} はすでに預け入れ済みか、受け付けできない荷物です。",
-    deposit_see_staff="{trade} はロッカーに入れられません。カウンターにお持ちください。",
-    no_locker_free="空いているロッカーがありません。カウンターにお持ちください。",
-    deposit_door_fault="{n}番の扉が開きませんでした。別のロッカーを使うため、番号をもう一度入力してください。",
-    deposited="{trade} を{n}番の扉に入れました。",
-    next_parcel="次の荷物",
-)
-
-LANGUAGES: dict[str, Texts] = every_language({"en": EN, "ja": JA}, __name__)
+LANGUAGES: dict[str, Texts] = every_language(tables(EN, "recipient", language_names), __name__)
+"""Every listed language's table (kiosk.languages), English first."""
+JA = LANGUAGES["ja"]   # the languages the tests name; the others by LANGUAGES[code]
 
 Say = Callable[[Texts], str]
 """A phrase not yet put into a language: ``lambda t: t.door_is_open.format(n=3)``."""
 
 
 def texts_for(language: str) -> Texts:
-    """The phrases for ``language`` ("en" or "ja"). Raises KeyError for any other."""
+    """The phrases for ``language`` (a code of ``LANGUAGES``). Raises KeyError for any other."""
     return LANGUAGES[language]
 
 

@@ -226,10 +226,20 @@ def test_ui_languages_come_from_the_one_list(tmp_path):
         cfg = config.load(write(tmp_path, GOOD.replace('languages = ["en", "ja"]', f'languages = ["{code}"]')))
         assert cfg.ui_languages == (code,)
     found = problems(tmp_path, GOOD.replace('languages = ["en", "ja"]', 'languages = ["en", "fr"]'))
-    assert found["ui.languages"] == "must be a non-empty list of 'en' and 'ja', not 'fr'"
+    listed = ", ".join(f"'{code}'" for code in CODES[:-1]) + f" or '{CODES[-1]}'"   # 'en', 'ja' or 'ko'
+    assert found["ui.languages"] == f"must be a non-empty list of {listed}, not 'fr'"
     found = problems(tmp_path, GOOD.replace('languages = ["en", "ja"]', 'languages = ["en", "en"]'))
     assert found["ui.languages"] == "names a language twice"
     assert config.load(write(tmp_path, GOOD.replace('languages = ["en", "ja"]\n', ""))).ui_languages == CODES
+
+
+def test_a_staff_line_for_every_listed_language(tmp_path):
+    ja = next(line for line in GOOD.splitlines() if line.startswith("ja = "))   # config/kiosk.toml's [ui.staff]
+    text = GOOD.replace(ja, ja + '\nko = "매장 안 서비스 카운터"').replace('languages = ["en", "ja"]', 'languages = ["ko", "en"]')
+    cfg = config.load(write(tmp_path, text))
+    assert cfg.ui_languages == ("ko", "en") and cfg.staff_contact["ko"] == "매장 안 서비스 카운터"
+    found = problems(tmp_path, GOOD.replace(ja, ja + '\nfr = "le comptoir"'))
+    assert found["ui.staff.fr"] == f"unknown key (known: {', '.join(CODES)})"
 
 
 # --- the schema names what the rest of the code knows --------------------------------------

@@ -1,4 +1,4 @@
-"""Both languages everywhere, the toggle, and the words chosen for each refusal."""
+"""Every language everywhere, the toggle, and the words chosen for each refusal."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import pytest
 
 from kiosk.errors import (CodeInvalid, DoorFault, LockedOut, NoLockerFree, NotCollectable, SeeStaff, SlowDown,
                           UnknownParcel)
+from kiosk.languages import LANGUAGES
 from kiosk.ui.app import RecipientApp
+from kiosk.ui.counter import CounterApp
 from kiosk.ui.explain import courier_login_problem, deposit_problem, pickup_problem
 from kiosk.ui.screens import IdleScreen, PickupEntryScreen
 from kiosk.ui.texts import EN, JA
+from kiosk.ui.texts import LANGUAGES as TEXTS_IN
 from kiosk.ui.widgets import Words
 from tests.ui.conftest import SIZE, type_text, wait_for, wait_for_screen
-from tests.ui.fakes import FakeService
+from tests.ui.fakes import FakeCounterService, FakeService
 
 
 def placeholders(text: str) -> set[str]:
@@ -186,3 +189,32 @@ async def test_while_the_service_works_the_form_waits_for_its_answer():
         service.gate.set()
         await wait_for_screen(pilot, DoorOpenScreen)
         assert service.calls == [("check_trade_number", "1234-5678"), ("submit_code", "1234-5678")]
+
+
+@pytest.mark.parametrize("make", [
+    lambda languages: RecipientApp(FakeService(languages=languages)),
+    lambda languages: CounterApp(FakeCounterService(languages=languages), "clerk-7"),
+], ids=["recipient", "counter"])
+async def test_the_toggle_goes_through_every_language_in_turn(make):
+    """Three languages or more: F2 (or the toggle) goes to the next one, never back and forth
+    between two; the toggle names the next one in its own words."""
+    app = make(("ko", "en", "ja"))
+    async with app.run_test(size=SIZE) as pilot:
+        seen = []
+        for _ in range(4):
+            seen.append(app.language)
+            assert str(app.screen.query_one(".language-toggle").label) == LANGUAGES[app.next_language]
+            await pilot.press("f2")
+        assert seen == ["ko", "en", "ja", "ko"]
+        assert app.texts_for("ko").language_name == "한국어"
+
+
+def test_every_phrase_in_every_language_ends_like_a_sentence_where_english_does():
+    """The refusals are joined to "see staff" (``join``): a missing full stop would run two
+    sentences together in any language."""
+    stops = (".", "。", "…", "！", "？", "!", "?", ")", "）")
+    for code, table in TEXTS_IN.items():
+        for field in dataclasses.fields(EN):
+            english, text = getattr(EN, field.name), getattr(table, field.name)
+            if english.endswith("."):
+                assert text.endswith(stops), (code, field.name, text)

@@ -1,5 +1,5 @@
 """The screens fit an 80x24 terminal: every step of the recipient's and the clerk's flows
-in both languages, and the demo, whose side panel folds away below 128 columns (F3 swaps
+in every language, and the demo, whose side panel folds away below 128 columns (F3 swaps
 it with the screen). `clipped` (tests/ui/fit.py) lists whatever is cut off."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Button
 
 from kiosk.errors import CodeInvalid
+from kiosk.languages import CODES
 from kiosk.service.api import DeskState
 from kiosk.ui.counter import CounterApp
 from kiosk.ui.screens import (CourierDoneScreen, CourierEntryScreen, DoneScreen, DoorOpenScreen, MessageScreen,
@@ -24,7 +25,7 @@ from tests.ui.test_counter_app import reads_then_secret
 from tests.ui.test_snapshots import courier_logged_in, enter_code, in_language, make_app, to_door
 
 SMALL = (80, 24)
-LANGUAGES = ["en", "ja"]
+LANGUAGES = list(CODES)   # every language: Hangul and kana are two columns wide
 
 
 async def wrong_secret(pilot, service):

@@ -15,13 +15,14 @@ from kiosk.errors import DoorFault, KioskError, LockedOut, NotCollectable, SeeSt
 from kiosk.ui.app import RecipientApp
 from kiosk.ui.explain import pickup_problem
 from kiosk.ui.screens import DoorOpenScreen, IdleScreen, PickupEntryScreen
-from kiosk.ui.texts import EN, JA, for_site
+from kiosk.ui.texts import EN, JA, LANGUAGES, for_site
 from kiosk.ui.widgets import IdleWarning
 from tests.ui.conftest import SIZE, type_text, wait_for, wait_for_screen
 from tests.ui.fakes import FakeService
 
 CONTACT = {"en": "the counter inside the shop, or call 0120-000-000",
-           "ja": "店内のカウンター、またはお電話 0120-000-000"}
+           "ja": "店内のカウンター、またはお電話 0120-000-000",
+           "ko": "매장 안 카운터 또는 전화 0120-000-000"}
 
 
 async def to_secret(pilot) -> PickupEntryScreen:
@@ -125,7 +126,7 @@ STAFF_ERRORS: list[KioskError] = [LockedOut("x"), SeeStaff("x"), DoorFault("x"),
 @pytest.mark.parametrize("err", STAFF_ERRORS, ids=lambda e: f"{type(e).__name__}-{getattr(e, 'reason', '')}")
 def test_every_refusal_that_sends_to_staff_names_where_they_are(err):
     tables = for_site(CONTACT)
-    for language in ("en", "ja"):
+    for language in LANGUAGES:
         assert pickup_problem(err, "1234-5678")(tables[language]).endswith(CONTACT[language])
     # Without a configured contact, the plain words.
     assert pickup_problem(err, "1234-5678")(EN).endswith("Please see staff.")
@@ -139,6 +140,10 @@ def test_no_phrase_sends_to_staff_by_itself():
             if field.name not in ("staff", "staff_at"):
                 text = getattr(table, field.name)
                 assert "see staff" not in text.lower() and "係員" not in text, field.name
+    for code, table in LANGUAGES.items():
+        for field in dataclasses.fields(table):
+            if field.name not in ("staff", "staff_at"):
+                assert table.staff.rstrip(".。") not in getattr(table, field.name), (code, field.name)
 
 
 async def test_a_lockout_on_the_screen_names_the_staff_contact():

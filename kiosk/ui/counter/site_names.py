@@ -1,45 +1,45 @@
 """The names the clerk's "Parcels and lockers" screen gives to lists, states and methods,
-per language (the phrases themselves are in ``kiosk.ui.counter.texts``). A test keeps
-every language's tables complete against the domain's values."""
+per language (the phrases themselves are in ``kiosk.ui.counter.texts``). English is
+written here; every other language is the ``counter_names`` catalogue, whose fields are
+``<group>.<value>`` ("parcel_state.arrived"). A test keeps the groups complete against
+the domain's values; the catalogues are checked like every text table's (kiosk.i18n)."""
 
 from __future__ import annotations
 
-LIST_NAMES = {
-    "en": {"locked_out": "Locked out", "expired": "Expired", "forgotten": "Forgotten",
-           "nearing_expiry": "Nearing expiry", "waiting": "Waiting"},
-    "ja": {"locked_out": "ロック中", "expired": "期限切れ", "forgotten": "受け取り忘れ",
-           "nearing_expiry": "期限間近", "waiting": "保管中"},
+from kiosk.i18n.catalogue import entries
+from kiosk.languages import LANGUAGES
+
+ENGLISH = {
+    "list": {"locked_out": "Locked out", "expired": "Expired", "forgotten": "Forgotten",
+             "nearing_expiry": "Nearing expiry", "waiting": "Waiting"},
+    "parcel_state": {"expected": "expected", "arrived": "arrived", "expired": "expired", "collected": "collected",
+                     "returned": "returned"},
+    "locker_state": {"free": "free", "loading": "loading", "occupied": "occupied", "unloading": "opening",
+                     "fault": "FAULT", "out_of_service": "out of service"},
+    "door_state": {"open": "open", "closed": "closed", "unknown": "unknown"},
+    "alarm": {"tamper": "Tamper", "door_left_open": "Door left open", "door_fault": "Door fault",
+              "site_attempts_alarm": "Many wrong codes", "event_rejected": "Store refused an event",
+              "device_health": "Device problem"},
+    "method": {"secret": "secret", "locker": "locker code", "f1_tag": "F1 tag", "f2_tag": "F2 tag",
+               "ic_card": "IC card", "token": "token", "biometric": "fingerprint"},
 }
-PARCEL_STATES = {
-    "en": {"expected": "expected", "arrived": "arrived", "expired": "expired", "collected": "collected",
-           "returned": "returned"},
-    "ja": {"expected": "到着予定", "arrived": "保管中", "expired": "期限切れ", "collected": "引き渡し済み",
-           "returned": "返送済み"},
-}
-LOCKER_STATES = {
-    "en": {"free": "free", "loading": "loading", "occupied": "occupied", "unloading": "opening",
-           "fault": "FAULT", "out_of_service": "out of service"},
-    "ja": {"free": "空き", "loading": "投函中", "occupied": "使用中", "unloading": "開扉中",
-           "fault": "故障", "out_of_service": "使用停止"},
-}
-DOOR_STATES = {
-    "en": {"open": "open", "closed": "closed", "unknown": "unknown"},
-    "ja": {"open": "開", "closed": "閉", "unknown": "不明"},
-}
-ALARMS = {
-    "en": {"tamper": "Tamper", "door_left_open": "Door left open", "door_fault": "Door fault",
-           "site_attempts_alarm": "Many wrong codes", "event_rejected": "Store refused an event",
-           "device_health": "Device problem"},
-    "ja": {"tamper": "不正操作", "door_left_open": "扉の開けっ放し", "door_fault": "扉の故障",
-           "site_attempts_alarm": "誤入力の多発", "event_rejected": "お店が受け付けなかった記録",
-           "device_health": "機器の不具合"},
-}
-METHODS = {
-    "en": {"secret": "secret", "locker": "locker code", "f1_tag": "F1 tag", "f2_tag": "F2 tag", "ic_card": "IC card",
-           "token": "token", "biometric": "fingerprint"},
-    "ja": {"secret": "暗証番号", "locker": "ロッカー番号", "f1_tag": "F1タグ", "f2_tag": "F2タグ", "ic_card": "ICカード",
-           "token": "トークン", "biometric": "指紋"},
-}
+ENTRIES = {f"{group}.{value}": text for group, names in ENGLISH.items() for value, text in names.items()}
+"""The catalogue's fields and their English texts."""
+
+_WORDS = entries(ENTRIES, "counter_names", LANGUAGES)
+
+
+def _group(group: str) -> dict[str, dict[str, str]]:
+    """Language -> (value -> its name) for one group."""
+    return {code: {value: words[f"{group}.{value}"] for value in ENGLISH[group]} for code, words in _WORDS.items()}
+
+
+LIST_NAMES = _group("list")
+PARCEL_STATES = _group("parcel_state")
+LOCKER_STATES = _group("locker_state")
+DOOR_STATES = _group("door_state")
+ALARMS = _group("alarm")
+METHODS = _group("method")
 
 
 def name(table: dict[str, dict[str, str]], language: str, value: str) -> str:

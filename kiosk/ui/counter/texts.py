@@ -1,20 +1,23 @@
-"""Every word the counter terminal shows, in English and in Japanese.
+"""Every word the counter terminal shows: in English here, in every other language in the
+``counter`` catalogues (kiosk/locale/<lang>/LC_MESSAGES/counter.po).
 
-The same pattern as ``kiosk.ui.texts`` (the recipient screen's table): a frozen dataclass
-with one field per phrase and one instance per language, so a phrase missing in either
-language fails at import. The shared widgets (``Words``, ``SayButton``, ``Keypad``,
-``LanguageToggle``) read ``language_name``, ``clear`` and ``ok`` from whichever table the
-app gives them, so those three are here too.
+The pattern of ``kiosk.ui.texts`` (the recipient's table): a frozen dataclass with one
+field per phrase, one instance per language (English here, the others read from the
+catalogues), so a phrase missing in a language fails at import. The shared widgets
+(``Words``, ``SayButton``, ``Keypad``, ``LanguageToggle``) read ``language_name``,
+``clear`` and ``ok`` from whichever table the app gives them, so those three are here too.
 
 The reader is a clerk, not the public: the words say what to do with the parcel in front
-of them first ("Do not hand it over"), then why. Japanese is polite and plain (です・ます).
+of them first ("Do not hand it over"), then why. Polite and plain in every language (です・ます).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from kiosk.i18n.catalogue import tables
+from kiosk.languages import LANGUAGES as language_names
 from kiosk.languages import every_language
 
 
@@ -305,147 +308,12 @@ EN = CounterTexts(
     done_in="Locker {n} is back in service.",
 )
 
-JA = CounterTexts(
-    language_name="日本語",
-    clear="クリア",
-    ok="OK",
-    title="カウンター・荷物の引き渡し",
-    next_customer="次のお客様",
-    checking="確認しています…",
-    read_heading="読み取り済み",
-    tag="タグ",
-    label="伝票",
-    phone_code="スマホのコード",
-    not_read="—",
-    tag_read="✓ {method}",
-    tag_read_number="✓ {method}・{trade}",
-    label_read="✓ {trade}",
-    phone_code_read="✓ 提示済み",
-    token="トークン",
-    token_read="✓ 読み取り済み",
-    method_f1="F1タグ",
-    method_f2="F2タグ",
-    secret="お客様の暗証番号",
-    secret_hint="お客様に入力していただきます（表示されません）。Enter または OK で確認します。",
-    label_field="伝票が読めない場合は番号を入力：",
-    label_field_hint="伝票に印字された番号を入力し、Enter を押してください。",
-    check="確認",
-    step_scan="荷物のタグと伝票をスキャンしてください。",
-    step_label="次に荷物の伝票（取引番号）をスキャンしてください。",
-    step_tag="この荷物にはタグが付いています。タグをスキャンしてください。",
-    step_secret="お客様に暗証番号を入力していただくか、スマホのコードを提示していただいてください。",
-    step_check_phone="スマホのコードを読み取りました。「確認」を押してください。",
-    step_card="ICカードの荷物です。カードを窓口のリーダーに入れ、お客様にカードの暗証番号を入力してもらってください。",
-    step_finger="指紋の荷物です。お客様に指をセンサーに置いてもらい、「確認」を押してください。",
-    finger="指紋",
-    finger_wrong="指紋が一致しません。あと{n}回試せます。",
-    finger_hint="入力は不要です。「確認」（または Enter）でセンサー上の指紋を照合します。",
-    finger_none="センサーに指がありません。指を平らに置いてもらい、「確認」を押してください。",
-    finger_poor="指紋を読み取れませんでした。指を拭いて平らに置いてもらい、「確認」を押してください。",
-    finger_unavailable="ただいま指紋を確認できません（センサーまたはお店）。荷物を渡さないでください。",
-    step_token="トークン付きの荷物です。トークンをトークンリーダーにかざし、お客様に暗証番号を入力してもらってください。",
-    need_token="この荷物にはトークンが付いています。先にトークンをトークンリーダーにかざしてください。",
-    token_mismatch="トークン不一致：読み取ったトークンはこの荷物のものではありません。荷物を別に保管し、報告してください。",
-    collect_card="使用済みカードの回収",
-    reconnecting="制御装置に再接続しています…操作は接続が戻りしだい送信されます。",
-    out_of_service="制御装置が停止中です（記憶装置の障害）。荷物はお渡しせず、技術担当者に連絡してください。",
-    card_collected="カード {card} を本部への返却用に回収しました（受領記録：荷物 {trade}）。",
-    card_collected_blank="カード {card} を本部への返却用に回収しました（受領記録なし）。",
-    card_pin="カードの暗証番号",
-    card_removed="カードがリーダーから抜かれました。カードを戻して、暗証番号をもう一度確認してください。",
-    card_blocked="このカードはロックされています（暗証番号の誤りが続いたため）。本部での解除が必要です。荷物はお渡ししないでください。",
-    card_unusable="このカードはここでは読み取れません。荷物はお渡しせず、報告してください。",
-    hand_over="荷物 {trade} をお渡しください",
-    hand_over_hint="ご本人の確認ができました。荷物をお渡しして「引き渡し確定」を押してください。",
-    take_cash="お支払い {amount} です。現金を受け取り、受け取った金額を入力して「引き渡し確定」を押してください。",
-    cash_received="お預かり金額：",
-    change_due="お釣り：{amount}",
-    cash_short="{amount} 足りません。残りを受け取ってください。",
-    confirm="引き渡し確定",
-    handed_over="荷物 {trade} の引き渡しが完了しました。次の荷物をスキャンしてください。",
-    do_not_hand_over="お渡ししないでください。",
-    forged="偽造タグ：店舗が発行したタグではありません。荷物を別に保管し、報告してください。",
-    swapped="タグの貼り替え：この伝票とは別の荷物のタグです。荷物を別に保管し、報告してください。",
-    mismatch="タグと伝票の荷物が一致しません。同じ荷物をスキャンしたかご確認ください。",
-    other_site="別の受け取り場所のタグです。このカウンターの荷物ではありません。",
-    unreadable="コードを読み取れませんでした（破損または対象外のコード）。もう一度スキャンしてください。",
-    wrong_secret="暗証番号が違います。あと{n}回入力できます。",
-    wrong_secret_last="暗証番号が違います。あと1回入力できます。",
-    wrong_secret_plain="暗証番号が違います。もう一度入力していただいてください。",
-    locked_out="ロック中：暗証番号の誤りが多すぎます。解除の前にご本人確認書類をご確認ください。",
-    slow_down="このカウンターで誤りが続いています。{s}秒待ってから、もう一度お試しください。",
-    unknown_parcel="取引番号 {trade} の荷物はここにはありません。伝票をご確認ください。",
-    not_arrived="この荷物はまだ到着していません（先に受け入れをしてください）。",
-    payment_due="この荷物は{amount}のお支払いが必要です。代金を受け取ってから、係員の引き渡し（支払い確認）で渡してください。",
-    already_collected="この荷物はすでに引き渡し済みです。",
-    expired="この荷物は保管期限を過ぎています。",
-    in_locker="この荷物はロッカーに入っています。お客様にロッカーで受け取っていただいてください。",
-    tags_not_set_up="この受け取り場所ではタグが設定されていません。責任者を呼んでください。",
-    wrong_method="この荷物はこの方法ではカウンターで確認できません。責任者を呼んでください。",
-    need_label="先に伝票（取引番号）をスキャンしてください。",
-    need_tag="この荷物にはタグが付いています。先にタグをスキャンしてください。",
-    need_secret="お客様の暗証番号が必要です。",
-    need_verification="確認の有効期限が切れたか、新しい読み取りがありました。もう一度確認してください。",
-    unexpected="エラーが発生しました。もう一度お試しいただくか、責任者を呼んでください。",
-    site_button="荷物とロッカー",
-    take_in_button="荷物の受け入れ",
-    take_in_title="配達員からの荷物の受け入れ",
-    take_in_prompt="荷物のラベルを1つずつ読み取るか入力して、Enterを押してください。受け入れた荷物はカウンターで保管します（お店に通知されます）。",
-    take_in_done="✓ 受け入れ済み",
-    take_in_count="受け入れ {n} 件",
-    col_outcome="結果",
-    sign_in_title="カウンター・サインイン",
-    staff_code="係員コード",
-    sign_in="サインイン",
-    sign_in_refused="コードが受け付けられませんでした。もう一度入力するか、責任者にお問い合わせください。",
-    signed_out="しばらく操作がなかったため、サインアウトしました。もう一度サインインしてください。",
-    site_title="荷物とロッカー",
-    back="戻る",
-    reset_attempts="試行回数のリセット",
-    acknowledge="警報を確認済みにする",
-    col_alarm="警報",
-    col_when="日時",
-    col_what="内容",
-    done_ack="警報を確認済みにしました（あなたのIDで記録）。",
-    no_alarms="警報はありません。",
-    take_in="受け入れ",
-    extend_hold="保管延長",
-    done_extend="{trade} の保管期限を延長しました（お店に通知済み）。",
-    hand_over_in_person="手渡し",
-    done_take_in="{trade} を受け入れました。カウンターで保管中です（お店に通知済み）。",
-    done_hand_over="{trade} を手渡ししました（理由とともに記録）。",
-    mark_returned="返送済みにする",
-    open_locker="点検のため開ける",
-    take_out="使用停止",
-    back_in="使用再開",
-    reason_placeholder="理由（手渡し・使用停止には必須）",
-    store_line="お店との通信：未送信 {n} 件・最終送信 {at}",
-    store_off="お店との通信：未設定",
-    today_line="本日：入荷 {arrived}・引き渡し {out}・期限切れ {expired}・返送 {returned}",
-    col_list="区分",
-    col_trade="取引番号",
-    col_state="状態",
-    col_locker="ロッカー",
-    col_deadline="保管期限",
-    col_method="確認方法",
-    col_number="ロッカー",
-    col_door="扉",
-    col_parcel="荷物",
-    action_failed="実行できませんでした：{why}",
-    action_not_for_this="選択した荷物にはこの操作はできません。",
-    reason_needed="先に理由を入力してください。操作とともに記録されます。",
-    done_reset="{trade} の試行回数をリセットしました（あなたのIDで記録）。ご本人の確認をしてください。",
-    done_returned="{trade} をお店への返送済みにしました。",
-    done_open="ロッカー {n} を点検のため開けています（記録済み）。",
-    done_out="ロッカー {n} を使用停止にしました（理由とともに記録）。",
-    done_in="ロッカー {n} の使用を再開しました。",
-)
-
-LANGUAGES: dict[str, CounterTexts] = every_language({"en": EN, "ja": JA}, __name__)
+LANGUAGES: dict[str, CounterTexts] = every_language(tables(EN, "counter", language_names), __name__)
+JA = LANGUAGES["ja"]   # the languages the tests name; the others by LANGUAGES[code]
 
 Say = Callable[[CounterTexts], str]
 
 
 def counter_texts_for(language: str) -> CounterTexts:
-    """The counter's phrases for ``language`` ("en" or "ja"). Raises KeyError for any other."""
+    """The counter's phrases for ``language`` (a code of ``LANGUAGES``). Raises KeyError for any other."""
     return LANGUAGES[language]

@@ -1,11 +1,14 @@
-"""Every word the technician panel shows, in English and in Japanese (the pattern of
-``kiosk.ui.counter.texts``: a phrase missing in either language fails at import)."""
+"""Every word the technician panel shows: in English here, in every other language in the
+``technician`` catalogues (the pattern of ``kiosk.ui.counter.texts``: a phrase missing in
+a language fails at import)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.i18n.catalogue import tables
+from kiosk.languages import LANGUAGES as language_names
 from kiosk.languages import every_language
 
 
@@ -104,53 +107,7 @@ EN = TechnicianTexts(
     col_meaning="Meaning",
 )
 
-JA = TechnicianTexts(
-    language_name="日本語",
-    clear="クリア",
-    ok="OK",
-    title="技術者・サイトの状態",
-    quit="閉じる",
-    devices="機器",
-    tasks="制御プログラムのタスク",
-    lockers="ロッカー",
-    col_role="役割",
-    col_device="機器",
-    col_state="状態",
-    col_detail="詳細",
-    col_task="タスク",
-    col_restarts="再起動",
-    col_last_error="最後のエラー",
-    col_locker="ロッカー",
-    col_door="扉",
-    col_fault="故障",
-    up="正常",
-    down="停止",
-    running="動作中",
-    stopped="停止",
-    storage_ok="データベース書き込み可・空き {free}",
-    storage_failing="データベースに書き込めません：{why}",
-    store_line="お店との通信：未送信 {pending} 件（最古 {age}）・最終送信 {at}",
-    store_off="お店との通信：未設定",
-    pull_manifest="荷物一覧を今すぐ取得",
-    pulled="荷物一覧を取得しました：新規 {added} 件、取消 {cancelled} 件。",
-    failed="実行できませんでした：{why}",
-    reconnecting="制御プログラムが応答しません。再接続しています…",
-    out_of_service="制御プログラムは停止中です。",
-    sign_in_title="技術者・サインイン",
-    staff_code="技術者コード",
-    sign_in="サインイン",
-    sign_in_refused="このコードは受け付けられませんでした（技術者のコードが必要です）。もう一度入力してください。",
-    signed_out="しばらく操作がなかったため、サインアウトしました。もう一度サインインしてください。",
-    back="戻る",
-    wire_hint="機器を選んでEnterを押すと、その通信（送受信の全フレームを16進数と意味で）を表示します。",
-    wire_title="{role}・通信",
-    wire_summary="送信 {sent}・受信 {received}・ノイズ {noise} バイト・往復時間：直近 {last}、中央値 {p50}、最大 {max}",
-    wire_not_kept="表示する通信がありません：{why}",
-    col_time="時刻",
-    col_bytes="バイト（16進数）",
-    col_meaning="意味",
-)
-
-LANGUAGES: dict[str, TechnicianTexts] = every_language({"en": EN, "ja": JA}, __name__)
+LANGUAGES: dict[str, TechnicianTexts] = every_language(tables(EN, "technician", language_names), __name__)
+JA = LANGUAGES["ja"]   # the languages the tests name; the others by LANGUAGES[code]
 
 Say = Callable[[TechnicianTexts], str]

@@ -4,7 +4,7 @@ A ``Words`` or ``SayButton`` holds a phrase (``table -> str``), not a string, an
 re-renders whenever the app's ``language`` changes: the toggle can be pressed at any
 moment, even with an error message on the screen, and everything follows.
 
-Both expect to live in an app with a reactive ``language`` ("en" / "ja"), which
+Both expect to live in an app with a reactive ``language`` (a code: "en", "ja", ...), which
 ``RecipientApp`` is. An app with its own phrase table (the counter terminal's) says so
 with a ``texts_for(language)`` method; the recipient's table is the default.
 """
