@@ -51,13 +51,14 @@ def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_pa
                  extra: str = "", open_timeout_s: float = 15, left_open_alarm_s: float = 120,
                  scanner: str | None = None, desk_scanners: tuple[str, ...] = (), card: str | None = None,
                  cash: str | None = None, biometric: str | None = None,
-                 token: str | None = None) -> Path:
+                 token: str | None = None, speech: str | None = None) -> Path:
     """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``);
     ``desk_scanners``: the counter desk's own scanners (``[counter] scanners``);
     ``card``: an IC card reader URL for ``[devices] card`` (e.g. ``sim+pcsc://``);
     ``cash``: the payment slot's URL for ``[devices] cash`` (e.g. ``sim+cctalk://?poll_ms=10``);
     ``biometric``: the fingerprint sensor's URL for ``[devices] biometric`` (e.g. ``sim+r30x://``);
-    ``token``: the counter's token reader for ``[devices] token`` (e.g. ``sim+rdm6300://``)."""
+    ``token``: the counter's token reader for ``[devices] token`` (e.g. ``sim+rdm6300://``);
+    ``speech``: spoken guidance for ``[devices] speech`` (e.g. ``sim+espeak://``)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)   # the database lives here: private whatever the umask (kiosk.storage.db)
     url = lock_url(locks, doors=doors, **QUICK_LOCKS[locks]) if locks in SIM_LOCKS else locks
@@ -66,6 +67,7 @@ def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_pa
     scanner_line += f"\ncash = {toml_value(cash)}" if cash else ""
     scanner_line += f"\nbiometric = {toml_value(biometric)}" if biometric else ""
     scanner_line += f"\ntoken = {toml_value(token)}" if token else ""
+    scanner_line += f"\nspeech = {toml_value(speech)}" if speech else ""
     path = folder / "kiosk.toml"
     path.write_text(f"""
 [site]

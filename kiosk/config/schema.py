@@ -96,6 +96,7 @@ class Devices:
     token: str | None = None
     biometric: str | None = None
     cash: str | None = None
+    speech: str | None = None     # spoken guidance: "espeak://" (docs/speech.md)
 
 
 @dataclass(frozen=True)

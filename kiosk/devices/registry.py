@@ -49,12 +49,16 @@ REGISTRY: dict[str, dict[str, str]] = {
         "cctalk+serial": "drivers.cash.cctalk:CashDevicesCcTalk",
         "sim+cctalk": "hwsim.cash.bus:cctalk_sim",
     },
+    "speech": {
+        "espeak": "drivers.speech.espeak:SpeakerEspeak",
+        "sim+espeak": "hwsim.speech:espeak_sim",
+    },
 }
 
 # Which pip package provides a module a driver needs, for the error message.
 _PACKAGE_OF = {"serial": "pyserial", "gpiozero": "gpiozero", "smartcard": "pyscard", "cv2": "opencv-python-headless",
                "pyzbar": "pyzbar", "zxingcpp": "zxing-cpp", "evdev": "evdev-binary", "segno": "segno", "numpy": "numpy",
-               "ndef": "ndeflib"}
+               "ndef": "ndeflib", "fugashi": "fugashi", "unidic_lite": "unidic-lite"}
 
 
 def schemes(role: str) -> list[str]:

@@ -306,5 +306,18 @@ class ParcelCard(Protocol):
         """The receipt the card holds (no PIN needed), with its signature; None if none."""
 
 
+@runtime_checkable
+class Speaker(Device, Protocol):
+    """Spoken guidance (issue 15 §6): the kiosk reads a screen aloud in the recipient's
+    language through a local speech engine. ``say`` returns at once and plays in the
+    background; a new ``say`` cuts the one still playing. ``render`` gives the speech as a
+    WAV file's bytes (blocking: call it off the event loop). Both raise DeviceOperationError
+    when the engine fails, DeviceUnavailable for a language it cannot speak."""
+
+    def say(self, text: str, language: str) -> None: ...
+
+    def render(self, text: str, language: str) -> bytes: ...
+
+
 # Roles the later issues fill in; named here so the registry and config know them.
-ROLES = ("scanner", "card", "token", "biometric", "locks", "cash")
+ROLES = ("scanner", "card", "token", "biometric", "locks", "cash", "speech")

@@ -93,6 +93,11 @@ class RecipientService(EventSource, Protocol):
         (``payment`` events: refunding, then refunded or refund_owed). Raises
         InvalidTransition (already paid)."""
 
+    async def speak(self, text: str, language: str) -> None:
+        """Read ``text`` (what the screen shows, never a secret) aloud in ``language`` through
+        the kiosk's speech device (``ui_settings().speaks``); a new call cuts the one still
+        playing. Raises SeeStaff (no speech here, or it failed), InvalidTransition (too long)."""
+
     async def reopen(self, trade_number: str) -> DoorOpening:
         """Open the door again after a ``pickup_not_taken`` (the door shut on the parcel),
         without the secret, within ``reopen_until`` of that event. Raises NotCollectable

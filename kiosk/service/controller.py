@@ -32,14 +32,14 @@ import httpx
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.devices import registry
-from kiosk.devices.roles import BiometricMatcher, CardReader, DoorChange, LockBank, ParcelCard, Scanner
+from kiosk.devices.roles import BiometricMatcher, CardReader, DoorChange, LockBank, ParcelCard, Scanner, Speaker
 from kiosk.domain.lockers import Locker
 from kiosk.domain.parcels import Parcel
 from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError, UnknownDevice
 from kiosk import journal
 from kiosk.security.keys import derived_key, load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import traffic
+from kiosk.service import speech, traffic
 from kiosk.service import (card_counter, card_pickup, card_return, clerk, clerk_overview, counter, deposit, doors,
                            extension, finger_counter, finger_pickup,
                            holding, manifest, payment, pickup, reopen, status)
@@ -103,6 +103,7 @@ class Controller:
         self.card_reader: CardReader | None = None   # [devices] card: the IC card reader (F3)
         self.fingerprint: BiometricMatcher | None = None   # [devices] biometric: the fingerprint sensor (F5)
         self.token_reader: Scanner | None = None   # [devices] token: the counter's token reader (F4)
+        self.speaker: Speaker | None = None        # [devices] speech: spoken guidance (issue 15 §6)
         self._desk_cards: dict[str, ParcelCard] = {}  # a counter desk's verified card, until confirmed
         self.cash_error: str | None = None
         self.scans: ScanRouter | None = None
@@ -178,6 +179,7 @@ class Controller:
         await self._open_scanners(loop, site)
         self.card_reader = await self._open_optional(site, "card")
         self.fingerprint = await self._open_optional(site, "biometric")
+        self.speaker = await self._open_optional(site, "speech")
         await self._open_cash(loop, site)
         if self.config.service_socket is not None:
             self.socket = ServiceServer(self, self.config.service_socket)
@@ -295,10 +297,10 @@ class Controller:
         if self.socket is not None:
             await self.socket.close()
             self.socket = None
-        for device in (self.card_reader, self.fingerprint):
+        for device in (self.card_reader, self.fingerprint, self.speaker):
             if device is not None:
                 await asyncio.to_thread(device.close)
-        self.card_reader = self.fingerprint = None
+        self.card_reader = self.fingerprint = self.speaker = None
         readers = [self.scanner, self.token_reader, *self.desk_scanners.values()]
         for scanner in {id(s): s for s in readers if s is not None}.values():
             await asyncio.to_thread(scanner.close)
@@ -428,7 +430,8 @@ class Controller:
                           inactivity_s=config.ui_inactivity_s, reads_codes=bool(config.devices.get("scanner")),
                           counter_methods=counter.COUNTER_METHODS, staff_contact=dict(config.staff_contact),
                           pays_cash=bool(config.devices.get("cash")), reads_cards=bool(config.devices.get("card")),
-                          reads_fingers=bool(config.devices.get("biometric")))
+                          reads_fingers=bool(config.devices.get("biometric")),
+                          speaks=bool(config.devices.get("speech")))
 
     # --- recipient and courier -------------------------------------------------------------
 
@@ -437,6 +440,9 @@ class Controller:
 
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         return await pickup.submit_code(self.site, trade_number, secret, online=self._online())
+
+    async def speak(self, text: str, language: str) -> None:
+        await speech.speak(self.speaker, text, language)
 
     async def reopen(self, trade_number: str) -> DoorOpening:
         return await reopen.reopen(self.site, trade_number)
@@ -594,7 +600,8 @@ class Controller:
                  if url != scanner_url]:
             devices.append((role, url, scanner, self.scanner_errors.get(url, "not open")))
         optional: tuple[tuple[str, object], ...] = (("card", self.card_reader), ("token", self.token_reader),
-                                                     ("biometric", self.fingerprint), ("cash", site.cash))
+                                                     ("biometric", self.fingerprint), ("cash", site.cash),
+                                                     ("speech", self.speaker))
         for role, device in optional:
             if wanted := self.config.devices.get(role):
                 devices.append((role, wanted, device, (self.cash_error if role == "cash" else None) or "not open"))

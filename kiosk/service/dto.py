@@ -52,6 +52,7 @@ class UiSettings:
     pays_cash: bool = False             # a payment slot takes cash here (money due is paid at the locker)
     reads_cards: bool = False           # an IC card reader is configured (F3 parcels, used cards taken back)
     reads_fingers: bool = False         # a fingerprint sensor is configured (F5 parcels)
+    speaks: bool = False                # spoken guidance: the screens can be read aloud (speak)
 
 
 @dataclass(frozen=True)

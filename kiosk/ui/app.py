@@ -36,7 +36,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from kiosk.service.api import LockerScreenService, ScanRejected, Subscription
-from kiosk.ui.app_base import CONTRAST_KEY, SIDE_PANEL_KEY, KioskAppMixin
+from kiosk.errors import KioskError
+from kiosk.ui import read_aloud
+from kiosk.ui.app_base import CONTRAST_KEY, READ_ALOUD_KEY, SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.events import EventFeed, ServiceEvent
 from kiosk.ui.explain import scan_problem
 from kiosk.ui.screens.payment import PaymentScreen
@@ -108,7 +110,8 @@ class RecipientApp(KioskAppMixin, App):
     ENABLE_COMMAND_PALETTE = False  # a public kiosk: no command palette
     BINDINGS = [Binding("f2", "toggle_language", "Language", show=False, priority=True),
                 Binding(CONTRAST_KEY, "toggle_contrast", "High contrast", show=False, priority=True),
-                Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True)]
+                Binding(SIDE_PANEL_KEY, "toggle_side_panel", "Side panel", show=False, priority=True),
+                Binding(READ_ALOUD_KEY, "read_aloud", "Read aloud", show=False, priority=True)]
 
     language: reactive[str] = reactive("en")
     """The language showing (a code of kiosk.languages: "en", "ja", ...); every ``Words`` follows it."""
@@ -135,6 +138,8 @@ class RecipientApp(KioskAppMixin, App):
         # Offer "hold the code to the camera" only where a code reader is configured.
         self.reads_codes = settings.reads_codes
         self.pays_cash = settings.pays_cash   # money due is paid here (kiosk.ui.screens.payment)
+        self.speaks = settings.speaks         # the screens can be read aloud (READ_ALOUD_KEY)
+        self.speaking = False                 # asked for: each new screen is read out, until idle
         self._texts = for_site(settings.staff_contact)   # "see staff" names where, in each language
         self._background: set[asyncio.Task] = set()
         self.events = EventFeed()
@@ -217,6 +222,29 @@ class RecipientApp(KioskAppMixin, App):
 
     def action_toggle_language(self) -> None:
         self.language = self.next_language
+        if self.speaking:
+            self.action_read_aloud()
+
+    def action_read_aloud(self) -> None:
+        """The speech key: read this screen aloud in its language, and every screen after it
+        until the kiosk goes back to the start."""
+        if self.speaks:
+            self.speaking = True
+            self._speak(read_aloud.screen_words(self.screen), self.language)
+
+    def announce(self, *phrases) -> None:
+        """A screen's news (the door is open, a code was refused): said at once when the
+        recipient asked for speech, instead of the whole screen again."""
+        if self.speaks and self.speaking:
+            texts = self.texts_for(self.language)
+            self._speak("\n".join(p(texts) for p in phrases if p is not None), self.language)
+
+    @work(exclusive=True, group="speech")
+    async def _speak(self, text: str, language: str) -> None:
+        try:
+            await self.service.speak(text, language)
+        except KioskError as err:
+            log.warning("read aloud failed: %s", err)
 
     def action_go_idle(self) -> None:
         """Back to the start with everything cleared: fields, courier session, language.
@@ -225,6 +253,7 @@ class RecipientApp(KioskAppMixin, App):
         if isinstance(screen, KioskScreen) and not screen.can_go_idle():
             return
         self._end_courier_session()
+        self.speaking = False
         self.language = self.languages[0]
         home = self._home()
         if not isinstance(self.screen, type(home)) or self.couriers_only:

@@ -37,6 +37,7 @@ SIDE_PANEL_WIDTH = 128
 SHORT_BELOW = 30
 SIDE_PANEL_KEY = "f3"
 CONTRAST_KEY = "f7"
+READ_ALOUD_KEY = "f9"   # spoken guidance (kiosk.ui.read_aloud); a kiosk keypad maps its speech key to it
 
 
 class KioskAppMixin:

@@ -83,6 +83,9 @@ class FakeService:
         self.calls.append(("reopen", trade_number))
         return await self._answer("submit_code")
 
+    async def speak(self, text: str, language: str) -> None:
+        self.calls.append(("speak", language))
+
     async def courier_login(self, code: str) -> CourierSession:
         self.calls.append(("courier_login",))
         return await self._answer("courier_login")

@@ -57,6 +57,8 @@ class KioskScreen(Screen):
     def on_screen_resume(self) -> None:
         # After compose and mount (where the screen asked for its focus): keys may come.
         self.app.call_later(self.kiosk.keys_ready, self)
+        if self.kiosk.speaking:      # once asked for, every screen that follows is read out
+            self.call_after_refresh(self.kiosk.action_read_aloud)
 
     def warn_idle(self, seconds: float | None) -> None:
         """Count down the ``seconds`` left before the app goes back to the start; None hides it."""

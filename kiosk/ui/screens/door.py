@@ -127,6 +127,7 @@ class DoorOpenScreen(KioskScreen):
         elif event.kind == "alarm" and event.data.get("alarm") == "left_open":
             n = self.opening.locker
             self.reminder.say(lambda t: t.close_reminder.format(n=n))
+            self.kiosk.announce(self.reminder.phrase)
             self.add_class("-left-open")
             self.left_open = True
             self.kiosk.restart_idle_timer()   # staff have the alarm: the next person may come
@@ -143,6 +144,7 @@ class DoorOpenScreen(KioskScreen):
             self.instruction.say((lambda t: t.take_and_close) if self.opening.kind == PICKUP
                                  else (lambda t: t.put_and_close))
         self.add_class("-open")
+        self.kiosk.announce(self.headline.phrase, self.instruction.phrase)
 
     def _left_inside(self, can_reopen: bool) -> None:
         n = self.opening.locker
@@ -156,6 +158,7 @@ class DoorOpenScreen(KioskScreen):
         self.again.can_focus = can_reopen
         if can_reopen:
             self.again.focus()
+        self.kiosk.announce(self.headline.phrase, self.instruction.phrase)
         self.kiosk.restart_idle_timer()
 
     def action_reopen(self) -> None:

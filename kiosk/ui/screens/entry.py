@@ -85,6 +85,7 @@ class PickupEntryScreen(CodeFormScreen):
             self.wait_out(wait_s, self.active)
         else:
             self.problem.say(phrase)
+            self.kiosk.announce(phrase)
 
     async def field_done(self, index: int, value: str) -> None:
         trade_number = self.value(0)

@@ -155,6 +155,7 @@ class CodeFormScreen(KioskScreen):
             self.inputs[i].clear()
         self.clear_secrets()
         self.problem.say(phrase)
+        self.kiosk.announce(phrase)
         self.go_to(index)
 
     def show_field(self, index: int, shown: bool) -> None:
