@@ -51,14 +51,16 @@ def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_pa
                  extra: str = "", open_timeout_s: float = 15, left_open_alarm_s: float = 120,
                  scanner: str | None = None, desk_scanners: tuple[str, ...] = (), card: str | None = None,
                  cash: str | None = None, biometric: str | None = None,
-                 token: str | None = None, speech: str | None = None) -> Path:
+                 token: str | None = None, speech: str | None = None, low_doors: tuple[int, ...] = (),
+                 sizes: dict[str, tuple[int, ...]] | None = None) -> Path:
     """``scanner``: a scanner device URL for ``[devices] scanner`` (e.g. ``sim+camera://?fps=30``);
     ``desk_scanners``: the counter desk's own scanners (``[counter] scanners``);
     ``card``: an IC card reader URL for ``[devices] card`` (e.g. ``sim+pcsc://``);
     ``cash``: the payment slot's URL for ``[devices] cash`` (e.g. ``sim+cctalk://?poll_ms=10``);
     ``biometric``: the fingerprint sensor's URL for ``[devices] biometric`` (e.g. ``sim+r30x://``);
     ``token``: the counter's token reader for ``[devices] token`` (e.g. ``sim+rdm6300://``);
-    ``speech``: spoken guidance for ``[devices] speech`` (e.g. ``sim+espeak://``)."""
+    ``speech``: spoken guidance for ``[devices] speech`` (e.g. ``sim+espeak://``);
+    ``low_doors`` and ``sizes`` (size -> doors): ``[lockers] low`` and ``[lockers.sizes]``."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)   # the database lives here: private whatever the umask (kiosk.storage.db)
     url = lock_url(locks, doors=doors, **QUICK_LOCKS[locks]) if locks in SIM_LOCKS else locks
@@ -68,6 +70,8 @@ def write_config(folder: Path, *, locks: str = "kerong", doors: int = 8, hash_pa
     scanner_line += f"\nbiometric = {toml_value(biometric)}" if biometric else ""
     scanner_line += f"\ntoken = {toml_value(token)}" if token else ""
     scanner_line += f"\nspeech = {toml_value(speech)}" if speech else ""
+    sizes_table = ("[lockers.sizes]\n" + "".join(f"{size.lower()} = {list(doors)}\n" for size, doors in sizes.items())
+                   if sizes else "")
     path = folder / "kiosk.toml"
     path.write_text(f"""
 [site]
@@ -84,6 +88,8 @@ scanners = [{", ".join(toml_value(u) for u in desk_scanners)}]
 [lockers]
 open_timeout_s = {open_timeout_s}
 left_open_alarm_s = {left_open_alarm_s}
+low = {list(low_doors)}
+{sizes_table}
 
 [security]
 argon2_memory_kib = {hash_params.memory_kib}

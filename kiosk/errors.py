@@ -226,7 +226,12 @@ class PaymentDue(NotCollectable):
 
 
 class NoLockerFree(DomainError):
-    """No working locker is free for a deposit."""
+    """No working locker is free for a deposit. ``reason``: none_free, no_fitting_door (none
+    free is big enough), no_low_door (its recipient needs a door they can reach)."""
+
+    def __init__(self, message: str, reason: str = "none_free"):
+        super().__init__(message)
+        self.reason = reason
 
 
 class DoorFault(DomainError):

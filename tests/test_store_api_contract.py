@@ -121,6 +121,7 @@ FIELDS = {
     "payload", "accepted", "duplicates", "secret", "request_id", "result", "template", "format", "card_id",
     "signature", "signed_data", "stored", "now", "document", "error", "message",
     "token_hash",   # v1.2: a slow hash of the id of a token that travels on a parcel (an object, not a person)
+    "low_door",     # v1.3: a door the recipient can reach — a need, not who they are (no name, no reason)
 }
 
 

@@ -5,7 +5,7 @@ port so that faults on the store's port never reach it. JSON in, JSON out:
 
     GET  /_admin/info                        url, public key, faults, counts
     POST /_admin/sites       {site_id, public_key}
-    POST /_admin/parcels     {site_id, method?, secret?, amount_due?, hold_s?, locker_hint?}
+    POST /_admin/parcels     {site_id, method?, secret?, amount_due?, hold_s?, locker_hint?, size?, low_door?}
                              -> {trade_number, secret, template?}   (what the recipient is told)
     POST /_admin/parcels/cancel {site_id, trade_number}
     GET  /_admin/events[?site_id=ID]         -> {events, duplicates_received}

@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS card_signatures (
     UNIQUE(site_id, trade_number, card_id, signature, signed_data));
 CREATE TABLE IF NOT EXISTS biometric_refs (trade_number TEXT PRIMARY KEY, template BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS token_refs (trade_number TEXT PRIMARY KEY, token_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS placement (trade_number TEXT PRIMARY KEY, size TEXT, low_door INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (site_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at REAL NOT NULL,
     PRIMARY KEY (site_id, nonce));
 CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces(seen_at);
@@ -143,7 +144,7 @@ class StoreDB:
                                       (trade_number,)).fetchone() is not None
 
     def add_parcel(self, parcel: dict, now: float, template: bytes | None = None,
-                   token_hash: str | None = None) -> None:
+                   token_hash: str | None = None, size: str | None = None, low_door: bool = False) -> None:
         """Raises sqlite3.IntegrityError when the trade number is taken."""
         with self.tx() as conn:
             change = self._bump(conn)
@@ -158,6 +159,9 @@ class StoreDB:
             if token_hash is not None:
                 conn.execute("INSERT INTO token_refs(trade_number, token_hash) VALUES (?, ?)",
                              (parcel["trade_number"], token_hash))
+            if size is not None or low_door:
+                conn.execute("INSERT INTO placement(trade_number, size, low_door) VALUES (?, ?, ?)",
+                             (parcel["trade_number"], size, int(low_door)))
 
     def parcel(self, site_id: str, trade_number: str) -> sqlite3.Row | None:
         with self._lock:
@@ -203,6 +207,13 @@ class StoreDB:
     def current_change(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT value FROM meta WHERE key = 'change'").fetchone()[0]
+
+    def placement(self, trade_number: str) -> tuple[str | None, bool]:
+        """The parcel's size (None: any door) and whether its recipient needs a low door."""
+        with self._lock:
+            row = self._conn.execute("SELECT size, low_door FROM placement WHERE trade_number = ?",
+                                     (trade_number,)).fetchone()
+        return (row[0], bool(row[1])) if row else (None, False)
 
     def token_hash(self, trade_number: str) -> str | None:
         with self._lock:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hwsim.biometrics.fingers import enrol
 from kiosk.clock import Clock, SystemClock
+from kiosk.domain.compartments import SIZES
 from kiosk.domain.parcels import METHODS
 from kiosk.errors import InvalidTransition, UnknownParcel
 from kiosk.security.keys import load_or_create_site_key, load_public_key, public_key_text
@@ -164,7 +165,7 @@ class StoreEmulator:
     def create_parcel(self, site_id: str, method: str = "locker", *, secret: str | None = None,
                       amount_due: int = 0, hold_s: float = 3 * 86400, locker_hint: int | None = None,
                       template: bytes | None = None, trade_number: str | None = None,
-                      token_id: str | None = None) -> CreatedParcel:
+                      token_id: str | None = None, size: str | None = None, low_door: bool = False) -> CreatedParcel:
         """Make a parcel for ``site_id``: unless given, a fresh trade number (NNNN-NNNN) and a
         6-digit secret (a biometric parcel gets a random reference ``template`` instead; a
         token parcel also a random EM4100 ``token_id``, kept only as a slow hash too).
@@ -184,6 +185,10 @@ class StoreEmulator:
             raise ValueError("locker_hint is a locker number ≥ 1")
         if not hold_s > 0:
             raise ValueError("hold_s must be more than 0")
+        if size is not None and size not in SIZES:
+            raise ValueError(f"size is one of {', '.join(SIZES)}")
+        if not isinstance(low_door, bool):
+            raise ValueError("low_door is true or false")
         if method == "biometric":
             template = template if template is not None else enrol(self._rng.randrange(1, 10**6))
             if not isinstance(template, bytes) or not 1 <= len(template) <= 12 * 1024:
@@ -209,7 +214,7 @@ class StoreEmulator:
                       "secret_hash": hash_secret(secret, self.hash_params) if secret is not None else None,
                       "amount_due": amount_due, "hold_deadline": now + hold_s, "locker_hint": locker_hint}
             try:
-                self._db.add_parcel(parcel, now, template, token_hash)
+                self._db.add_parcel(parcel, now, template, token_hash, size, low_door)
             except sqlite3.IntegrityError:
                 if trade_number:
                     raise ValueError(f"trade number {trade_number} is taken") from None

@@ -18,6 +18,7 @@ from pathlib import Path
 from kiosk.config.fields import Problems
 from kiosk.config.schema import File
 from kiosk.devices import registry
+from kiosk.domain.compartments import Layout
 from kiosk.domain.holding import HoldPolicy
 from kiosk.errors import DeviceError
 from kiosk.security.keys import load_public_key
@@ -52,6 +53,25 @@ def check(file: File, base: Path, problems: Problems, *, writable: bool) -> None
     _verification(file, problems)
     _tags(file, base, problems)
     _couriers(file, problems)
+    _sizes(file, problems)
+
+
+def layout(lockers) -> Layout:
+    """``[lockers] low`` and ``[lockers.sizes]`` as the domain's compartment layout."""
+    sizes = {door: size.upper() for size in ("xs", "s", "m", "l", "xl") for door in getattr(lockers.sizes, size)}
+    return Layout(sizes, frozenset(lockers.low))
+
+
+def _sizes(file: File, problems: Problems) -> None:
+    seen: dict[int, str] = {}
+    for size in ("xs", "s", "m", "l", "xl"):
+        key = f"lockers.sizes.{size}"
+        if not problems.ok(key):
+            continue
+        for door in getattr(file.lockers.sizes, size):
+            if door in seen:
+                problems.add(key, f"door {door} is already size {seen[door].upper()}: a door has one size")
+            seen[door] = size
 
 
 def _devices(file: File, problems: Problems) -> None:

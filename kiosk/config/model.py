@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kiosk.config.checks import hold_policy, resolve
+from kiosk.config.checks import hold_policy, layout, resolve
 from kiosk.config.schema import Courier, File, Staff
 from kiosk.domain.attempts import AttemptPolicy
+from kiosk.domain.compartments import Layout
 from kiosk.domain.holding import HoldPolicy
 from kiosk.domain.lockers import Timing
 from kiosk.domain.parcels import METHODS
@@ -54,6 +55,7 @@ class Config:
     holding: HoldPolicy = field(default_factory=HoldPolicy)
     tags_key_file: Path | None = None            # the site tag key shared with the store (F1/F2)
     tags_store_public_key: str | None = None     # who signs tags; defaults to [store] public_key
+    layout: Layout = field(default_factory=Layout)   # [lockers] low and [lockers.sizes]
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -78,7 +80,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         devices={role: url for role, url in devices.items() if url is not None},
         desk_scanners=file.counter.scanners,
         timing=Timing(lk.open_timeout_s, lk.left_open_alarm_s, lk.reopen_window_s, lk.reopen_max),
-        locker_count=lk.count,
+        locker_count=lk.count, layout=layout(lk),
         hash_params=HashParams(sec.argon2_memory_kib, sec.argon2_iterations, sec.argon2_lanes),
         attempts=AttemptPolicy(sec.max_attempts_per_parcel, sec.site_failure_window_s,
                                sec.site_failure_threshold, sec.site_slowdown_s, sec.max_checks_in_flight,

@@ -108,8 +108,23 @@ class Counter:
 
 
 @dataclass(frozen=True)
+class LockerSizes:
+    """``[lockers.sizes]``: which doors are which size (kiosk.domain.compartments). A door
+    in none of the lists takes any parcel; a door may be in one list only."""
+    xs: tuple[int, ...] = setting((), lo=1, hi=512)
+    s: tuple[int, ...] = setting((), lo=1, hi=512)
+    m: tuple[int, ...] = setting((), lo=1, hi=512)
+    l: tuple[int, ...] = setting((), lo=1, hi=512)   # noqa: E741 — the size's own name
+    xl: tuple[int, ...] = setting((), lo=1, hi=512)
+
+
+@dataclass(frozen=True)
 class Lockers:
     count: int | None = setting(None, lo=1, hi=512)
+    # Doors a person in a wheelchair or a child can reach (a parcel whose recipient asked
+    # for one goes only there), and the doors' sizes.
+    low: tuple[int, ...] = setting((), lo=1, hi=512)
+    sizes: LockerSizes = LockerSizes()
     open_timeout_s: float = setting(15.0, lo=1, hi=600)
     left_open_alarm_s: float = setting(120.0, lo=5, hi=86400)
     # A recipient who shut the door on their parcel (the occupancy sensor says it is still

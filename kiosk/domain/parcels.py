@@ -68,6 +68,8 @@ class Parcel:
     amount_paid: int = 0              # paid here in cash (kiosk.domain.payments), minor units
     token_hash: str | None = None     # a token parcel (F4): its token's id, as a slow salted hash
     extensions: int = 0               # times its hold deadline was extended (kiosk.service.extension)
+    size: str | None = None           # the smallest door size it fits (kiosk.domain.compartments)
+    low_door: bool = False            # its recipient asked for a door they can reach
 
     def to(self, state: ParcelState, **changes) -> "Parcel":
         """The same parcel in ``state``. Raises InvalidTransition when the move is not allowed."""

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from kiosk.domain import attempts as A
+from kiosk.domain import compartments
 from kiosk.domain import lockers as L
-from kiosk.domain.parcels import ParcelState, normalise_trade_number
+from kiosk.domain.parcels import Parcel, ParcelState, normalise_trade_number
 from kiosk.errors import CodeInvalid, NoLockerFree, NotCollectable, SeeStaff, SlowDown, UnknownParcel
 from kiosk.security.secrets import verify_secret
 from kiosk.service import unlock
@@ -98,15 +99,18 @@ def courier_logout(site: Site, token: str) -> None:
     site.couriers.close(token)
 
 
-def choose_locker(site: Site, hint: int | None) -> L.Locker:
-    lockers = [lk for lk in site.db.lockers() if lk.number in site.locker_numbers]
-    usable = [lk for lk in lockers if lk.usable_for_deposit]
-    for locker in usable:
-        if locker.number == hint:
-            return locker
+def choose_locker(site: Site, parcel: Parcel) -> L.Locker:
+    """The free door for ``parcel``: big enough, low when its recipient asked for one, the
+    store's hint when it fits (kiosk.domain.compartments). Raises NoLockerFree saying why."""
+    lockers = {lk.number: lk for lk in site.db.lockers() if lk.number in site.locker_numbers}
+    usable = [n for n, lk in lockers.items() if lk.usable_for_deposit]
     if not usable:
         raise NoLockerFree("no working locker is free")
-    return usable[0]
+    chosen = compartments.choose(usable, site.config.layout, size=parcel.size, low_door=parcel.low_door,
+                                 hint=parcel.locker_hint)
+    if isinstance(chosen, compartments.Refusal):
+        raise NoLockerFree(chosen.message, reason=chosen.reason)
+    return lockers[chosen]
 
 
 async def deposit(site: Site, token: str, trade_number: str) -> DoorOpening:
@@ -127,7 +131,7 @@ async def deposit(site: Site, token: str, trade_number: str) -> DoorOpening:
     fingers = bool(site.config.devices.get("biometric"))
     if parcel.method not in ("locker", "secret", "ic_card") and not (parcel.method == "biometric" and fingers):
         raise SeeStaff(f"{trade} is to be handed over at the counter, not put in a locker")
-    locker = choose_locker(site, parcel.locker_hint)
+    locker = choose_locker(site, parcel)
     op_id = site.new_id()
     with site.db.transaction(site.now()) as tx:
         tx.save_locker(L.begin_deposit(locker, trade, op_id, site.now()))

@@ -22,11 +22,13 @@ from pathlib import Path
 from kiosk.domain.parcels import METHODS, Parcel, normalise_trade_number, valid_trade_number
 from kiosk.errors import ConfigError
 from kiosk.security.secrets import is_valid_hash
+from kiosk.domain.compartments import check_size
 from kiosk.service.site import Site
 from kiosk.service.events import EventKind
 from kiosk.sync.settings import FALLBACK_LOCAL, ONLINE, VerificationSettings
 
-_KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint", "token_hash"}
+_KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint", "token_hash",
+         "size", "low_door"}
 
 
 def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
@@ -78,6 +80,14 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
         if hint is not None and (isinstance(hint, bool) or not isinstance(hint, int) or hint < 1):
             problems.append((f"{key}.locker_hint", "must be a locker number ≥ 1"))
             continue
+        size = entry.get("size")
+        if size is not None and (why := check_size(size)):
+            problems.append((f"{key}.size", why))
+            continue
+        low_door = entry.get("low_door", False)
+        if not isinstance(low_door, bool):
+            problems.append((f"{key}.low_door", "must be true or false"))
+            continue
         try:
             deadline = _timestamp(entry.get("hold_deadline"))
         except ValueError as err:
@@ -85,7 +95,8 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
             continue
         seen.add(trade)
         parcels.append(Parcel(trade, method, secret_hash=secret_hash, amount_due=amount,
-                              hold_deadline=deadline, locker_hint=hint, token_hash=token_hash))
+                              hold_deadline=deadline, locker_hint=hint, token_hash=token_hash,
+                              size=size, low_door=low_door))
     if problems:
         raise ConfigError(problems, where)
     return parcels

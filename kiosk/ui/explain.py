@@ -171,6 +171,10 @@ def deposit_problem(err: KioskError, trade_number: str) -> Say:
             return lambda t: t.deposit_not_expected.format(trade=trade_number)
         case SeeStaff():
             return lambda t: t.deposit_see_staff.format(trade=trade_number)
+        case NoLockerFree(reason="no_fitting_door"):
+            return lambda t: t.no_fitting_door
+        case NoLockerFree(reason="no_low_door"):
+            return lambda t: t.no_low_door
         case NoLockerFree():
             return lambda t: t.no_locker_free
         case DoorFault():

@@ -157,6 +157,8 @@ class Texts:
     deposit_not_expected: str    # {trade}
     deposit_see_staff: str       # {trade}
     no_locker_free: str
+    no_fitting_door: str         # no free door is big enough for this parcel
+    no_low_door: str             # its recipient needs a door they can reach; none is free
     deposit_door_fault: str      # {n}
     deposited: str               # {trade} {n}
     next_parcel: str
@@ -272,6 +274,8 @@ EN = Texts(
     deposit_not_expected="{trade} has already been delivered or is no longer expected here.",
     deposit_see_staff="{trade} cannot go into a locker. Please take it to the counter.",
     no_locker_free="No locker is free. Please take the parcel to the counter.",
+    no_fitting_door="No free door is big enough for this parcel. Please take it to the counter.",
+    no_low_door="This parcel's recipient needs a low door, and none is free. Please take it to the counter.",
     deposit_door_fault="Door {n} did not open. Enter the number again to use another locker.",
     deposited="{trade} is in door {n}.",
     next_parcel="Next parcel",

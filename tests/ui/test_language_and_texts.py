@@ -60,6 +60,8 @@ def test_a_reason_from_the_service_wins_over_its_message():
 def test_courier_refusals_in_words():
     assert courier_login_problem(CodeInvalid("x"))(EN) == EN.courier_code_wrong
     assert deposit_problem(NoLockerFree("x"), "A-1")(EN) == EN.no_locker_free
+    assert deposit_problem(NoLockerFree("x", reason="no_fitting_door"), "A-1")(EN) == EN.no_fitting_door
+    assert deposit_problem(NoLockerFree("x", reason="no_low_door"), "A-1")(JA) == JA.no_low_door
     assert deposit_problem(CodeInvalid("x"), "A-1")(EN) == EN.courier_session_over
     assert deposit_problem(NotCollectable("x"), "A-1")(JA).startswith("A-1")
 

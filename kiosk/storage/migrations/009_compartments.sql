@@ -1,0 +1,4 @@
+-- 009: sizes and reachable doors (issue 15 §3). The size the store says a parcel needs
+-- (XS..XL, NULL: any door) and whether its recipient asked for a low door.
+ALTER TABLE parcels ADD COLUMN size TEXT CHECK (size IS NULL OR size IN ('XS', 'S', 'M', 'L', 'XL'));
+ALTER TABLE parcels ADD COLUMN low_door INTEGER NOT NULL DEFAULT 0 CHECK (low_door IN (0, 1));
