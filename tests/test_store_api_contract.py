@@ -122,6 +122,7 @@ FIELDS = {
     "signature", "signed_data", "stored", "now", "document", "error", "message",
     "token_hash",   # v1.2: a slow hash of the id of a token that travels on a parcel (an object, not a person)
     "low_door",     # v1.3: a door the recipient can reach — a need, not who they are (no name, no reason)
+    "group",        # v1.3: an opaque id shared by one recipient's parcels (one visit), never a name
 }
 
 

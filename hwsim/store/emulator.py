@@ -162,10 +162,20 @@ class StoreEmulator:
 
     # --- parcels -------------------------------------------------------------------------
 
+    def create_visit(self, site_id: str, count: int, *, secret: str | None = None, **options) -> list[CreatedParcel]:
+        """``count`` parcels for one recipient under one pickup code (the same secret, one
+        fresh group id): one visit collects them all (issue 15 §1)."""
+        if not 2 <= count <= 20:
+            raise ValueError("a visit groups 2..20 parcels")
+        group = f"V{self._rng.randrange(16**12):012X}"
+        secret = secret if secret is not None else f"{self._rng.randrange(10**6):06d}"
+        return [self.create_parcel(site_id, "locker", secret=secret, group=group, **options) for _ in range(count)]
+
     def create_parcel(self, site_id: str, method: str = "locker", *, secret: str | None = None,
                       amount_due: int = 0, hold_s: float = 3 * 86400, locker_hint: int | None = None,
                       template: bytes | None = None, trade_number: str | None = None,
-                      token_id: str | None = None, size: str | None = None, low_door: bool = False) -> CreatedParcel:
+                      token_id: str | None = None, size: str | None = None, low_door: bool = False,
+                      group: str | None = None) -> CreatedParcel:
         """Make a parcel for ``site_id``: unless given, a fresh trade number (NNNN-NNNN) and a
         6-digit secret (a biometric parcel gets a random reference ``template`` instead; a
         token parcel also a random EM4100 ``token_id``, kept only as a slow hash too).
@@ -189,6 +199,8 @@ class StoreEmulator:
             raise ValueError(f"size is one of {', '.join(SIZES)}")
         if not isinstance(low_door, bool):
             raise ValueError("low_door is true or false")
+        if group is not None and not (isinstance(group, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", group)):
+            raise ValueError("a group is 1-64 of A-Z a-z 0-9 - _")
         if method == "biometric":
             template = template if template is not None else enrol(self._rng.randrange(1, 10**6))
             if not isinstance(template, bytes) or not 1 <= len(template) <= 12 * 1024:
@@ -214,7 +226,7 @@ class StoreEmulator:
                       "secret_hash": hash_secret(secret, self.hash_params) if secret is not None else None,
                       "amount_due": amount_due, "hold_deadline": now + hold_s, "locker_hint": locker_hint}
             try:
-                self._db.add_parcel(parcel, now, template, token_hash, size, low_door)
+                self._db.add_parcel(parcel, now, template, token_hash, size, low_door, group)
             except sqlite3.IntegrityError:
                 if trade_number:
                     raise ValueError(f"trade number {trade_number} is taken") from None

@@ -99,11 +99,13 @@ class Operations:
         return entry
 
     def _with_token(self, entry: dict) -> dict:
-        size, low_door = self.db.placement(entry["trade_number"])
+        size, low_door, group = self.db.placement(entry["trade_number"])
         if size is not None:
             entry["size"] = size
         if low_door:
             entry["low_door"] = True
+        if group is not None:
+            entry["group"] = group
         if entry["method"] == "token":
             token_hash = self.db.token_hash(entry["trade_number"])
             if token_hash:

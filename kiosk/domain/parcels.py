@@ -70,6 +70,7 @@ class Parcel:
     extensions: int = 0               # times its hold deadline was extended (kiosk.service.extension)
     size: str | None = None           # the smallest door size it fits (kiosk.domain.compartments)
     low_door: bool = False            # its recipient asked for a door they can reach
+    visit_group: str | None = None    # parcels the store grouped under one pickup code (one visit)
 
     def to(self, state: ParcelState, **changes) -> "Parcel":
         """The same parcel in ``state``. Raises InvalidTransition when the move is not allowed."""

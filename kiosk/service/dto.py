@@ -22,6 +22,16 @@ class DoorOpening:
     trade_number: str
     locker: int
     op_id: str
+    # Several parcels, one visit (the store's group): the group's other doors opened with it,
+    # in the order they were pulsed; each parcel is collected on its own door's evidence.
+    others: tuple["OtherDoor", ...] = ()
+
+
+@dataclass(frozen=True)
+class OtherDoor:
+    trade_number: str
+    locker: int
+    op_id: str
 
 
 @dataclass(frozen=True)

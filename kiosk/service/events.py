@@ -100,11 +100,13 @@ class Ready(Event):
 class PickupStarted(Event):
     """A recipient was verified and the locker's unlock pulse is being sent. ``source`` is
     "typed" or "scan" (a phone code held to the camera), so a screen can tell a door it
-    did not ask for."""
+    did not ask for. ``with_locker``: this door opened with that one, for the same visit
+    (several parcels, one pickup code: kiosk.service.visits)."""
 
     locker: int
     trade_number: str
     source: str = "typed"
+    with_locker: int | None = None
 
 
 @_kind(EventKind.DEPOSIT_STARTED)

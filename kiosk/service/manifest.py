@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -27,8 +28,9 @@ from kiosk.service.site import Site
 from kiosk.service.events import EventKind
 from kiosk.sync.settings import FALLBACK_LOCAL, ONLINE, VerificationSettings
 
+GROUP = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint", "token_hash",
-         "size", "low_door"}
+         "size", "low_door", "group"}
 
 
 def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
@@ -88,6 +90,10 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
         if not isinstance(low_door, bool):
             problems.append((f"{key}.low_door", "must be true or false"))
             continue
+        group = entry.get("group")
+        if group is not None and not (isinstance(group, str) and GROUP.fullmatch(group)):
+            problems.append((f"{key}.group", "must be 1-64 of A-Z a-z 0-9 - _ (an opaque id, never a name)"))
+            continue
         try:
             deadline = _timestamp(entry.get("hold_deadline"))
         except ValueError as err:
@@ -96,7 +102,7 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
         seen.add(trade)
         parcels.append(Parcel(trade, method, secret_hash=secret_hash, amount_due=amount,
                               hold_deadline=deadline, locker_hint=hint, token_hash=token_hash,
-                              size=size, low_door=low_door))
+                              size=size, low_door=low_door, visit_group=group))
     if problems:
         raise ConfigError(problems, where)
     return parcels

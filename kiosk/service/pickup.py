@@ -30,7 +30,7 @@ from kiosk.domain.parcels import (LOCKED_OUT_MESSAGE, check_state_for_handover, 
                                   valid_trade_number)
 from kiosk.errors import CodeInvalid, LockedOut, NotCollectable, PaymentDue, SeeStaff, UnknownParcel
 from kiosk.security.secrets import verify_secret
-from kiosk.service import unlock, verification
+from kiosk.service import unlock, verification, visits
 from kiosk.service.dto import DoorOpening
 from kiosk.service.events import EventKind
 from kiosk.service.site import Site
@@ -101,7 +101,9 @@ async def submit_code(site: Site, trade_number: str, secret: str, *,
     Raises OutOfService, SlowDown, UnknownParcel, LockedOut, NotCollectable, SeeStaff, CodeInvalid,
     DoorFault."""
     parcel, how = await verify_recipient(site, trade_number, secret, online=online)
-    return await open_for_pickup(site, parcel, how, source)
+    opening = await open_for_pickup(site, parcel, how, source)
+    return await visits.open_the_rest(site, parcel, opening, how, source, check=_check_collectable,
+                                      open_door=open_for_pickup)
 
 
 async def verify_recipient(site: Site, trade_number: str, secret: str, *, online: OnlineVerifier | None = None,
@@ -128,9 +130,11 @@ async def verify_recipient(site: Site, trade_number: str, secret: str, *, online
     return parcel, check.how
 
 
-async def open_for_pickup(site: Site, parcel, how: str, source: str, **detail) -> DoorOpening:
+async def open_for_pickup(site: Site, parcel, how: str, source: str, *, with_locker: int | None = None,
+                          **detail) -> DoorOpening:
     """Commit the opening of a verified parcel's locker, then pulse it. ``detail`` goes into
-    the audit entry. Raises DoorFault."""
+    the audit entry; ``with_locker``: the door of the same visit this one opens with.
+    Raises DoorFault."""
     trade = parcel.trade_number
     locker = site.db.require_locker(parcel.locker)
     op_id = site.new_id()
@@ -138,7 +142,8 @@ async def open_for_pickup(site: Site, parcel, how: str, source: str, **detail) -
         tx.save_locker(L.begin_pickup(locker, op_id, site.now()))
         tx.audit("recipient", "unlock_commanded", trade, locker=locker.number, op_id=op_id, op="pickup",
                  verified=how, source=source, **detail)
-    site.bus.publish(EventKind.PICKUP_STARTED, site.now(), locker=locker.number, trade_number=trade, source=source)
+    site.bus.publish(EventKind.PICKUP_STARTED, site.now(), locker=locker.number, trade_number=trade, source=source,
+                     with_locker=with_locker)
     await unlock.fire(site, locker.number)
     return DoorOpening("pickup", trade, locker.number, op_id)
 

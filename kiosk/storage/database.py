@@ -23,7 +23,7 @@ from kiosk.storage import audit, db
 
 _PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
                 "locker_hint", "locker", "failed_attempts", "locked_out", "reminders_sent", "amount_paid",
-                "token_hash", "extensions", "size", "low_door")
+                "token_hash", "extensions", "size", "low_door", "visit_group")
 _SYNC_COLS = ("cursor", "last_attempt_at", "last_success_at", "last_error", "last_error_at", "failures",
               "next_attempt_at", "sequence")
 _PENDING = "sent_at IS NULL AND quarantined_at IS NULL"   # waiting for the store
@@ -165,6 +165,11 @@ class Reader:
         return {"pending": count, "oldest_pending": oldest, "quarantined": self.quarantined_count(),
                 **{c: {k: v for k, v in row.items() if k not in ("channel", "cursor", "sequence")}
                    for c, row in channels.items()}}
+
+    def visit_group(self, group: str) -> list[Parcel]:
+        """The parcels the store grouped under ``group`` (one recipient's visit)."""
+        rows = self.conn.execute("SELECT * FROM parcels WHERE visit_group = ? ORDER BY trade_number", (group,))
+        return [_parcel(r) for r in rows]
 
     def audit_entries(self, action: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM audit", tuple[str, ...]()

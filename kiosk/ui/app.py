@@ -289,7 +289,7 @@ class RecipientApp(KioskAppMixin, App):
     def on_pickup_entry_screen_door_opened(self, message: PickupEntryScreen.DoorOpened) -> None:
         started = message.started
         self.show(DoorOpenScreen(Opening(PICKUP, started.locker, started.trade_number, message.since,
-                                         card=message.card)))
+                                         card=message.card, others=tuple(o.locker for o in started.others))))
 
     def on_pickup_entry_screen_hold_extended(self, message: PickupEntryScreen.HoldExtended) -> None:
         until = time.strftime("%Y-%m-%d %H:%M", time.localtime(message.deadline))

@@ -105,6 +105,8 @@ class Texts:
     door_opening: str            # {n}
     wait_for_door: str           # {n}
     door_is_open: str            # {n}
+    doors_are_open: str          # {doors}: several parcels, one visit
+    take_all_and_close: str
     take_and_close: str
     put_and_close: str
     close_reminder: str          # {n}
@@ -228,6 +230,8 @@ EN = Texts(
     door_opening="Opening door {n}…",
     wait_for_door="Please wait by door {n}: it opens in a moment.",
     door_is_open="Door {n} is open",
+    doors_are_open="Doors {doors} are open",
+    take_all_and_close="Your parcels are behind each of these doors. Take them all and close every door.",
     take_and_close="Take your parcel and close the door.",
     put_and_close="Put the parcel in and close the door.",
     close_reminder="Please close door {n}: push it until it clicks.",

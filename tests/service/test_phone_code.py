@@ -62,7 +62,8 @@ async def test_controller_routes_scans(tmp_path, rng):
             assert rejected["reason"] == "unknown_parcel"
             await scan(c, f" P/{parcel.trade_number}/{parcel.secret}\r\n".encode())
             started = await events.next("pickup_started", timeout=5)
-            assert started.data == {"locker": locker, "trade_number": parcel.trade_number, "source": "scan"}
+            assert started.data == {"locker": locker, "trade_number": parcel.trade_number, "source": "scan",
+                                    "with_locker": None}
             await scan(c, f"P/{parcel.trade_number}/{parcel.secret}".encode())   # again, door already open
             rejected = await events.next("scan_rejected", timeout=5)
             assert rejected["reason"] == "not_collectable" and rejected["detail"] == "door_busy"

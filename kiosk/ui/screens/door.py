@@ -46,6 +46,7 @@ class Opening:
     trade_number: str
     since: int
     card: bool = False      # opened with the parcel's IC card: remind to take it from the reader
+    others: tuple[int, ...] = ()   # the visit's other doors, opened with this one (issue 15 §1)
 
 
 class DoorOpenScreen(KioskScreen):
@@ -74,6 +75,7 @@ class DoorOpenScreen(KioskScreen):
         self.opened = False          # the sensor has shown the door open
         self.left_open = False       # the left-open alarm went off
         self.still_inside = False    # the door was shut on the parcel (pickup_not_taken)
+        self.others: list[int] = list(opening.others)   # the visit's other open doors
 
     def idle_after(self) -> float | None:
         # Waiting on a door: never. After the left-open alarm: the site's inactivity timeout.
@@ -114,6 +116,12 @@ class DoorOpenScreen(KioskScreen):
             return
         self._seen.add(message.seq)
         event = message.event
+        if (event.kind == "pickup_started" and event.data.get("with_locker") == self.opening.locker
+                and event.data.get("locker") not in self.others):
+            self.others.append(event.data["locker"])     # the same visit's next door (a phone code's too)
+            if self.opened:
+                self._say_open()
+            return
         if event.data.get("locker") != self.opening.locker:
             return
         if self._completes(event):
@@ -136,15 +144,22 @@ class DoorOpenScreen(KioskScreen):
         if self.opened:
             return
         self.opened = True
+        self._say_open()
+        self.add_class("-open")
+        self.kiosk.announce(self.headline.phrase, self.instruction.phrase)
+
+    def _say_open(self) -> None:
         n = self.opening.locker
         self.headline.say(lambda t: t.door_is_open.format(n=n))
-        if self.opening.card:
+        if self.others:              # several parcels, one visit: every door of it is open
+            doors = ", ".join(str(d) for d in (n, *self.others))
+            self.headline.say(lambda t: t.doors_are_open.format(doors=doors))
+            self.instruction.say(lambda t: t.take_all_and_close)
+        elif self.opening.card:
             self.instruction.say(lambda t: join(t.take_card, t.take_and_close))
         else:
             self.instruction.say((lambda t: t.take_and_close) if self.opening.kind == PICKUP
                                  else (lambda t: t.put_and_close))
-        self.add_class("-open")
-        self.kiosk.announce(self.headline.phrase, self.instruction.phrase)
 
     def _left_inside(self, can_reopen: bool) -> None:
         n = self.opening.locker
