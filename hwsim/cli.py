@@ -34,13 +34,14 @@ SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.
              "attack-day": "hwsim.scenarios.attack_day", "crash-day": "hwsim.scenarios.crash_day",
              "card-day": "hwsim.scenarios.card_day",
              "cash-day": "hwsim.scenarios.cash_day", "screens-day": "hwsim.scenarios.screens_day",
-             "token-bio-day": "hwsim.scenarios.token_bio_day"}
+             "token-bio-day": "hwsim.scenarios.token_bio_day", "network-day": "hwsim.scenarios.network_day"}
 # Figures that must be 0 for a scenario to pass (each scenario reports those it has).
 MUST_BE_ZERO = ("released_without_door_evidence", "released_twice", "replays_accepted", "forged_acks_accepted",
                 "rollbacks_accepted", "audit_rewrites_undetected", "wrong_card_accepted", "blocked_card_retried",
                 "released_without_signature", "returned_receipts_bad",
                 "released_unpaid", "paid_twice", "money_unaccounted", "token_forgery_accepted",
-                "wrong_finger_accepted", "templates_left_behind", "crashes")
+                "wrong_finger_accepted", "templates_left_behind", "crashes", "wrong_size_allocations",
+                "collected_without_evidence")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -158,15 +158,23 @@ class SimSite:
     async def deposit(self, parcel: DemoParcel, timeout: float = 10.0) -> int:
         """A courier loads ``parcel`` through the real flow; returns the locker number."""
         c = self.controller
+        token = (await c.courier_login(COURIER_CODE)).token
+        locker = await self.put_in(token, parcel.trade_number, timeout)
+        await c.courier_logout(token)
+        return locker
+
+    async def put_in(self, token: str, trade_number: str, timeout: float = 10.0) -> int:
+        """The signed-in courier ``token`` loads one parcel: the door opens, the parcel goes
+        in, the door shuts, it has arrived. Returns the locker; raises what ``deposit`` raises."""
+        c = self.controller
         with c.subscribe() as events:
-            token = (await c.courier_login(COURIER_CODE)).token
-            started = await c.deposit(token, parcel.trade_number)
-            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == started.locker)
-            self.doors.put(started.locker)
-            self.doors.close(started.locker)
-            await events.next("parcel_arrived", timeout=timeout, where=lambda e: e["locker"] == started.locker)
-            await c.courier_logout(token)
-        return started.locker
+            started = await c.deposit(token, trade_number)
+            n = started.locker
+            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == n)
+            self.doors.put(n)
+            self.doors.close(n)
+            await events.next("parcel_arrived", timeout=timeout, where=lambda e: e["locker"] == n)
+        return n
 
 
 async def start_site(folder: Path, *, clock: Clock | None = None, store=None, store_settings: dict | None = None,

@@ -32,17 +32,6 @@ async def linked(tmp_path):
             await sim.controller.stop()
 
 
-async def put_in(sim, token, trade) -> int:
-    c = sim.controller
-    with c.subscribe() as events:
-        opening = await c.deposit(token, trade)
-        await events.next("door_open", where=lambda e: e["locker"] == opening.locker)
-        sim.doors.put(opening.locker)
-        sim.doors.close(opening.locker)
-        await events.next("parcel_arrived", where=lambda e: e["locker"] == opening.locker)
-    return opening.locker
-
-
 async def test_each_parcel_in_the_door_that_fits(linked):
     sim, store = linked
     c = sim.controller
@@ -55,10 +44,10 @@ async def test_each_parcel_in_the_door_that_fits(linked):
     kept = c.site.db.parcel(reach.trade_number)
     assert (kept.size, kept.low_door) == ("S", True)
     token = (await c.courier_login(COURIER_CODE)).token
-    assert await put_in(sim, token, small.trade_number) == 3        # S, and the high one: low doors kept
-    assert await put_in(sim, token, reach.trade_number) == 1        # S and low
-    assert await put_in(sim, token, medium.trade_number) == 4       # M, high
-    assert await put_in(sim, token, large.trade_number) == 5        # L is not here: XL
+    assert await sim.put_in(token, small.trade_number) == 3        # S, and the high one: low doors kept
+    assert await sim.put_in(token, reach.trade_number) == 1        # S and low
+    assert await sim.put_in(token, medium.trade_number) == 4       # M, high
+    assert await sim.put_in(token, large.trade_number) == 5        # L is not here: XL
     with pytest.raises(NoLockerFree) as refused:                  # door 2 (M) is free, nothing L or bigger
         await c.deposit(token, large2.trade_number)
     assert refused.value.reason == "no_fitting_door"
@@ -73,8 +62,8 @@ async def test_a_low_door_recipient_never_gets_a_high_door(linked):
     third = store.create_parcel(SITE, "locker", low_door=True)
     await c.pull_manifest()
     token = (await c.courier_login(COURIER_CODE)).token
-    assert await put_in(sim, token, first.trade_number) == 1
-    assert await put_in(sim, token, second.trade_number) == 2       # an M door that is low
+    assert await sim.put_in(token, first.trade_number) == 1
+    assert await sim.put_in(token, second.trade_number) == 2       # an M door that is low
     with pytest.raises(NoLockerFree) as refused:                  # high doors 3, 4, 5 are free, but high
         await c.deposit(token, third.trade_number)
     assert refused.value.reason == "no_low_door"
