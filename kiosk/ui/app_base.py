@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, cast
 
-from textual.app import App
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
 
 from kiosk.ui.texts import join
 from textual.widget import Widget
@@ -111,3 +112,15 @@ class KioskAppMixin:
     def make_side_panel(self) -> Widget | None:
         """A new side panel for one screen (a widget can be mounted in only one place)."""
         return self._side_panel() if self._side_panel else None
+
+
+def beside_side_panel(app: KioskAppMixin, main: ComposeResult) -> ComposeResult:
+    """A screen's own part (``main``) with the app's side panel, if it has one, beside it:
+    the layout every screen of every app shares (folded away on a narrow terminal)."""
+    with Horizontal(classes="kiosk-frame"):
+        with Vertical(classes="kiosk-main"):
+            yield from main
+        panel = app.make_side_panel()
+        if panel is not None:
+            panel.add_class("kiosk-side-panel")
+            yield panel

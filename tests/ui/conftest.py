@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from kiosk.clock import ManualClock
-from hwsim.site import start_site
+from kiosk.security.secrets import hash_secret
+from kiosk.service.socket_client import ServiceClient
+from hwsim.site import FAST_HASH, start_site
 from tests.support import wait_until_async
+
+TECH_CODE = "86420"
+
+
+def technician_entry() -> str:
+    """One ``[[staff]]`` technician, tech-kim, whose code is TECH_CODE."""
+    return f"""
+[[staff]]
+id = "tech-kim"
+role = "technician"
+code_hash = "{hash_secret(TECH_CODE, FAST_HASH)}"
+"""
+
+
+def technician_staff(sock) -> str:
+    """``[service]`` on ``sock`` and the technician of ``technician_entry``."""
+    return f'\n[service]\nsocket = "{sock}"\n' + technician_entry()
+
+
+@contextlib.asynccontextmanager
+async def technician_site(tmp_path, **site):
+    """A started simulated site and a client on its socket signed in as the technician."""
+    sock = tmp_path / "run" / "service.sock"
+    sim = await start_site(tmp_path / "site", clock=ManualClock(), extra=technician_staff(sock), **site)
+    client = await ServiceClient.connect(sock)
+    try:
+        assert await client.sign_in(TECH_CODE) == "technician"
+        yield sim, client
+    finally:
+        await client.close()
+        await sim.controller.stop()
 
 SIZE = (100, 34)
 

@@ -6,39 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from hwsim.site import FAST_HASH, start_site
-from kiosk.clock import ManualClock
-from kiosk.security.secrets import hash_secret
-from kiosk.service.socket_client import ServiceClient
 from kiosk.ui.technician import TechnicianApp
 from kiosk.ui.technician.texts import EN, JA
-from tests.ui.conftest import wait_for
+from tests.ui.conftest import technician_site, wait_for
 
 pytestmark = pytest.mark.slow
-TECH_CODE = "86420"
 
 
 @pytest.fixture
 async def panel_site(tmp_path):
-    sock = tmp_path / "run" / "service.sock"
-    extra = f"""
-[service]
-socket = "{sock}"
-
-[[staff]]
-id = "tech-kim"
-role = "technician"
-code_hash = "{hash_secret(TECH_CODE, FAST_HASH)}"
-"""
-    site = await start_site(tmp_path / "site", clock=ManualClock(), locks="gpio", doors=3, extra=extra,
-                            token="sim+rdm6300://")
-    client = await ServiceClient.connect(sock)
-    try:
-        assert await client.sign_in(TECH_CODE) == "technician"
-        yield site, client
-    finally:
-        await client.close()
-        await site.controller.stop()
+    async with technician_site(tmp_path, locks="gpio", doors=3, token="sim+rdm6300://") as linked:
+        yield linked
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])

@@ -10,43 +10,21 @@ import pytest
 
 from drivers.biometrics import r30x_codec as R
 from drivers.cards.apdu import Command, describe_command
-from hwsim.site import FAST_HASH, start_site
-from kiosk.clock import ManualClock
 from kiosk.devices.wire import WireLog
 from kiosk.errors import UnknownDevice
-from kiosk.security.secrets import hash_secret
-from kiosk.service.socket_client import ServiceClient
 from kiosk.ui.technician import TechnicianApp
 from kiosk.ui.technician.texts import EN, JA
 from kiosk.ui.technician.wire import WireScreen
 from tests.support import wait_until_async
-from tests.ui.conftest import wait_for
+from tests.ui.conftest import technician_site, wait_for
 
-TECH_CODE = "86420"
 UID = "0A001B2C3D"
 
 
 @pytest.fixture
 async def linked(tmp_path):
-    sock = tmp_path / "run" / "service.sock"
-    extra = f"""
-[service]
-socket = "{sock}"
-
-[[staff]]
-id = "tech-kim"
-role = "technician"
-code_hash = "{hash_secret(TECH_CODE, FAST_HASH)}"
-"""
-    site = await start_site(tmp_path / "site", clock=ManualClock(), locks="kerong", doors=4, extra=extra,
-                            token="sim+rdm6300://")
-    client = await ServiceClient.connect(sock)
-    try:
-        assert await client.sign_in(TECH_CODE) == "technician"
-        yield site, client
-    finally:
-        await client.close()
-        await site.controller.stop()
+    async with technician_site(tmp_path, locks="kerong", doors=4, token="sim+rdm6300://") as linked:
+        yield linked
 
 
 @pytest.mark.slow

@@ -20,16 +20,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hwsim.site import FAST_HASH, start_site
+from hwsim.site import start_site
 from kiosk.clock import ManualClock
 from kiosk.domain.parcels import ParcelState
-from kiosk.security.secrets import hash_secret
 from tests.service.test_service_socket import CLERK_CODE, staff_config
 from tests.support import wait_until_async
+from tests.ui.conftest import TECH_CODE, technician_entry
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
-TECH_CODE = "86420"
 SCANNER = "sim+serial-scanner://?aim=1"
 SETTLE_S = 1.5      # a key's screen change reaching the page before the next key depends on it
 # As the machine's own probe runs it: no sandbox as root, no calls home on a closed network.
@@ -48,12 +47,7 @@ async def site(tmp_path):
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: ./dev setup installs Debian's chromium (scripts/debian-packages.txt)")
     sock = tmp_path / "run" / "service.sock"
-    extra = staff_config(sock) + f"""
-[[staff]]
-id = "tech-tomo"
-role = "technician"
-code_hash = "{hash_secret(TECH_CODE, FAST_HASH)}"
-"""
+    extra = staff_config(sock) + technician_entry()
     sim = await start_site(tmp_path / "site", clock=ManualClock(), locks="gpio", doors=2, extra=extra,
                            scanner=SCANNER, desk_scanners=(SCANNER,))
     try:
@@ -160,7 +154,7 @@ async def test_technician_panel_in_a_browser_refuses_a_clerk_code(site, tmp_path
                                == ["asked"], "the clerk's code turned away", timeout=20)
         await web.shot("technician-refused")
         await web.keys(TECH_CODE, "Enter")
-        await wait_until_async(lambda: signed_in(c, "technician:tech-tomo"), "the technician's sign-in", timeout=20)
+        await wait_until_async(lambda: signed_in(c, "technician:tech-kim"), "the technician's sign-in", timeout=20)
         png = await web.shot("technician-status")
     assert len(png) > 20_000
 

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, cast
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
 from kiosk.service.api import LockerScreenService
+from kiosk.ui.app_base import beside_side_panel
 from kiosk.ui.widgets import IdleWarning
 
 if TYPE_CHECKING:
@@ -72,13 +72,7 @@ class KioskScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield IdleWarning()
-        with Horizontal(classes="kiosk-frame"):
-            with Vertical(classes="kiosk-main"):
-                yield from self.compose_main()
-            panel = self.kiosk.make_side_panel()
-            if panel is not None:
-                panel.add_class("kiosk-side-panel")
-                yield panel
+        yield from beside_side_panel(self.kiosk, self.compose_main())
 
     def compose_main(self) -> ComposeResult:
         """The screen's own part, beside the optional side panel. Every screen overrides it."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+
+from kiosk.ui.app_base import beside_side_panel
 
 if TYPE_CHECKING:
     from kiosk.ui.technician.app import TechnicianApp
@@ -19,13 +20,7 @@ class TechScreen(Screen):
         return cast("TechnicianApp", self.app)
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="kiosk-frame"):
-            with Vertical(classes="kiosk-main"):
-                yield from self.compose_main()
-            panel = self.tech.make_side_panel()
-            if panel is not None:
-                panel.add_class("kiosk-side-panel")
-                yield panel
+        yield from beside_side_panel(self.tech, self.compose_main())
 
     def compose_main(self) -> ComposeResult:
         """The screen's own part. Every screen overrides it."""
