@@ -123,6 +123,7 @@ FIELDS = {
     "token_hash",   # v1.2: a slow hash of the id of a token that travels on a parcel (an object, not a person)
     "low_door",     # v1.3: a door the recipient can reach — a need, not who they are (no name, no reason)
     "group",        # v1.3: an opaque id shared by one recipient's parcels (one visit), never a name
+    "dropoff",      # v1.3: a parcel sent from here (its code is the sender's drop-off code)
 }
 
 

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS card_signatures (
 CREATE TABLE IF NOT EXISTS biometric_refs (trade_number TEXT PRIMARY KEY, template BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS token_refs (trade_number TEXT PRIMARY KEY, token_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS placement (trade_number TEXT PRIMARY KEY, size TEXT, low_door INTEGER NOT NULL,
-                                      visit_group TEXT);
+                                      visit_group TEXT, dropoff INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS nonces (site_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at REAL NOT NULL,
     PRIMARY KEY (site_id, nonce));
 CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces(seen_at);
@@ -146,7 +146,7 @@ class StoreDB:
 
     def add_parcel(self, parcel: dict, now: float, template: bytes | None = None,
                    token_hash: str | None = None, size: str | None = None, low_door: bool = False,
-                   group: str | None = None) -> None:
+                   group: str | None = None, dropoff: bool = False) -> None:
         """Raises sqlite3.IntegrityError when the trade number is taken."""
         with self.tx() as conn:
             change = self._bump(conn)
@@ -161,9 +161,9 @@ class StoreDB:
             if token_hash is not None:
                 conn.execute("INSERT INTO token_refs(trade_number, token_hash) VALUES (?, ?)",
                              (parcel["trade_number"], token_hash))
-            if size is not None or low_door or group is not None:
-                conn.execute("INSERT INTO placement(trade_number, size, low_door, visit_group) VALUES (?, ?, ?, ?)",
-                             (parcel["trade_number"], size, int(low_door), group))
+            if size is not None or low_door or group is not None or dropoff:
+                conn.execute("INSERT INTO placement(trade_number, size, low_door, visit_group, dropoff) "
+                             "VALUES (?, ?, ?, ?, ?)", (parcel["trade_number"], size, int(low_door), group, int(dropoff)))
 
     def parcel(self, site_id: str, trade_number: str) -> sqlite3.Row | None:
         with self._lock:
@@ -210,12 +210,13 @@ class StoreDB:
         with self._lock:
             return self._conn.execute("SELECT value FROM meta WHERE key = 'change'").fetchone()[0]
 
-    def placement(self, trade_number: str) -> tuple[str | None, bool, str | None]:
-        """The parcel's size (None: any door), whether its recipient needs a low door, its group."""
+    def placement(self, trade_number: str) -> tuple[str | None, bool, str | None, bool]:
+        """The parcel's size (None: any door), whether its recipient needs a low door, its
+        group, and whether it is a parcel someone sends (dropped off at the kiosk)."""
         with self._lock:
-            row = self._conn.execute("SELECT size, low_door, visit_group FROM placement WHERE trade_number = ?",
-                                     (trade_number,)).fetchone()
-        return (row[0], bool(row[1]), row[2]) if row else (None, False, None)
+            row = self._conn.execute("SELECT size, low_door, visit_group, dropoff FROM placement "
+                                     "WHERE trade_number = ?", (trade_number,)).fetchone()
+        return (row[0], bool(row[1]), row[2], bool(row[3])) if row else (None, False, None, False)
 
     def token_hash(self, trade_number: str) -> str | None:
         with self._lock:

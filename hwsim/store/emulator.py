@@ -175,7 +175,7 @@ class StoreEmulator:
                       amount_due: int = 0, hold_s: float = 3 * 86400, locker_hint: int | None = None,
                       template: bytes | None = None, trade_number: str | None = None,
                       token_id: str | None = None, size: str | None = None, low_door: bool = False,
-                      group: str | None = None) -> CreatedParcel:
+                      group: str | None = None, dropoff: bool = False) -> CreatedParcel:
         """Make a parcel for ``site_id``: unless given, a fresh trade number (NNNN-NNNN) and a
         6-digit secret (a biometric parcel gets a random reference ``template`` instead; a
         token parcel also a random EM4100 ``token_id``, kept only as a slow hash too).
@@ -199,6 +199,8 @@ class StoreEmulator:
             raise ValueError(f"size is one of {', '.join(SIZES)}")
         if not isinstance(low_door, bool):
             raise ValueError("low_door is true or false")
+        if dropoff is not False and (dropoff is not True or method not in ("secret", "locker")):
+            raise ValueError("a parcel to send (dropoff) is a secret or locker parcel: its code is the drop-off code")
         if group is not None and not (isinstance(group, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", group)):
             raise ValueError("a group is 1-64 of A-Z a-z 0-9 - _")
         if method == "biometric":
@@ -226,7 +228,7 @@ class StoreEmulator:
                       "secret_hash": hash_secret(secret, self.hash_params) if secret is not None else None,
                       "amount_due": amount_due, "hold_deadline": now + hold_s, "locker_hint": locker_hint}
             try:
-                self._db.add_parcel(parcel, now, template, token_hash, size, low_door, group)
+                self._db.add_parcel(parcel, now, template, token_hash, size, low_door, group, dropoff)
             except sqlite3.IntegrityError:
                 if trade_number:
                     raise ValueError(f"trade number {trade_number} is taken") from None

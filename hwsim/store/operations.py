@@ -99,7 +99,9 @@ class Operations:
         return entry
 
     def _with_token(self, entry: dict) -> dict:
-        size, low_door, group = self.db.placement(entry["trade_number"])
+        size, low_door, group, dropoff = self.db.placement(entry["trade_number"])
+        if dropoff:
+            entry["dropoff"] = True
         if size is not None:
             entry["size"] = size
         if low_door:

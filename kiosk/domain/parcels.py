@@ -1,8 +1,9 @@
 """Parcels: what is held here, under which trade number, and in which state.
 
     expected ──► arrived ──► collected
-        │           │
-        └──────► expired ──► returned
+        │           │   └──────────────┐
+        └──────► expired ──► returned ◄┘  (a parcel someone sends: dropped off, then
+                                          taken by the courier's round — kiosk.service.dropoff)
 
 A parcel is known by its trade number only: no name, address or phone number is ever
 part of it. Its secret is held only as a slow salted hash (``secret_hash``), which is
@@ -29,7 +30,7 @@ class ParcelState(enum.StrEnum):
 
 ALLOWED: dict[ParcelState, frozenset[ParcelState]] = {
     ParcelState.EXPECTED: frozenset({ParcelState.ARRIVED, ParcelState.EXPIRED}),
-    ParcelState.ARRIVED: frozenset({ParcelState.COLLECTED, ParcelState.EXPIRED}),
+    ParcelState.ARRIVED: frozenset({ParcelState.COLLECTED, ParcelState.EXPIRED, ParcelState.RETURNED}),
     ParcelState.EXPIRED: frozenset({ParcelState.RETURNED}),
     ParcelState.COLLECTED: frozenset(),
     ParcelState.RETURNED: frozenset(),
@@ -71,6 +72,7 @@ class Parcel:
     size: str | None = None           # the smallest door size it fits (kiosk.domain.compartments)
     low_door: bool = False            # its recipient asked for a door they can reach
     visit_group: str | None = None    # parcels the store grouped under one pickup code (one visit)
+    dropoff: bool = False             # a parcel someone sends: dropped here with its code, taken by the courier
 
     def to(self, state: ParcelState, **changes) -> "Parcel":
         """The same parcel in ``state``. Raises InvalidTransition when the move is not allowed."""
@@ -81,6 +83,12 @@ class Parcel:
             changes.setdefault("token_hash", None)
             changes.setdefault("locker", None)
         return replace(self, state=state, **changes)
+
+
+def leaves_by_round(parcel: Parcel) -> bool:
+    """Taken out by the courier's round (then returned), not by a recipient (collected): a
+    parcel dropped off to be sent, or one whose holding period ended."""
+    return parcel.dropoff or parcel.state == ParcelState.EXPIRED
 
 
 LOCKED_OUT_MESSAGE = "too many wrong attempts: this parcel is locked; please see staff"
@@ -94,6 +102,8 @@ def check_state_for_handover(parcel: Parcel, *, pay_here: bool = False) -> None:
     Raises LockedOut, NotCollectable (with its ``reason``), PaymentDue."""
     if parcel.locked_out:
         raise LockedOut(LOCKED_OUT_MESSAGE)
+    if parcel.dropoff:
+        raise NotCollectable("this parcel is being sent: only the courier's round takes it out", "dropoff")
     if parcel.state == ParcelState.EXPECTED:
         raise NotCollectable("this parcel has not arrived yet", "not_arrived")
     if parcel.state == ParcelState.COLLECTED:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Generic, Literal, Protocol, runtime_checkable
 
 from kiosk.service.dto import (ClerkOverview, CollectedCard, CounterAnswer, PaymentSession, CounterTicket, CourierSession, DoorOpening, ManifestPullResult,
-                               ReturnItem, SiteStatus, UiSettings, DeviceTraffic)
+                               ReturnItem, RoundItem, SiteStatus, UiSettings, DeviceTraffic)
 
 from kiosk.service.events import (DeskState, Event, EventKind, Subscription, Alarm, CancellationNeedsStaff,
                                   CounterRead, CounterReady, CounterRejected, DepositStarted, DoorClosed, DoorOpen,
@@ -93,6 +93,12 @@ class RecipientService(EventSource, Protocol):
         (``payment`` events: refunding, then refunded or refund_owed). Raises
         InvalidTransition (already paid)."""
 
+    async def drop_off(self, trade_number: str, code: str) -> DoorOpening:
+        """Someone sends a parcel: the drop-off code the store gave them is checked (the same
+        attempt limits as a pickup), then a free door of the right size opens; the parcel
+        put in and the door shut is its arrival. Raises SlowDown, UnknownParcel, NotCollectable
+        (``not_dropoff``, ``dropped_off``), LockedOut, CodeInvalid, NoLockerFree, DoorFault."""
+
     async def speak(self, text: str, language: str) -> None:
         """Read ``text`` (what the screen shows, never a secret) aloud in ``language`` through
         the kiosk's speech device (``ui_settings().speaks``); a new call cuts the one still
@@ -118,6 +124,14 @@ class CourierService(EventSource, Protocol):
 
     async def courier_logout(self, token: str) -> None:
         """End the session (idempotent)."""
+
+    async def collection_round(self, token: str) -> tuple[RoundItem, ...]:
+        """The doors this courier's round empties: parcels dropped off to be sent, and parcels
+        whose holding period ended. Raises CodeInvalid (session expired)."""
+
+    async def open_for_round(self, token: str, locker: int) -> DoorOpening:
+        """Open one door of the round; the parcel taken and the door shut is it ``returned``
+        (``parcel_returned``). Raises CodeInvalid, InvalidTransition (nothing to take there), DoorFault."""
 
 
 @runtime_checkable

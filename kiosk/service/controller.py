@@ -39,12 +39,12 @@ from kiosk.errors import ConfigError, DeviceError, SeeStaff, StorageError, Unkno
 from kiosk import journal
 from kiosk.security.keys import derived_key, load_or_create_site_key
 from kiosk.security.tag_keys import load_tag_keys
-from kiosk.service import speech, traffic
+from kiosk.service import dropoff, speech, traffic
 from kiosk.service import (card_counter, card_pickup, card_return, clerk, clerk_overview, counter, deposit, doors,
                            extension, finger_counter, finger_pickup,
                            holding, manifest, payment, pickup, reopen, status)
 from kiosk.service.api import DEFAULT_DESK, CounterField
-from kiosk.service.dto import (DeviceTraffic, ClerkOverview, CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus,
+from kiosk.service.dto import (DeviceTraffic, RoundItem, ClerkOverview, CollectedCard, CounterAnswer, CounterTicket, CourierSession, DeviceStatus,
                                DoorOpening,
                                ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
                                UiSettings)
@@ -440,6 +440,17 @@ class Controller:
 
     async def submit_code(self, trade_number: str, secret: str) -> DoorOpening:
         return await pickup.submit_code(self.site, trade_number, secret, online=self._online())
+
+    async def drop_off(self, trade_number: str, code: str) -> DoorOpening:
+        return await dropoff.drop_off(self.site, trade_number, code)
+
+    async def collection_round(self, token: str) -> tuple[RoundItem, ...]:
+        self.site.couriers.courier_of(token, self.site.now())
+        return dropoff.round_items(self.site)
+
+    async def open_for_round(self, token: str, locker: int) -> DoorOpening:
+        courier = self.site.couriers.courier_of(token, self.site.now())
+        return await dropoff.open_for_round(self.site, courier, locker)
 
     async def speak(self, text: str, language: str) -> None:
         await speech.speak(self.speaker, text, language)

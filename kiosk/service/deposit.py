@@ -124,6 +124,8 @@ async def deposit(site: Site, token: str, trade_number: str) -> DoorOpening:
         raise UnknownParcel(f"{trade} is not in the manifest for this pickup point")
     if parcel.state != ParcelState.EXPECTED:
         raise NotCollectable(f"{trade} is already {parcel.state.value}")
+    if parcel.dropoff:
+        raise SeeStaff(f"{trade} is a parcel someone sends: its sender drops it off here")
     if any(lk.parcel == trade for lk in site.db.lockers()):
         raise SeeStaff(f"{trade} is already being loaded")
     # An IC-card parcel may wait in a locker too: it opens only with its card (kiosk.service.card_pickup);

@@ -12,7 +12,7 @@ import logging
 
 from kiosk.domain import lockers as L
 from kiosk.domain.lockers import Locker, Outcome
-from kiosk.domain.parcels import ParcelState
+from kiosk.domain.parcels import ParcelState, leaves_by_round
 from kiosk.service import holding, reopen
 from kiosk.service.events import EventKind
 from kiosk.service.site import Site
@@ -67,6 +67,7 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str, 
     now = site.now() if at is None else at
     n = old.number
     trade = old.parcel
+    returned = False
     with site.db.transaction(now) as tx:
         tx.save_locker(new)
         if new.door != old.door:
@@ -80,13 +81,19 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str, 
             tx.audit("kioskd", "parcel_arrived", trade, locker=n, op_id=old.op_id, evidence=how)
         elif outcome == Outcome.PICKUP_DONE:
             parcel = tx.require_parcel(trade)
-            tx.save_parcel(parcel.to(ParcelState.COLLECTED))
             evidence = {"op_id": old.op_id, "door_opened_at": old.opened_at, "door_closed_at": now}
             if source == OCCUPANCY:   # the restart missed the door; the compartment is empty now
                 evidence = {"op_id": old.op_id, "occupancy": "compartment empty after a restart",
                             "commanded_at": old.commanded_at, "seen_empty_at": now}
-            tx.emit("parcel_collected", trade, locker=n, method=parcel.method, at=now, evidence=evidence)
-            tx.audit("kioskd", "parcel_collected", trade, locker=n, **evidence)
+            if leaves_by_round(parcel):   # the courier's round took it: on its way back (or out)
+                tx.save_parcel(parcel.to(ParcelState.RETURNED))
+                tx.emit("parcel_returned", trade, locker=n, at=now, sent=parcel.dropoff, evidence=evidence)
+                tx.audit("kioskd", "parcel_returned", trade, locker=n, sent=parcel.dropoff, **evidence)
+                returned, sent = True, parcel.dropoff
+            else:
+                tx.save_parcel(parcel.to(ParcelState.COLLECTED))
+                tx.emit("parcel_collected", trade, locker=n, method=parcel.method, at=now, evidence=evidence)
+                tx.audit("kioskd", "parcel_collected", trade, locker=n, **evidence)
         elif outcome in FAULTS:
             tx.emit("door_fault", trade, locker=n, reason=new.fault, op=old.op_kind, at=now)
             tx.audit("kioskd", "door_fault", f"locker:{n}", reason=new.fault, op_id=old.op_id, op=old.op_kind, parcel=trade)
@@ -109,16 +116,18 @@ def record(site: Site, old: Locker, new: Locker, outcome: Outcome, source: str, 
                      evidence="occupancy: nothing changed hands")
         elif outcome == Outcome.SERVICE_DONE:
             tx.audit("kioskd", "service_opening_done", f"locker:{n}", op_id=old.op_id)
-    publish(site, old, new, outcome, now)
+    publish(site, old, new, outcome, now, returned=returned)
+    if returned:
+        site.bus.publish(EventKind.PARCEL_RETURNED, now, locker=n, trade_number=trade, sent=sent)
 
 
-def publish(site: Site, old: Locker, new: Locker, outcome: Outcome, now: float) -> None:
+def publish(site: Site, old: Locker, new: Locker, outcome: Outcome, now: float, *, returned: bool = False) -> None:
     n, trade = old.number, old.parcel
     if new.door != old.door and new.door in DOOR_EVENTS:
         site.bus.publish(DOOR_EVENTS[new.door], now, locker=n, op=old.op_kind)
     if outcome == Outcome.DEPOSIT_DONE:
         site.bus.publish(EventKind.PARCEL_ARRIVED, now, locker=n, trade_number=trade)
-    elif outcome == Outcome.PICKUP_DONE:
+    elif outcome == Outcome.PICKUP_DONE and not returned:
         site.bus.publish(EventKind.PARCEL_COLLECTED, now, locker=n, trade_number=trade)
     elif outcome == Outcome.STILL_INSIDE:
         grant = site.reopens.get(trade or "")

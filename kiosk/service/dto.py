@@ -28,6 +28,16 @@ class DoorOpening:
 
 
 @dataclass(frozen=True)
+class RoundItem:
+    """A door the courier's round empties (kiosk.service.dropoff): ``why`` is "send" (a
+    parcel dropped off to be sent) or "expired" (its holding period ended)."""
+
+    locker: int
+    trade_number: str
+    why: str
+
+
+@dataclass(frozen=True)
 class OtherDoor:
     trade_number: str
     locker: int

@@ -29,6 +29,7 @@ class EventKind(enum.StrEnum):
     DOOR_CLOSED = "door_closed"
     PARCEL_ARRIVED = "parcel_arrived"
     PARCEL_COLLECTED = "parcel_collected"
+    PARCEL_RETURNED = "parcel_returned"
     PICKUP_NOT_TAKEN = "pickup_not_taken"
     PARCEL_EXPIRED = "parcel_expired"
     FORGOTTEN_PICKUP = "forgotten_pickup"
@@ -154,6 +155,17 @@ class ParcelCollected(Event):
     trade_number: str
     locker: int | None = None
     by: str = "door"
+
+
+@_kind(EventKind.PARCEL_RETURNED)
+@dataclass(frozen=True)
+class ParcelReturned(Event):
+    """The courier's round took a parcel out on door evidence: one dropped off to be sent
+    (``sent``), or one whose holding period ended (kiosk.service.dropoff)."""
+
+    trade_number: str
+    locker: int
+    sent: bool = False
 
 
 @_kind(EventKind.PICKUP_NOT_TAKEN)

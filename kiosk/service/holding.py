@@ -25,8 +25,8 @@ def sweep(site: Site) -> None:
     """Raise the warnings that are due and expire what is past its deadline."""
     now = site.now()
     for parcel in site.db.parcels(ParcelState.ARRIVED) + site.db.parcels(ParcelState.EXPECTED):
-        if parcel.hold_deadline is None:
-            continue
+        if parcel.hold_deadline is None or (parcel.dropoff and parcel.state == ParcelState.ARRIVED):
+            continue  # a dropped-off parcel waits for the courier's round: nobody to warn, nothing expires
         if parcel.locker is not None and site.db.require_locker(parcel.locker).busy:
             continue  # a door is open for it right now: let that finish first
         if parcel.hold_deadline <= now:

@@ -30,7 +30,7 @@ from kiosk.sync.settings import FALLBACK_LOCAL, ONLINE, VerificationSettings
 
 GROUP = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _KEYS = {"trade_number", "method", "secret_hash", "amount_due", "hold_deadline", "locker_hint", "token_hash",
-         "size", "low_door", "group"}
+         "size", "low_door", "group", "dropoff"}
 
 
 def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
@@ -90,6 +90,11 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
         if not isinstance(low_door, bool):
             problems.append((f"{key}.low_door", "must be true or false"))
             continue
+        dropoff = entry.get("dropoff", False)
+        if not isinstance(dropoff, bool) or (dropoff and method not in ("secret", "locker")):
+            problems.append((f"{key}.dropoff", "must be true or false; a parcel to send has a drop-off code "
+                                               "(method secret or locker)"))
+            continue
         group = entry.get("group")
         if group is not None and not (isinstance(group, str) and GROUP.fullmatch(group)):
             problems.append((f"{key}.group", "must be 1-64 of A-Z a-z 0-9 - _ (an opaque id, never a name)"))
@@ -102,7 +107,7 @@ def parse(data: dict | list, where: str = "manifest") -> list[Parcel]:
         seen.add(trade)
         parcels.append(Parcel(trade, method, secret_hash=secret_hash, amount_due=amount,
                               hold_deadline=deadline, locker_hint=hint, token_hash=token_hash,
-                              size=size, low_door=low_door, visit_group=group))
+                              size=size, low_door=low_door, visit_group=group, dropoff=dropoff))
     if problems:
         raise ConfigError(problems, where)
     return parcels

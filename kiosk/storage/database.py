@@ -23,7 +23,7 @@ from kiosk.storage import audit, db
 
 _PARCEL_COLS = ("trade_number", "method", "state", "secret_hash", "amount_due", "hold_deadline",
                 "locker_hint", "locker", "failed_attempts", "locked_out", "reminders_sent", "amount_paid",
-                "token_hash", "extensions", "size", "low_door", "visit_group")
+                "token_hash", "extensions", "size", "low_door", "visit_group", "dropoff")
 _SYNC_COLS = ("cursor", "last_attempt_at", "last_success_at", "last_error", "last_error_at", "failures",
               "next_attempt_at", "sequence")
 _PENDING = "sent_at IS NULL AND quarantined_at IS NULL"   # waiting for the store
@@ -37,6 +37,7 @@ def _parcel(row: sqlite3.Row) -> Parcel:
     values["state"] = ParcelState(values["state"])
     values["locked_out"] = bool(values["locked_out"])
     values["low_door"] = bool(values["low_door"])
+    values["dropoff"] = bool(values["dropoff"])
     return Parcel(**values)
 
 
@@ -203,6 +204,7 @@ class Transaction(Reader):
         values[2] = parcel.state.value
         values[_PARCEL_COLS.index("locked_out")] = int(parcel.locked_out)
         values[_PARCEL_COLS.index("low_door")] = int(parcel.low_door)
+        values[_PARCEL_COLS.index("dropoff")] = int(parcel.dropoff)
         self.conn.execute(
             f"INSERT INTO parcels({', '.join(_PARCEL_COLS)}, created_at, updated_at) "
             f"VALUES ({', '.join('?' * len(_PARCEL_COLS))}, ?, ?) "

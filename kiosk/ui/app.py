@@ -42,6 +42,8 @@ from kiosk.ui.app_base import CONTRAST_KEY, READ_ALOUD_KEY, SIDE_PANEL_KEY, Kios
 from kiosk.ui.events import EventFeed, ServiceEvent
 from kiosk.ui.explain import scan_problem
 from kiosk.ui.screens.payment import PaymentScreen
+from kiosk.ui.screens.round import RoundScreen
+from kiosk.ui.screens.send import SendEntryScreen
 from kiosk.ui.screens import (
     DEPOSIT,
     PICKUP,
@@ -286,6 +288,16 @@ class RecipientApp(KioskAppMixin, App):
     def on_idle_screen_courier_chosen(self, message: IdleScreen.CourierChosen) -> None:
         self.show(CourierEntryScreen(self.courier_token))
 
+    def on_idle_screen_send_chosen(self, message: IdleScreen.SendChosen) -> None:
+        self.show(SendEntryScreen())
+
+    def on_send_entry_screen_door_opened(self, message: SendEntryScreen.DoorOpened) -> None:
+        started = message.started
+        self.show(DoorOpenScreen(Opening(DEPOSIT, started.locker, started.trade_number, message.since, sender=True)))
+
+    def on_courier_entry_screen_round_chosen(self, message: CourierEntryScreen.RoundChosen) -> None:
+        self.show(RoundScreen(message.token))
+
     def on_pickup_entry_screen_door_opened(self, message: PickupEntryScreen.DoorOpened) -> None:
         started = message.started
         self.show(DoorOpenScreen(Opening(PICKUP, started.locker, started.trade_number, message.since,
@@ -320,12 +332,16 @@ class RecipientApp(KioskAppMixin, App):
         opening = message.opening
         if opening.kind == PICKUP:
             self.show(DoneScreen(opening.locker))
+        elif opening.sender:
+            n = opening.locker
+            self.show(MessageScreen(lambda t: t.thank_you, lambda t: t.sent_on_its_way.format(n=n),
+                                    title=lambda t: t.send_title, problem=False))
         else:
             self.show(CourierDoneScreen(opening.trade_number, opening.locker))
 
     def on_door_open_screen_failed(self, message: DoorOpenScreen.Failed) -> None:
         n = message.opening.locker
-        if message.opening.kind == PICKUP:
+        if message.opening.kind == PICKUP or message.opening.sender:
             self.show(MessageScreen(lambda t: t.door_did_not_open, with_staff(lambda t: t.parcel_is_safe),
                                    title=lambda t: t.pickup_title))
         else:

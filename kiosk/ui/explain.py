@@ -160,6 +160,20 @@ def courier_login_problem(err: KioskError) -> Say:
     return UNEXPECTED
 
 
+def send_problem(err: KioskError, trade_number: str) -> Say:
+    """What to tell someone whose ``drop_off`` raised ``err``."""
+    match err:
+        case NotCollectable(reason="dropped_off"):
+            return lambda t: t.already_dropped_off
+        case NotCollectable(reason="not_dropoff"):
+            return lambda t: t.not_a_parcel_to_send
+        case NoLockerFree():
+            return deposit_problem(err, trade_number)
+        case UnknownParcel():
+            return lambda t: t.unknown_parcel_to_send.format(trade=trade_number)
+    return pickup_problem(err, trade_number)
+
+
 def deposit_problem(err: KioskError, trade_number: str) -> Say:
     """What to tell a courier whose ``deposit`` raised ``err``."""
     match err:

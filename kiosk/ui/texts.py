@@ -158,6 +158,26 @@ class Texts:
     deposit_unknown: str         # {trade}
     deposit_not_expected: str    # {trade}
     deposit_see_staff: str       # {trade}
+    send_parcel: str
+    send_title: str
+    send_prompt: str
+    send_hint: str
+    dropoff_code: str
+    dropoff_code_prompt: str
+    already_dropped_off: str
+    not_a_parcel_to_send: str
+    unknown_parcel_to_send: str                # {trade}
+    sent_on_its_way: str                # {n}
+    round_button: str
+    round_title: str
+    round_why_send: str
+    round_why_expired: str
+    round_open_next: str
+    round_door_open: str                # {n}
+    round_to_do: str                # {k}
+    round_done: str                # {k}
+    round_empty: str
+    round_not_opened: str                # {n} {why}
     no_locker_free: str
     no_fitting_door: str         # no free door is big enough for this parcel
     no_low_door: str             # its recipient needs a door they can reach; none is free
@@ -277,6 +297,26 @@ EN = Texts(
     deposit_unknown="{trade} is not expected at this pickup point. Please check the label.",
     deposit_not_expected="{trade} has already been delivered or is no longer expected here.",
     deposit_see_staff="{trade} cannot go into a locker. Please take it to the counter.",
+    send_parcel='Send a parcel',
+    send_title='Send a parcel',
+    send_prompt="Enter the parcel's trade number",
+    send_hint='It is on the drop-off notice the store sent you.',
+    dropoff_code='Drop-off code',
+    dropoff_code_prompt='Now enter your drop-off code',
+    already_dropped_off='This parcel is already in a locker. A courier collects it.',
+    not_a_parcel_to_send='This number is for a parcel to collect, not to send. Choose Collect a parcel.',
+    unknown_parcel_to_send='There is no parcel to send with the number {trade} here. Check the number.',
+    sent_on_its_way='Your parcel is in door {n}. A courier collects it from there.',
+    round_button='Collection round',
+    round_title='Collection round',
+    round_why_send='a parcel to send',
+    round_why_expired='not collected in time',
+    round_open_next='Open the next door',
+    round_door_open='Door {n} is open: take the parcel and close the door.',
+    round_to_do='Doors to empty: {k}.',
+    round_done='Round done. Parcels taken: {k}.',
+    round_empty='Nothing to collect here now.',
+    round_not_opened='Door {n} could not be opened: {why}',
     no_locker_free="No locker is free. Please take the parcel to the counter.",
     no_fitting_door="No free door is big enough for this parcel. Please take it to the counter.",
     no_low_door="This parcel's recipient needs a low door, and none is free. Please take it to the counter.",

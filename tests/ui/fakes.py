@@ -97,6 +97,18 @@ class FakeService:
     async def courier_logout(self, token: str) -> None:
         self.logged_out.append(token)
 
+    async def collection_round(self, token: str):
+        self.calls.append(("collection_round",))
+        return await self._answer("collection_round")
+
+    async def open_for_round(self, token: str, locker: int) -> DoorOpening:
+        self.calls.append(("open_for_round", locker))
+        return await self._answer("open_for_round")
+
+    async def drop_off(self, trade_number: str, code: str) -> DoorOpening:
+        self.calls.append(("drop_off", trade_number))
+        return await self._answer("drop_off")
+
     def publish(self, kind: str, **data) -> None:
         self.bus.publish(kind, 0.0, **data)
 

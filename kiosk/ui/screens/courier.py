@@ -57,9 +57,25 @@ class CourierEntryScreen(CodeFormScreen):
             self.started = started
             self.since = since
 
+    class RoundChosen(Message):
+        """Empty the doors of parcels to send and expired ones (kiosk.ui.screens.round)."""
+
+        def __init__(self, token: str) -> None:
+            super().__init__()
+            self.token = token
+
     def __init__(self, token: str | None = None, *, problem: Say | None = None) -> None:
         super().__init__(start_at=0 if token is None else 1, problem=problem)
         self.token = token
+
+    def compose_extra(self) -> ComposeResult:
+        self.round_button = SayButton(lambda t: t.round_button, action="screen.round", classes="courier-round")
+        self.round_button.display = self.token is not None   # once signed in
+        yield self.round_button
+
+    def action_round(self) -> None:
+        if self.token is not None:
+            self.post_message(self.RoundChosen(self.token))
 
     async def field_done(self, index: int, value: str) -> None:
         if index == 0:
@@ -80,6 +96,7 @@ class CourierEntryScreen(CodeFormScreen):
             self.fail(courier_login_problem(err), 0)
             return
         self.post_message(self.LoggedIn(self.token))
+        self.round_button.display = True
         self.show_field(0, False)  # done: nothing to see, nothing to touch by mistake
         self.go_to(1)
 
@@ -96,6 +113,7 @@ class CourierEntryScreen(CodeFormScreen):
         except CodeInvalid:
             self.post_message(self.SessionEnded(self.token))
             self.token = None
+            self.round_button.display = False
             self.show_field(0, True)
             self.fail(lambda t: t.courier_session_over, 0)
             return

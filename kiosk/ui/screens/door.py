@@ -47,6 +47,7 @@ class Opening:
     since: int
     card: bool = False      # opened with the parcel's IC card: remind to take it from the reader
     others: tuple[int, ...] = ()   # the visit's other doors, opened with this one (issue 15 §1)
+    sender: bool = False    # a deposit by someone sending a parcel (issue 15 §4), not by a courier
 
 
 class DoorOpenScreen(KioskScreen):

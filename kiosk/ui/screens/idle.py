@@ -37,6 +37,9 @@ class IdleScreen(KioskScreen):
     class CourierChosen(Message):
         """Start a courier drop-off."""
 
+    class SendChosen(Message):
+        """Someone sends a parcel with a drop-off code."""
+
     def idle_after(self) -> float | None:
         return None
 
@@ -52,6 +55,8 @@ class IdleScreen(KioskScreen):
             with Horizontal(classes="idle-row"):
                 if len(self.kiosk.languages) > 1:
                     yield LanguageToggle(classes="language-toggle idle-language")
+                self.send = SayButton(lambda t: t.send_parcel, classes="idle-send")
+                yield self.send
                 self.courier = SayButton(lambda t: t.courier, classes="idle-courier")
                 yield self.courier
 
@@ -61,6 +66,8 @@ class IdleScreen(KioskScreen):
             self.post_message(self.CollectChosen())
         elif event.button is self.courier:
             self.post_message(self.CourierChosen())
+        elif event.button is self.send:
+            self.post_message(self.SendChosen())
 
     def _starts(self, key: events.Key) -> bool:
         """Any key starts a pickup but moving between the buttons or pressing the focused one."""
