@@ -41,7 +41,7 @@ MUST_BE_ZERO = ("released_without_door_evidence", "released_twice", "replays_acc
                 "released_without_signature", "returned_receipts_bad",
                 "released_unpaid", "paid_twice", "money_unaccounted", "token_forgery_accepted",
                 "wrong_finger_accepted", "templates_left_behind", "crashes", "wrong_size_allocations",
-                "collected_without_evidence")
+                "collected_without_evidence", "returned_without_evidence")
 
 
 def main(argv: list[str] | None = None) -> int:

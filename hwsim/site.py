@@ -163,6 +163,29 @@ class SimSite:
         await c.courier_logout(token)
         return locker
 
+    async def send(self, trade_number: str, code: str, timeout: float = 10.0) -> int:
+        """Someone sends a parcel with its drop-off code: the door opens, the parcel goes in,
+        the door shuts, it has arrived. Returns the locker; raises what ``drop_off`` raises."""
+        c = self.controller
+        with c.subscribe() as events:
+            n = (await c.drop_off(trade_number, code)).locker
+            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == n)
+            self.doors.put(n)
+            self.doors.close(n)
+            await events.next("parcel_arrived", timeout=timeout, where=lambda e: e["locker"] == n)
+        return n
+
+    async def take_on_round(self, token: str, locker: int, timeout: float = 10.0) -> dict:
+        """The courier's round empties ``locker``: opened, parcel taken, shut. Returns the
+        ``parcel_returned`` event's data."""
+        c = self.controller
+        with c.subscribe() as events:
+            await c.open_for_round(token, locker)
+            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == locker)
+            self.doors.take(locker)
+            self.doors.close(locker)
+            return await events.next("parcel_returned", timeout=timeout, where=lambda e: e["locker"] == locker)
+
     async def put_in(self, token: str, trade_number: str, timeout: float = 10.0) -> int:
         """The signed-in courier ``token`` loads one parcel: the door opens, the parcel goes
         in, the door shuts, it has arrived. Returns the locker; raises what ``deposit`` raises."""

@@ -13,7 +13,12 @@ The verdict is read from the site's database, never from the script:
                                 parcel in a high door (must be 0)
     released_twice              a parcel collected more than once (must be 0)
     collected_without_evidence  collected without its door opened and closed (must be 0)
-Not yet in this day: drop-off codes and the courier's collection round (issue 15 §4).
+In the evening two people send parcels with their drop-off codes, the day's uncollected
+parcels expire, and the courier's collection round empties the sent and the expired ones
+under one sign-in, each door on its evidence:
+    dropoffs_collected          parcels sent from here that the round took, on evidence
+    returned_without_evidence   a round's parcel returned without its door opened and shut
+                                (counted into collected_without_evidence)
 """
 
 from __future__ import annotations
@@ -59,14 +64,15 @@ class Day:
         for _ in range(2):
             big = self.store.create_parcel(SITE, "locker", size="XL")
             self.secrets[big.trade_number] = big.secret
+        self.to_send = [self.store.create_parcel(SITE, "secret", size=size, dropoff=True) for size in ("S", "M")]
 
     async def load(self) -> list[str]:
         c = self.c
         token = (await c.courier_login(COURIER_CODE)).token
         loaded = []
         for parcel in sorted(c.site.db.parcels(), key=lambda p: (RANK.get(p.size or "XS"), p.trade_number)):
-            if parcel.state.value != "expected":
-                continue
+            if parcel.state.value != "expected" or parcel.dropoff:
+                continue                                          # a parcel to send is its sender's to drop
             try:
                 locker = await self.site.put_in(token, parcel.trade_number)
             except NoLockerFree as err:
@@ -126,6 +132,28 @@ class Day:
             await self.visit(trade, leave_one=rng.random() < 0.4)
 
 
+    # --- the evening: senders, expiry, the courier's round ---------------------------------------
+
+    async def senders(self) -> None:
+        for made in self.to_send:
+            try:
+                await self.site.send(made.trade_number, made.secret)
+                self.counts["dropoffs"] += 1
+            except NoLockerFree as err:
+                self.counts[f"sent_to_counter_{err.reason}"] += 1
+
+    async def round(self) -> None:
+        c = self.c
+        self.site.clock.advance(10 * 86400)
+        c.tick()                                         # what is left expires
+        await c.settle()
+        token = (await c.courier_login(COURIER_CODE)).token
+        for item in await c.collection_round(token):
+            await self.site.take_on_round(token, item.locker)
+            self.counts["round_doors"] += 1
+        await c.courier_logout(token)
+
+
 def judge(db, layout) -> dict:
     """The figures, from the records only."""
     parcels = {p.trade_number: p for p in db.parcels()}
@@ -140,10 +168,16 @@ def judge(db, layout) -> dict:
         if not layout.fits(door, parcel.size) or (parcel.low_door and door not in layout.low):
             wrong += 1
     collected = Counter(e["subject"] for e in db.audit_entries("parcel_collected"))
+    returned = [e for e in db.audit_entries("parcel_returned") if e["actor"] == "kioskd"]
+    unevidenced = sum(1 for e in returned if not (e["detail"].get("door_opened_at") and e["detail"].get("door_closed_at")))
+    sent = {e["subject"] for e in returned if e["detail"].get("sent")}
     return {"parcels_collected": sum(1 for p in parcels.values() if p.state.value == "collected"),
+            "dropoffs_collected": sum(1 for t in sent if parcels.get(t) and parcels[t].state.value == "returned"),
+            "expired_returned": len(returned) - len(sent),
             "wrong_size_allocations": wrong,
-            "released_twice": sum(1 for n in collected.values() if n > 1),
-            "collected_without_evidence": summarise(db)["released_without_door_evidence"]}
+            "released_twice": sum(1 for n in (collected + Counter(e["subject"] for e in returned)).values() if n > 1),
+            "returned_without_evidence": unevidenced,
+            "collected_without_evidence": summarise(db)["released_without_door_evidence"] + unevidenced}
 
 
 async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) -> dict:
@@ -160,6 +194,8 @@ async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) ->
                 await site.controller.pull_manifest()
                 loaded = await day.load()
                 await day.recipients(loaded)
+                await day.senders()
+                await day.round()
                 await site.controller.settle()
             except (KioskError, AssertionError, TimeoutError) as err:
                 day.unexpected.append(f"crash: {type(err).__name__}: {err}")
@@ -174,5 +210,5 @@ async def run(locks: str = "gpio", seed: int = 0, folder: Path | None = None) ->
             "next_size_up": counts["next_size_up"],
             "sent_to_counter": {k.removeprefix("sent_to_counter_"): v for k, v in counts.items()
                                 if k.startswith("sent_to_counter_")},
-            "extensions": counts["extensions"], "dropoffs_collected": None,
+            "extensions": counts["extensions"], "dropoffs": counts["dropoffs"], "round_doors": counts["round_doors"],
             "unexpected": day.unexpected}

@@ -1,5 +1,5 @@
 """`hwsim scenario network-day` (issue 15): sizes, low doors, several parcels per visit,
-re-opens and extensions on a day, judged from the site's records."""
+re-opens, extensions, drop-offs and the courier's round on a day, judged from the site's records."""
 
 from __future__ import annotations
 
@@ -18,3 +18,5 @@ async def test_the_day_holds_its_invariants(tmp_path):
     assert result["visits"] > 0 and result["parcels_collected"] > result["visits"] - result["extensions"] - 1
     assert result["reopens"] > 0 and result["low_door_requests"] > 0 and result["next_size_up"] > 0
     assert sum(result["sent_to_counter"].values()) >= 1
+    assert result["dropoffs_collected"] == result["dropoffs"] == 2 and result["returned_without_evidence"] == 0
+    assert result["round_doors"] == result["dropoffs_collected"] + result["expired_returned"]
