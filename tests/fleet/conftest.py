@@ -14,7 +14,7 @@ from kiosk.clock import SystemClock
 if find("mosquitto") is None or find("mosquitto_passwd") is None:
     pytest.skip("mosquitto is not installed (scripts/debian-packages.txt)", allow_module_level=True)
 
-PASSWORDS = {"operator": "operator-pw", "s1": "pw-s1", "s2": "pw-s2", "s3": "pw-s3"}
+PASSWORDS = {"operator": "operator-pw", "s1": "pw-s1", "s2": "pw-s2", "s3": "pw-s3", "k1": "pw-k1"}
 FAST = {"keepalive_s": 2, "reconnect_max_s": 1, "publish_interval_s": 3600}
 
 

@@ -85,3 +85,15 @@ async def test_a_refused_message_stays_in_the_outbox(sites, operator):
     await wait_until_async(lambda: s1.fleet.pump.refusals == 1, "the broker's refusal")
     assert [r["msg_id"] for r in fleet_store.pending(s1.db, 10)] == ["misrouted"]
     assert "not authorised" in (s1.fleet.status()["last_error"] or "").lower().replace("authorized", "authorised")
+
+
+async def test_a_command_sent_twice_over_the_broker_is_carried_out_once(sites, operator):
+    s1 = sites("s1")
+    await wait_until_async(lambda: s1.fleet.link.connected, "s1 connected")
+    nonce, payload = operator.command("locker_out_of_service", "s1", locker=2, reason="broken hinge")
+    operator.send("s1", payload)
+    operator.send("s1", payload)
+    await wait_until_async(lambda: len(operator.results("s1", nonce)) == 2, "two answers")
+    assert [c.nonce for c in s1.target.runs] == [nonce]
+    outcomes = sorted((r["data"]["outcome"], r["data"]["reason"]) for r in operator.results("s1", nonce))
+    assert outcomes == [("done", None), ("refused", "replayed")]
