@@ -137,3 +137,37 @@ class Operator:
     def view(self, site: str) -> SiteView:
         with self._lock:
             return self.sites[site]
+
+
+def probe_acl(broker, user: str, password: str, other: str, operator: Operator, *, ca_file=None,
+              timeout: float = 10.0) -> int:
+    """Publish, with ``user``'s credentials, a well-formed event into site ``other``'s topics
+    and its command topic, then a marker into ``user``'s own; once the operator has the
+    marker, return how many of the foreign messages reached it (must be 0). Blocking."""
+    import uuid
+    probe_id = f"acl-probe-{uuid.uuid4().hex}"
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=probe_id, protocol=MQTTProtocolVersion.MQTTv5)
+    if ca_file is not None:
+        client.tls_set_context(ssl.create_default_context(cafile=str(ca_file)))
+    client.username_pw_set(user, password)
+    client.connect(broker_host(broker), broker.port)
+    client.loop_start()
+    try:
+        forged = topics.envelope(probe_id, other, "alarm", time.time(), {"alarm": "tamper"}, seq=10**9)
+        client.publish(topics.event(other, "alarm"), forged, qos=1).wait_for_publish(timeout)
+        client.publish(topics.state(other, "health"), forged, qos=1).wait_for_publish(timeout)
+        client.publish(topics.command(other), b"{}", qos=1).wait_for_publish(timeout)
+        marker = f"{topics.root(user)}/probe"
+        client.publish(marker, b'{"marker": true}', qos=1).wait_for_publish(timeout)
+        deadline = time.monotonic() + timeout
+        while marker not in operator.unknown and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    view = operator.view(other)
+    return int(probe_id in view.events) + int(view.state.get("health", {}).get("id") == probe_id)
+
+
+def broker_host(broker) -> str:
+    return parse_broker(broker.url)[0]

@@ -152,8 +152,10 @@ class FleetLink:
 
     def _connect_failed(self, client, userdata) -> None:
         err = sys.exc_info()[1]   # paho calls this from inside its ``except OSError``
-        self.last_error = f"cannot connect to {self.host}:{self.port}: {err or 'refused'}"
-        log.warning("fleet: %s", self.last_error)
+        error = f"cannot connect to {self.host}:{self.port}: {err or 'refused'}"
+        # Once per reason: paho retries every few seconds for as long as the broker is away.
+        log.log(logging.DEBUG if error == self.last_error else logging.WARNING, "fleet: %s", error)
+        self.last_error = error
 
     def _disconnected(self, client, userdata, flags, reason, properties) -> None:
         was = self.connected
