@@ -106,6 +106,7 @@ class Operator:
                 self.unknown.append(message.topic)
                 return
             body["_received"] = now
+            body["_received_at"] = time.time()   # wall clock, to compare with the sender's "at" (one machine)
             if channel == "event":
                 if body["id"] in view.events:
                     view.duplicates += 1

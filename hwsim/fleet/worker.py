@@ -7,6 +7,7 @@ so the simulator runs its light sites in a few processes, at most ``PER_WORKER``
 
     python -m hwsim.fleet.worker SPEC.json      # SPEC: sites, broker URLs, CA, operator key
     > {"op": "traffic", "sites": null, "alarm_p": 0.3}   doors open and shut (and alarms) at every site
+    > {"op": "burst", "count": 100}                      that many door changes at every site at once
     > {"op": "settle", "timeout": 60}                    every fleet outbox empty, nothing awaiting a PUBACK
     > {"op": "status"}
     > {"op": "stop"}
@@ -55,6 +56,11 @@ async def serve(spec: dict) -> None:
                 if rng.random() < request.get("alarm_p", 0.0):
                     site.alarm("left_open", n)
             await asyncio.sleep(0)   # let the publishers queue them
+            reply({"ok": True})
+        elif op == "burst":   # ``count`` door changes at every site, as fast as the bus takes them
+            for site in sites.values():
+                for i in range(request.get("count", 1)):
+                    site.door(1 + i % 4, i % 2 == 0)
             reply({"ok": True})
         elif op == "settle":
             outcomes = await asyncio.gather(*(s.fleet.settle(request.get("timeout", 60)) for s in sites.values()),

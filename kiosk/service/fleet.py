@@ -105,9 +105,11 @@ class Fleet:
 
     async def stop(self) -> None:
         """Stop the loops and say goodbye; what is not acknowledged stays in the outbox."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        pending = set(self._tasks)
+        while pending:   # again until they end: a cancellation can be lost in a task's own wait (3.11)
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
         self._tasks = []
         await asyncio.to_thread(self.link.stop)
         self.pump.flush()

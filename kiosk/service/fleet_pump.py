@@ -77,7 +77,10 @@ class FleetPump:
         try:
             while True:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.tick_s)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                    # that arrives as the event is set, and the pump would never stop.
+                    async with asyncio.timeout(self.tick_s):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
                 self._wake.clear()
