@@ -4,7 +4,8 @@
 persistent session (a broker restart or a dropped connection loses nothing it was sent at
 QoS 1), subscribes to ``kiosk/v1/#`` and keeps, per site, the events by id (a repeat is
 counted, not kept twice: the consumer's dedupe), the ``seq`` numbers seen, the latest
-retained state, the ``status`` timeline ("online"/"offline", stamped with time.monotonic)
+retained state, the ``status`` timeline ("online"/"offline", stamped with time.monotonic;
+``live_status`` leaves out what the broker replays from its retained store)
 and the command results by nonce. ``command(...)`` signs one (kiosk.fleet.commands) and
 ``send(site, payload)`` publishes any payload on a site's cmd topic.
 """
@@ -29,6 +30,8 @@ from kiosk.fleet import topics
 from kiosk.fleet.commands import make_command, sign_command
 from kiosk.fleet.settings import parse_broker
 
+BARRIER = f"{topics.PREFIX}/_barrier"   # none of the sites' topics: the operator's own marker
+
 
 @dataclass
 class SiteView:
@@ -37,6 +40,7 @@ class SiteView:
     duplicates: int = 0
     state: dict[str, dict] = field(default_factory=dict)            # health/doors/counters -> latest envelope
     status: list[tuple[float, str]] = field(default_factory=list)   # (monotonic, "online"/"offline")
+    live_status: list[tuple[float, str]] = field(default_factory=list)   # the same, as it happened (not retained)
     results: dict[str, list[dict]] = field(default_factory=dict)    # nonce -> every result received
 
     @property
@@ -51,6 +55,7 @@ class Operator:
         self.host, self.port, tls = parse_broker(url)
         self.sites: dict[str, SiteView] = defaultdict(SiteView)
         self.unknown: list[str] = []                 # topics that are none of ours
+        self.barriers: set[str] = set()
         self.received = 0
         self._lock = threading.Lock()
         self.connected = threading.Event()
@@ -81,7 +86,8 @@ class Operator:
 
     def _on_connect(self, client, userdata, flags, reason, properties) -> None:
         if not reason.is_failure:
-            client.subscribe(f"{topics.PREFIX}/#", qos=1)
+            if not flags.session_present:   # a kept session keeps its subscription (no retained replay)
+                client.subscribe(f"{topics.PREFIX}/#", qos=1)
             self.connected.set()
 
     def _on_message(self, client, userdata, message) -> None:
@@ -89,13 +95,19 @@ class Operator:
         parts = topics.split(message.topic)
         with self._lock:
             self.received += 1
+            if message.topic == BARRIER:
+                self.barriers.add(message.payload.decode(errors="replace"))
+                return
             if parts is None:
                 self.unknown.append(message.topic)
                 return
             site, channel, name = parts
             view = self.sites[site]
             if channel == "status":
-                view.status.append((now, message.payload.decode(errors="replace")))
+                state = message.payload.decode(errors="replace")
+                view.status.append((now, state))
+                if not message.retain:   # published now, not replayed from the broker's store
+                    view.live_status.append((now, state))
                 return
             if channel == "cmd" and name is None:
                 return   # commands (ours, echoed by the subscription)
@@ -127,6 +139,21 @@ class Operator:
         """(nonce, payload) of a command signed with ``key`` (default: the operator's)."""
         document = make_command(op, site, now=time.time(), valid_s=valid_s, issued_at=issued_at, **args)
         return document["nonce"], sign_command(key or self.key, document)
+
+    def barrier(self, timeout: float = 60.0) -> bool:
+        """Publish a marker to ourselves and wait until it comes back: whatever the broker had
+        queued for this subscriber before it has been delivered by then (one client, in order).
+        Blocking."""
+        import uuid
+        token = uuid.uuid4().hex
+        self.client.publish(BARRIER, token, qos=1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if token in self.barriers:
+                    return True
+            time.sleep(0.01)
+        return False
 
     def send(self, site: str, payload: bytes) -> None:
         self.client.publish(topics.command(site), payload, qos=1)

@@ -22,7 +22,7 @@ async def test_a_site_that_loses_the_network_is_seen_offline_then_online(broker,
         cut_at = time.monotonic()
         s1.alarm("tamper", 1)          # happens while the site is cut off
         await wait_until_async(lambda: operator.view("s1").online is False, "the last will", timeout=15)
-        offline_at = next(t for t, state in operator.view("s1").status if state == topics.OFFLINE)
+        offline_at = next(t for t, state in operator.view("s1").live_status if state == topics.OFFLINE)
         # The broker's keep-alive: 1.5 x 1 s, then Mosquitto 2.0's own check runs every few seconds.
         assert offline_at - cut_at < 1.5 * 1 + 10, "the broker did not notice the site was gone"
         assert not operator.view("s1").events
