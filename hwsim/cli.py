@@ -12,6 +12,8 @@
     hwsim scenario token-bio-day [--locks ...] [--seed N] [--json]   F4 tokens at the counter, F5 fingers at lockers
     hwsim scenario cash-day [--locks ...] [--seed N] [--json]   paid pickups, change and refunds through device faults
     hwsim scenario screens-day [--locks ...] [--seed N] [--json]   screens as processes, killed and restarted
+    hwsim scenario fleet-day [--sites N] [--seed N] [--json]   N sites on one MQTT broker: restarts, cuts, forged commands
+    hwsim fleet [--sites N] [--seconds S]                     N simulated sites' fleet links on a private Mosquitto
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
     hwsim card [--port N]                                    a virtual OpenPGP parcel card in a vpcd reader
     hwsim cash [--hopper-coins N] [--no-echo]                a ccTalk cash bus on a pty, with a console
@@ -34,7 +36,8 @@ SCENARIOS = {"locker-day": "hwsim.scenarios.locker_day", "store-outage": "hwsim.
              "attack-day": "hwsim.scenarios.attack_day", "crash-day": "hwsim.scenarios.crash_day",
              "card-day": "hwsim.scenarios.card_day",
              "cash-day": "hwsim.scenarios.cash_day", "screens-day": "hwsim.scenarios.screens_day",
-             "token-bio-day": "hwsim.scenarios.token_bio_day", "network-day": "hwsim.scenarios.network_day"}
+             "token-bio-day": "hwsim.scenarios.token_bio_day", "network-day": "hwsim.scenarios.network_day",
+             "fleet-day": "hwsim.scenarios.fleet_day"}
 # Figures that must be 0 for a scenario to pass (each scenario reports those it has).
 MUST_BE_ZERO = ("released_without_door_evidence", "released_twice", "replays_accepted", "forged_acks_accepted",
                 "rollbacks_accepted", "audit_rewrites_undetected", "wrong_card_accepted", "blocked_card_retried",
@@ -78,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--kills", type=int, default=None, help="crash-day: how many SIGKILLs (default 10)")
     p.add_argument("--no-occupancy", action="store_true", help="crash-day: lock boards without IR sensors")
+    p.add_argument("--sites", type=int, default=None, help="fleet-day: how many sites (default 20)")
+    p = sub.add_parser("fleet", help="N simulated sites' fleet links on a private Mosquitto, and the operator's view")
+    p.add_argument("--sites", type=int, default=10)
+    p.add_argument("--seconds", type=float, default=None, help="run this long (default: until Ctrl-C)")
+    p.add_argument("--json", action="store_true", help="print the operator's view at the end as one JSON object")
     sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")
     sub.add_parser("card", help="a virtual OpenPGP parcel card in a vpcd reader, with a console")
     sub.add_parser("cash", help="a ccTalk coin acceptor, bill validator and hopper on a pty (see `hwsim cash --help`)")
@@ -85,12 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args)
+    if args.command == "fleet":
+        from hwsim.fleet.cli import fleet_main
+        return fleet_main(args)
 
     import importlib
     module = importlib.import_module(SCENARIOS[args.name])
     options = {}
     if args.name == "crash-day":
         options = {"occupancy": not args.no_occupancy, **({"kills": args.kills} if args.kills is not None else {})}
+    if args.name == "fleet-day" and args.sites is not None:
+        options = {"sites": args.sites}
     result = asyncio.run(module.run(locks=args.locks, seed=args.seed, **options))
     if args.json:
         print(json.dumps(result, sort_keys=False))

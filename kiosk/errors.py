@@ -163,6 +163,22 @@ class BadStoreSignature(BadStoreReply):
     store's pinned key. Rejected and reported; it never changes local state."""
 
 
+# --- the fleet link (kiosk.fleet) ---------------------------------------------------------
+
+class FleetError(KioskError):
+    """The MQTT link to the fleet's broker failed, or was set up wrongly."""
+
+
+class CommandRefused(FleetError):
+    """A remote command was not accepted. ``reason`` is one of kiosk.fleet.commands.REASONS
+    (malformed, unsigned, bad_signature, wrong_site, expired, not_yet_valid, too_long,
+    unknown_op, bad_args, replayed); it is audited and answered on the site's cmd/result."""
+
+    def __init__(self, reason: str, message: str = ""):
+        super().__init__(message or reason)
+        self.reason = reason
+
+
 # --- storage -----------------------------------------------------------------------------
 
 class StorageError(KioskError):

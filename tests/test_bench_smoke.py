@@ -34,3 +34,12 @@ def test_the_finger_and_token_benchmark_runs():
     figures = json.loads(run.stdout)
     assert set(figures) == {"finger_local", "finger_online", "token_counter"}
     assert all(f["n"] == 2 and f["p50_ms"] > 0 for f in figures.values())
+
+
+def test_the_fleet_fanin_benchmark_runs():
+    run = subprocess.run([sys.executable, str(BENCH / "fleet_fanin.py"), "--json", "--sites", "3", "--events", "5",
+                          "--seconds", "1", "--plain"], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    figures = json.loads(run.stdout)
+    assert figures["engine"]["complete"] and figures["bare"]["complete"]
+    assert figures["engine_msgs_per_s"] > 0 and figures["bare_msgs_per_s"] > 0 and figures["p99_ms"] > 0

@@ -20,8 +20,9 @@ from kiosk.config.schema import File
 from kiosk.devices import registry
 from kiosk.domain.compartments import Layout
 from kiosk.domain.holding import HoldPolicy
-from kiosk.errors import DeviceError
-from kiosk.security.keys import load_public_key
+from kiosk.errors import DeviceError, KeyFileError
+from kiosk.fleet.settings import url_problem as broker_problem
+from kiosk.security.keys import load_public_key, load_public_key_file
 from kiosk.security.secrets import HashParams
 from kiosk.sync.settings import ONLINE, url_problem
 
@@ -52,6 +53,7 @@ def check(file: File, base: Path, problems: Problems, *, writable: bool) -> None
     _store(file, base, problems, writable)
     _verification(file, problems)
     _tags(file, base, problems)
+    _fleet(file, base, problems)
     _couriers(file, problems)
     _sizes(file, problems)
 
@@ -231,6 +233,28 @@ def _tags(file: File, base: Path, problems: Problems) -> None:
     if tags.key_file is not None and not (tags.store_public_key or file.store.public_key) \
             and problems.ok("tags.store_public_key", "store.public_key"):
         problems.add("tags.store_public_key", "is required with tags.key_file (or set store.public_key)")
+
+
+def _fleet(file: File, base: Path, problems: Problems) -> None:
+    fleet = file.fleet
+    ca_file = _existing_file(fleet.ca_file, "fleet.ca_file", base, problems, " (the broker's CA certificate)")
+    _existing_file(fleet.password_file, "fleet.password_file", base, problems)
+    key_file = _existing_file(fleet.operator_key_file, "fleet.operator_key_file", base, problems,
+                              " (the operator's public key)")
+    if key_file is not None and problems.ok("fleet.operator_key_file"):
+        try:
+            load_public_key_file(key_file)
+        except KeyFileError as err:
+            problems.add("fleet.operator_key_file", str(err))
+    if fleet.broker is None or not problems.ok("fleet.broker"):
+        return
+    if problems.ok("fleet.ca_file"):
+        reason = broker_problem(fleet.broker, ca_file)
+        if reason:
+            problems.add("fleet.broker", reason)
+    if fleet.operator_key_file is None and problems.ok("fleet.operator_key_file"):
+        problems.add("fleet.operator_key_file", "is required with fleet.broker: remote commands must be signed "
+                                                "with the operator's key")
 
 
 def _couriers(file: File, problems: Problems) -> None:

@@ -18,6 +18,7 @@ from kiosk.domain.compartments import Layout
 from kiosk.domain.holding import HoldPolicy
 from kiosk.domain.lockers import Timing
 from kiosk.domain.parcels import METHODS
+from kiosk.fleet.settings import FleetSettings
 from kiosk.languages import CODES
 from kiosk.security.secrets import HashParams
 from kiosk.sync.settings import SITE_KEY_FILE, StoreSettings, VerificationSettings
@@ -51,6 +52,7 @@ class Config:
     staff_contact: dict[str, str] = field(default_factory=dict)   # language -> where to find staff
     ui_languages: tuple[str, ...] = CODES
     store: StoreSettings = field(default_factory=StoreSettings)
+    fleet: FleetSettings = field(default_factory=FleetSettings)   # [fleet]: the MQTT link (off: no broker)
     verification: VerificationSettings = field(default_factory=VerificationSettings)
     holding: HoldPolicy = field(default_factory=HoldPolicy)
     tags_key_file: Path | None = None            # the site tag key shared with the store (F1/F2)
@@ -73,6 +75,7 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         return resolve(base, text) if text is not None else None
 
     sec, store, ver, hold, lk = file.security, file.store, file.verification, file.holding, file.lockers
+    fl = file.fleet
     devices = {f.name: getattr(file.devices, f.name) for f in fields(file.devices)}
     methods = {method: getattr(ver, method) for method in METHODS}
     return Config(
@@ -104,6 +107,12 @@ def build(file: File, path: Path, raw: dict[str, Any]) -> Config:
         verification=VerificationSettings(methods=methods, fallback=ver.fallback,
                                           online_rate_per_minute=ver.online_rate_per_minute,
                                           online_burst=ver.online_burst, online_timeout_s=ver.online_timeout_s),
+        fleet=FleetSettings(broker=fl.broker, site=fl.site or file.site.id, username=fl.username,
+                            password_file=absolute(fl.password_file), ca_file=absolute(fl.ca_file),
+                            operator_key_file=absolute(fl.operator_key_file),
+                            publish_interval_s=fl.publish_interval_s, keepalive_s=fl.keepalive_s,
+                            reconnect_max_s=fl.reconnect_max_s, command_max_validity_s=fl.command_max_validity_s,
+                            protocol=fl.protocol),
         holding=hold_policy(hold),
         tags_key_file=absolute(file.tags.key_file),
         tags_store_public_key=file.tags.store_public_key or store.public_key,

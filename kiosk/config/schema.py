@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.config.fields import setting
 from kiosk.domain.attempts import AttemptPolicy
+from kiosk.fleet.settings import PROTOCOLS, FleetSettings
 from kiosk.domain.holding import HoldPolicy
 from kiosk.languages import CODES
 from kiosk.security.secrets import (DEFAULT_ITERATIONS, DEFAULT_LANES, DEFAULT_MEMORY_KIB, MAX_ITERATIONS, MAX_LANES,
@@ -260,6 +261,26 @@ class Metrics:
     listen: str | None = setting(None, check=_listen)   # e.g. 127.0.0.1:9108 (keep it on loopback or a VPN)
 
 
+def _protocol(value: str) -> str | None:
+    return None if value in PROTOCOLS else f"must be one of {', '.join(repr(p) for p in PROTOCOLS)}"
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The fleet link over MQTT (kiosk.fleet, docs/fleet.md): none unless ``broker`` is set."""
+    broker: str | None = setting(None, check=_control)          # mqtts://HOST:PORT (mqtt:// on loopback only)
+    site: str | None = setting(None, check=_site_id)            # the site's id in topics; default [site] id
+    username: str | None = setting(None, check=_printable)      # default: the fleet site id
+    password_file: str | None = setting(None, check=path_text)
+    ca_file: str | None = setting(None, check=path_text)
+    operator_key_file: str | None = setting(None, check=path_text)
+    publish_interval_s: float = setting(FleetSettings.publish_interval_s, lo=1, hi=86400)
+    keepalive_s: int = setting(FleetSettings.keepalive_s, lo=1, hi=3600)
+    reconnect_max_s: float = setting(FleetSettings.reconnect_max_s, lo=1, hi=3600)
+    command_max_validity_s: float = setting(FleetSettings.command_max_validity_s, lo=10, hi=7 * 86400)
+    protocol: str = setting(FleetSettings.protocol, check=_protocol)
+
+
 @dataclass(frozen=True)
 class Backup:
     """Online backups of the database (kiosk.storage.backup): none unless ``dir`` is set."""
@@ -292,5 +313,6 @@ class File:
     backup: Backup = Backup()
     retention: Retention = Retention()
     metrics: Metrics = Metrics()
+    fleet: Fleet = Fleet()
     couriers: tuple[Courier, ...] = ()
     staff: tuple[Staff, ...] = ()

@@ -64,6 +64,25 @@ def load_public_key(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
+def load_public_key_file(path: Path) -> Ed25519PublicKey:
+    """A pinned peer key from a file: its base64url text (as ``public_key_text`` writes it,
+    one line) or a PEM SubjectPublicKeyInfo. Raises KeyFileError."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise KeyFileError(f"{path}: cannot read the public key: {err.strerror or err}") from None
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            key = serialization.load_pem_public_key(data)
+            if not isinstance(key, Ed25519PublicKey):
+                raise ValueError("not an Ed25519 key")
+            return key
+        return load_public_key(data.decode("ascii").strip())
+    except (ValueError, TypeError, UnicodeDecodeError) as err:
+        raise KeyFileError(f"{path}: not an Ed25519 public key (base64url or PEM): {err}") from None
+
+
 def sign(key: Ed25519PrivateKey, document) -> str:
     return b64url(key.sign(signing_bytes(document)))
 

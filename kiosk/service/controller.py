@@ -49,6 +49,7 @@ from kiosk.service.dto import (DeviceTraffic, RoundItem, ClerkOverview, Collecte
                                ManifestPullResult, PaymentSession, ReturnItem, SiteStatus, StorageStatus, TaskStatus,
                                UiSettings)
 from kiosk.service.evidence import EvidenceQueue
+from kiosk.service.fleet import Fleet
 from kiosk.service.retention import Retention
 from kiosk.service.storage_health import StorageHealth
 from kiosk.service.supervisor import Supervisor
@@ -95,6 +96,7 @@ class Controller:
         self._store_transport = store_transport
         self._site: Site | None = None
         self.sync: Sync | None = None
+        self.fleet: Fleet | None = None               # [fleet]: the MQTT link to the fleet's broker
         self.scanner: Scanner | None = None
         self.socket: ServiceServer | None = None      # screens in their own processes connect here
         self.metrics: MetricsServer | None = None     # [metrics] listen: the Prometheus endpoint
@@ -164,6 +166,8 @@ class Controller:
             journal.set_pseudonym_key(derived_key(site_key, b"kiosk log pseudonyms"))
             if self.config.store.enabled:
                 self.sync = Sync(site, site_key, rng=self._rng, transport=self._store_transport)
+            if self.config.fleet.enabled:
+                self.fleet = Fleet.for_site(site, health=self._site_status, pull_manifest=self.pull_manifest)
         except Exception:
             await self._close_site()
             raise
@@ -176,6 +180,8 @@ class Controller:
             self.tasks.start("backups", self._backups)
         if self.sync:
             self.sync.start()
+        if self.fleet:
+            self.fleet.start()
         await self._open_scanners(loop, site)
         self.card_reader = await self._open_optional(site, "card")
         self.fingerprint = await self._open_optional(site, "biometric")
@@ -286,6 +292,9 @@ class Controller:
         site.payments.spawn(payment.recover(site))  # the books squared with the devices, now open
 
     async def _close_site(self) -> None:
+        if self.fleet is not None:   # first: no remote command may reach devices being closed
+            await self.fleet.stop()
+            self.fleet = None
         if self.metrics is not None:
             await asyncio.to_thread(self.metrics.close)
             self.metrics = None
