@@ -13,7 +13,7 @@
     hwsim scenario cash-day [--locks ...] [--seed N] [--json]   paid pickups, change and refunds through device faults
     hwsim scenario screens-day [--locks ...] [--seed N] [--json]   screens as processes, killed and restarted
     hwsim scenario fleet-day [--sites N] [--seed N] [--json]   N sites on one MQTT broker: restarts, cuts, forged commands
-    hwsim fleet [--sites N] [--seconds S]                     N simulated sites' fleet links on a private Mosquitto
+    hwsim fleet [--sites N] [--seconds S] [--view]            N simulated sites' fleet links on a private Mosquitto
     hwsim kerong [--boards N] [--doors N] [--polarity ...]   a Kerong bus on a pty, with a console
     hwsim card [--port N]                                    a virtual OpenPGP parcel card in a vpcd reader
     hwsim cash [--hopper-coins N] [--no-echo]                a ccTalk cash bus on a pty, with a console
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sites", type=int, default=None, help="fleet-day: how many sites (default 20)")
     p = sub.add_parser("fleet", help="N simulated sites' fleet links on a private Mosquitto, and the operator's view")
     p.add_argument("--sites", type=int, default=10)
+    p.add_argument("--view", action="store_true", help="show the operator's fleet view (a Textual app; q quits)")
     p.add_argument("--seconds", type=float, default=None, help="run this long (default: until Ctrl-C)")
     p.add_argument("--json", action="store_true", help="print the operator's view at the end as one JSON object")
     sub.add_parser("kerong", help="a Kerong KR-CU16 bus on a pty with a command console (see `hwsim kerong --help`)")

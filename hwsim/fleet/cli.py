@@ -27,7 +27,7 @@ from hwsim.fleet.worker import PER_WORKER, SiteWorker
 REPORT_S = 5.0
 
 
-async def run_fleet(sites: int, seconds: float | None, folder: Path, out=sys.stdout) -> dict:
+async def run_fleet(sites: int, seconds: float | None, folder: Path, out=sys.stdout, *, view: bool = False) -> dict:
     ids = [f"site-{i:03d}" for i in range(sites)]
     passwords = {site: secrets.token_hex(8) for site in ids}
     operator_password = secrets.token_hex(8)
@@ -45,16 +45,26 @@ async def run_fleet(sites: int, seconds: float | None, folder: Path, out=sys.std
                                                                                   "publish_interval_s": 30})
                    for i in range(0, len(entries), PER_WORKER)]
         t0 = time.monotonic()
-        try:
-            await asyncio.gather(*(worker.start() for worker in workers))
+
+        async def traffic() -> None:
             next_report = t0
             while seconds is None or time.monotonic() - t0 < seconds:
                 worker = rng.choice(workers)     # a door somewhere opens and shuts, about once a second a site
                 await worker.call("traffic", sites=rng.sample(worker.sites, max(1, len(worker.sites) // 10)))
-                if time.monotonic() >= next_report:
+                if not view and time.monotonic() >= next_report:
                     print(json.dumps(summary(operator, ids)), file=out, flush=True)
                     next_report += REPORT_S
                 await asyncio.sleep(0.1)
+
+        try:
+            await asyncio.gather(*(worker.start() for worker in workers))
+            if view:                             # the operator's screen until q, the traffic beside it
+                from hwsim.fleet.view import FleetView
+                doors = asyncio.create_task(traffic())
+                await FleetView(operator, ids).run_async()
+                doors.cancel()
+            else:
+                await traffic()
         except (KeyboardInterrupt, asyncio.CancelledError):
             pass
         finally:
@@ -75,7 +85,7 @@ def summary(operator: Operator, ids: list[str]) -> dict:
 def fleet_main(args) -> int:
     with tempfile.TemporaryDirectory(prefix="hwsim-fleet-") as tmp:
         try:
-            result = asyncio.run(run_fleet(args.sites, args.seconds, Path(tmp)))
+            result = asyncio.run(run_fleet(args.sites, args.seconds, Path(tmp), view=args.view))
         except KeyboardInterrupt:
             return 130
     if args.json:
