@@ -12,10 +12,11 @@ The link is off unless ``broker`` is set.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from kiosk.endpoints import endpoint_problem
 
 PROTOCOLS = ("5", "3.1.1")
 
@@ -43,15 +44,6 @@ class FleetSettings:
         return self.username or self.site
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_broker(url: str) -> tuple[str, int, bool]:
     """(host, port, tls) of a broker URL already accepted by ``url_problem``."""
     parts = urlsplit(url)
@@ -61,17 +53,5 @@ def parse_broker(url: str) -> tuple[str, int, bool]:
 
 def url_problem(url: str, ca_file: Path | None) -> str | None:
     """Why ``url`` cannot be the broker's address (None when it can)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as err:
-        return f"not a URL: {err}"
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        return "must be an mqtts://HOST:PORT URL (or mqtt:// on loopback)"
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        return "must not carry a path, query, fragment or credentials (the password is in password_file)"
-    if parts.scheme == "mqtt" and not is_loopback(parts.hostname):
-        return f"plain mqtt:// is allowed only for a loopback host, not {parts.hostname!r}; use mqtts:// with ca_file"
-    if parts.scheme == "mqtts" and ca_file is None:
-        return "mqtts:// needs [fleet] ca_file: the broker's CA certificate, pinned"
-    return None
+    return endpoint_problem(url, ca_file, secure="mqtts", plain="mqtt", ca_key="[fleet] ca_file", path_allowed=False,
+                            what="an mqtts://HOST:PORT URL")

@@ -12,10 +12,10 @@ leaves the machine goes over TLS with the store's CA pinned (``ca_file``).
 
 from __future__ import annotations
 
-import ipaddress
+from kiosk.endpoints import endpoint_problem
+
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 SITE_KEY_FILE = "site_key.pem"
 
@@ -57,30 +57,7 @@ class VerificationSettings:
         return ONLINE in self.methods.values()
 
 
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def url_problem(url: str, ca_file: Path | None) -> str | None:
     """Why ``url`` cannot be the store's address (None when it can)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as err:
-        return f"not a URL: {err}"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an https:// URL (or http:// on loopback for the emulator)"
-    if parts.query or parts.fragment or parts.username or parts.password:
-        return "must not carry a query, fragment or credentials"
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        return f"plain http:// is allowed only for a loopback host, not {parts.hostname!r}; use https:// with ca_file"
-    if parts.scheme == "https" and ca_file is None:
-        return "https:// needs [store] ca_file: the store's CA certificate, pinned"
-    return None
+    return endpoint_problem(url, ca_file, secure="https", plain="http", ca_key="[store] ca_file", path_allowed=True,
+                            what="an https:// URL")
