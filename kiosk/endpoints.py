@@ -1,15 +1,18 @@
 """Where a site talks to another machine (the store's HTTPS API, the fleet's MQTT broker):
 the one rule for their addresses. A secure scheme needs a pinned CA file; the plain one is
 allowed only on loopback (an emulator, a test); no credentials, query or fragment in the
-URL (secrets live in files). No imports from the rest of kiosk: both the store link and the
-fleet link use it.
+URL (secrets live in files). Below everything but kiosk.errors: both the store link and the fleet
+link use it.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from kiosk.errors import ConfigError
 
 
 def is_loopback(host: str | None) -> bool:
@@ -44,3 +47,14 @@ def endpoint_problem(url: str, ca_file: Path | None, *, secure: str, plain: str,
     if parts.scheme == secure and ca_file is None:
         return f"{secure}:// needs {ca_key}: the CA certificate, pinned"
     return None
+
+
+def pinned_tls_context(ca_file, key: str) -> ssl.SSLContext:
+    """A client context trusting ``ca_file`` alone, TLS 1.2 or later, host name checked.
+    Raises ConfigError (for config key ``key``) when the file is not a CA certificate."""
+    try:
+        context = ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError) as err:
+        raise ConfigError([(key, f"cannot load the CA certificate {ca_file}: {err}")]) from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context

@@ -35,7 +35,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersi
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from kiosk.errors import ConfigError, FleetError
+from kiosk.endpoints import pinned_tls_context
+from kiosk.errors import FleetError
 from kiosk.fleet import topics
 from kiosk.fleet.settings import FleetSettings, parse_broker
 
@@ -46,14 +47,7 @@ WINDOW = 100                   # QoS 1 messages handed to paho and not yet ackno
 
 
 def tls_context(ca_file) -> ssl.SSLContext:
-    """A client context trusting ``ca_file`` alone, TLS 1.2 or later, host name checked.
-    Raises ConfigError when the file is not a CA certificate."""
-    try:
-        context = ssl.create_default_context(cafile=str(ca_file))
-    except (OSError, ssl.SSLError) as err:
-        raise ConfigError([("fleet.ca_file", f"cannot load {ca_file}: {err}")]) from None
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
+    return pinned_tls_context(ca_file, "fleet.ca_file")
 
 
 class FleetLink:

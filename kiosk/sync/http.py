@@ -14,6 +14,7 @@ import ssl
 
 import httpx
 
+from kiosk.endpoints import pinned_tls_context
 from kiosk.errors import ConfigError
 from kiosk.sync.settings import StoreSettings, url_problem
 
@@ -21,13 +22,7 @@ USER_AGENT = "pickup-kiosk/1 (store-sync v1)"
 
 
 def tls_context(ca_file) -> ssl.SSLContext:
-    """An SSL context trusting only ``ca_file``. Raises ConfigError when it cannot be read."""
-    try:
-        context = ssl.create_default_context(cafile=str(ca_file))
-    except (OSError, ssl.SSLError) as err:
-        raise ConfigError([("store.ca_file", f"cannot load the store's CA from {ca_file}: {err}")]) from None
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
+    return pinned_tls_context(ca_file, "store.ca_file")
 
 
 def make_client(settings: StoreSettings, site_id: str, *,

@@ -12,10 +12,10 @@ leaves the machine goes over TLS with the store's CA pinned (``ca_file``).
 
 from __future__ import annotations
 
-from kiosk.endpoints import endpoint_problem
-
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from kiosk.endpoints import endpoint_problem
 
 SITE_KEY_FILE = "site_key.pem"
 
