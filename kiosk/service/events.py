@@ -464,7 +464,8 @@ class Subscription:
                 event = await self._queue.get()
                 if (not kinds or event.kind in kinds) and (where is None or where(event)):
                     return event
-        return await asyncio.wait_for(wait(), timeout)
+        async with asyncio.timeout(timeout):   # not wait_for: it can swallow a cancellation on 3.11
+            return await wait()
 
     def drain(self) -> list[Event]:
         items = []

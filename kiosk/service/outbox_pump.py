@@ -169,7 +169,8 @@ class OutboxPump:
     async def wait_passed(self, timeout: float) -> None:
         """Wait (real time) for the end of the next pass; for ``Sync.settle``."""
         self._passed.clear()
-        try:
-            await asyncio.wait_for(self._passed.wait(), timeout)
+        try:   # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation (cpython#86296)
+            async with asyncio.timeout(timeout):
+                await self._passed.wait()
         except TimeoutError:
             pass

@@ -77,7 +77,8 @@ class Sync:
         try:
             anchoring.anchor(self.site)
             if self.pump.due():   # not while backing off: the store is known to be failing
-                await asyncio.wait_for(self.pump.pass_once(), flush_s)
+                async with asyncio.timeout(flush_s):   # not wait_for: it can swallow a cancellation on 3.11
+                    await self.pump.pass_once()
         except Exception as err:   # noqa: BLE001 - a last delivery must never stop the shutdown
             log.warning("store sync: the shutdown anchor stays queued (%s)", type(err).__name__)
         await self.client.aclose()

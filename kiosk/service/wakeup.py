@@ -51,7 +51,8 @@ class Wakeup:
             if deadline is not None and now >= deadline:
                 return
             timeout = self._max_wait_s if deadline is None else min(self._max_wait_s, deadline - now)
-            try:
-                await asyncio.wait_for(self._event.wait(), timeout)
+            try:   # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation (cpython#86296)
+                async with asyncio.timeout(timeout):
+                    await self._event.wait()
             except TimeoutError:
                 pass
