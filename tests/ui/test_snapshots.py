@@ -21,6 +21,7 @@ from tests.ui.conftest import SIZE, type_text, wait_for, wait_for_screen
 from tests.ui.fakes import FakeService
 
 LANGUAGES = ["en", "ja"]
+EVERY_LANGUAGE = [*LANGUAGES, "ko"]   # the main screens also in the third language
 
 
 def make_app(service: FakeService | None = None, **kw) -> RecipientApp:
@@ -48,13 +49,13 @@ def in_language(language: str, steps=None):
     return run_before
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", EVERY_LANGUAGE)
 def test_idle(snap_compare, language):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=in_language(language))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", EVERY_LANGUAGE)
 def test_entry_with_wrong_secret(snap_compare, language):
     service = FakeService()
     service.answers["submit_code"] = CodeInvalid("x", attempts_left=3)
