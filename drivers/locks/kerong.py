@@ -1,40 +1,6 @@
 """LockBank driver for Kerong KR-CU16 lock boards on one RS-485 bus.
 
-URL grammar (every parameter optional)::
-
-    kerong+serial:///dev/ttyUSB0?boards=1&first_board=0&doors=16&baud=19200
-                                &polarity=closed-high&poll_ms=100&timeout_ms=200&retries=2
-                                &open_watch_ms=15000&unlock_reply=maybe&min_pulse_gap_ms=500
-                                &rs485=off&ir=none
-
-    boards       number of CU16 boards on the bus, 1..16 (16 locks each)
-    first_board  bus address of the first board (DIP switch), 0..16-boards; the rest follow
-    doors        doors actually fitted, 1..boards*16 (default: all); door n is lock
-                 (n-1) % 16 + 1 of board first_board + (n-1) // 16
-    baud         serial speed; the CU16 factory default is 19200 8N1
-    polarity     closed-high (lock bit 1 = latched) or closed-low; calibrate on the hardware.
-                 A board whose every fitted door (two or more) reads open at start-up is
-                 refused, with one message naming this option, rather than raising a tamper
-                 alarm per door; when every board answering is refused, open() fails
-    poll_ms      how often each board's status is read
-    timeout_ms   how long to wait for one reply
-    retries      extra attempts after a timeout or a bad checksum before a board counts
-                 as offline (its doors then read UNKNOWN until it answers again)
-    open_watch_ms  after an unlock, that board is polled every 25 ms until the door is seen
-                 open or this long has passed (match [lockers] open_timeout_s), so a door
-                 opened and shut quickly between two routine polls is still seen open
-    unlock_reply what the firmware does after an unlock (0x31): maybe (default: listen up to
-                 timeout_ms for a status reply before talking again, safe for any firmware),
-                 status (it answers: the answer confirms the unlock), none (it never
-                 answers: the status query sent at once confirms it, no reply wait)
-    min_pulse_gap_ms  a second unlock of one door within this long of the last pulse waits
-                 until it has passed (the CU16 is still driving the first pulse)
-    rs485        off (default: the adapter switches direction itself) or rts: the host
-                 switches the transceiver with RTS, through pySerial's RS-485 mode (the
-                 kernel's TIOCSRS485: RTS high while sending, low to receive)
-    ir           none (default: no occupancy sensors fitted; the IR bits mean nothing) or
-                 fitted: each compartment's IR sensor says whether a parcel is inside (bit 1
-                 = parcel), which lets a restart settle an opening it did not see finish
+The URL and what each of its parameters means: drivers/locks/kerong_url.py.
 
 The path goes to ``serial.serial_for_url``, so a pty (the emulator) or ``loop://`` works too.
 
@@ -60,21 +26,17 @@ import serial
 
 from drivers.locks import kerong_codec as codec
 from drivers.locks.base import LockBankBase
+from drivers.locks.kerong_boards import OFFLINE_REPOLL_S, BoardReading
+from drivers.locks import kerong_url
 from drivers.locks.kerong_line import RS485_MODES, KerongLine
+from drivers.locks.kerong_url import IR_MODES, UNLOCK_REPLIES
 from kiosk.devices.wire import WireLog
 from kiosk.devices.roles import DoorState
 from kiosk.devices.url import DeviceURL
-from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, DeviceTimeout, DeviceUnavailable, DeviceURLError
+from kiosk.errors import DeviceClosed, DeviceInitError, DeviceOperationError, DeviceTimeout, DeviceUnavailable
 
 log = logging.getLogger(__name__)
 
-OFFLINE_REPOLL_S = 0.5  # an offline board is asked once per interval, so it cannot hog the bus
-OFFLINE_REPOLL_MAX_S = 4.0  # ... the interval doubling up to this while it stays silent
-PROBE_QUIET_S = 0.03    # an offline board's probe is given up for an unlock after this long
-UNLOCK_REPLIES = ("maybe", "status", "none")
-IR_MODES = ("none", "fitted")     # compartment occupancy (IR) sensors
-MIN_DOORS_POLARITY_CHECK = 2  # one open door at start-up is ordinary; all of several is a setting
-FAST_POLL_S = 0.025     # the poll interval of a board with a door just unlocked and not yet seen open
 
 
 class _Job:
@@ -92,7 +54,7 @@ class _Job:
         self.done.set()
 
 
-class LockBankKerong(LockBankBase):
+class LockBankKerong(BoardReading, LockBankBase):
     """Doors behind Kerong CU16 boards. See the module docstring for the URL.
 
     ``open()`` raises DeviceUnavailable (no such port) or DeviceInitError (cannot open it,
@@ -147,43 +109,20 @@ class LockBankKerong(LockBankBase):
     @classmethod
     def options_from_url(cls, url: DeviceURL) -> dict:
         """The keyword arguments the URL's query asks for. Raises DeviceURLError."""
-        boards = url.int("boards", 1, lo=1, hi=codec.MAX_BOARDS)
-        lock_count = boards * codec.LOCKS_PER_BOARD
-        return dict(
-            boards=boards,
-            first_board=url.int("first_board", 0, lo=0, hi=codec.MAX_BOARDS - boards),
-            doors=url.int("doors", lock_count, lo=1, hi=lock_count),
-            baud=url.int("baud", 19200, lo=1200, hi=115200),
-            polarity=url.choice("polarity", codec.POLARITIES, "closed-high"),
-            poll_ms=url.int("poll_ms", 100, lo=5, hi=60_000),
-            timeout_ms=url.int("timeout_ms", 200, lo=5, hi=10_000),
-            retries=url.int("retries", 2, lo=0, hi=10),
-            open_watch_ms=url.int("open_watch_ms", 15_000, lo=0, hi=600_000),
-            unlock_reply=url.choice("unlock_reply", UNLOCK_REPLIES, "maybe"),
-            min_pulse_gap_ms=url.int("min_pulse_gap_ms", 500, lo=0, hi=60_000),
-            rs485=url.choice("rs485", RS485_MODES, "off"),
-            ir=url.choice("ir", IR_MODES, "none"),
-        )
+        return kerong_url.options(url)
 
     @classmethod
     def from_url(cls, url: DeviceURL, **context) -> "LockBankKerong":
         """Build (not open) the bank a ``kerong+serial://`` URL describes. Raises DeviceURLError."""
-        cls._check_port(url)
+        kerong_url.check_port(url)
         return cls(url.path, url=url.raw, **cls.options_from_url(url))
 
     @classmethod
     def check_url(cls, url: DeviceURL) -> None:
         """Check a kerong+serial:// URL without opening anything (for check-config).
         Raises DeviceURLError."""
-        cls._check_port(url)
+        kerong_url.check_port(url)
         cls.options_from_url(url)
-
-    @staticmethod
-    def _check_port(url: DeviceURL) -> None:
-        if url.scheme != "kerong+serial":
-            raise DeviceURLError(f"{url.raw!r}: expected a kerong+serial:// URL")
-        if url.host or not url.path:
-            raise DeviceURLError(f"{url.raw!r}: give the port as a path, e.g. kerong+serial:///dev/ttyUSB0")
 
     # --- public API beyond LockBank --------------------------------------------------------
 
@@ -438,130 +377,6 @@ class LockBankKerong(LockBankBase):
                 f"board {board} on {self.port} did not answer after the unlock of door {job.door}; "
                 "the pulse was sent, so the door may have opened", sent=None))
         job.finish()
-
-    def _first_read(self) -> None:
-        """Read every board once; refuse a board whose every door reads open (polarity)."""
-        refused = []
-        for board in self.boards:
-            status = self._query(board, self._attempts)
-            doors = self._doors_of(board)
-            if (status is not None and len(doors) >= MIN_DOORS_POLARITY_CHECK
-                    and not any(status.closed[i] for _, i in doors)):
-                refused.append(board)
-            else:
-                self._read_board(board, 0, status)
-        self._polled = tuple(b for b in self.boards if b not in refused)
-        self._heard = any(b not in self._offline for b in self.boards)  # refused ones answered
-        if not refused:
-            return
-        message = self._polarity_advice(refused)
-        with self._state_lock:
-            self._refused.update(dict.fromkeys(refused, message))
-        if self._polled:  # else open() raises it: one message either way
-            log.error("%s; these doors stay UNKNOWN and are not unlocked", message)
-        for board in refused:
-            for door, _ in self._doors_of(board):
-                self._report(door, DoorState.UNKNOWN, message)
-
-    def _query(self, board: int, attempts: int) -> codec.BoardStatus | None:
-        """Ask ``board`` for its status, up to ``attempts`` times; None if it never answered."""
-        for _ in range(attempts):
-            if self._stopping:
-                break
-            status = self._line.ask(board)
-            if status is not None:
-                return status
-        return None
-
-    def _read_board(self, board: int, attempts: int, status: codec.BoardStatus | None = None) -> bool:
-        """Ask ``board`` for its status (unless ``status`` was just read); report what it says.
-        False if it never answered."""
-        if status is None:
-            status = self._query(board, attempts)
-        if status is None:
-            self._went_silent(board)
-            return False
-        self._heard_from(board, status)
-        return True
-
-    def _poll(self, board: int) -> None:
-        """One routine question to ``board``. A miss is retried soon, but behind any unlock;
-        the question to an offline board is given up for an unlock once a reply could no
-        longer be on its way."""
-        offline = board in self._offline
-        status = self._line.ask(board, abandon_after=PROBE_QUIET_S if offline else None,
-                                abandon=self._unlock_waiting)
-        if status is not None:
-            self._heard_from(board, status)
-        elif self._line.abandoned:
-            self._count("probes_abandoned")  # asked again at its next turn, no miss counted
-            self._due[board] = time.monotonic() + self._backoff.get(board, OFFLINE_REPOLL_S)
-        elif offline or self._misses.get(board, 0) + 1 >= self._attempts:
-            self._went_silent(board)
-        else:
-            self._misses[board] = self._misses.get(board, 0) + 1
-            self._due[board] = time.monotonic()  # again now: _next_work puts unlocks first
-
-    def _heard_from(self, board: int, status: codec.BoardStatus) -> None:
-        self._misses.pop(board, None)
-        self._backoff.pop(board, None)
-        self._apply(status)
-        fast = self._watching(board)
-        self._due[board] = time.monotonic() + (min(self._poll_s, FAST_POLL_S) if fast else self._poll_s)
-
-    def _went_silent(self, board: int) -> None:
-        self._misses.pop(board, None)
-        if self._stopping:
-            return
-        backoff = self._backoff.get(board)
-        backoff = max(self._poll_s, OFFLINE_REPOLL_S) if backoff is None else min(2 * backoff, OFFLINE_REPOLL_MAX_S)
-        self._backoff[board] = backoff
-        self._due[board] = time.monotonic() + backoff
-        self._mark_offline([board], f"board {board} not answering")
-
-    def _unlock_waiting(self) -> bool:
-        now = time.monotonic()
-        with self._cv:
-            return any(job.door is not None for job in self._jobs if job.not_before <= now)
-
-    def _watching(self, board: int) -> bool:
-        """Is a door of ``board`` unlocked and not yet seen open (its watch not over)?"""
-        now = time.monotonic()
-        for door, until in list(self._watch.items()):
-            if until <= now:
-                del self._watch[door]
-        first = (board - self.boards[0]) * codec.LOCKS_PER_BOARD + 1
-        return any(first <= door < first + codec.LOCKS_PER_BOARD for door in self._watch)
-
-    def _apply(self, status: codec.BoardStatus) -> None:
-        """Report one board's reading; a board that answers is online again."""
-        doors = self._doors_of(status.board)
-        with self._state_lock:
-            if status.board in self._offline:
-                log.info("%s: board %d answering again", self.port, status.board)
-            self._offline.discard(status.board)
-            self._occupied.update({door: status.occupied[i] for door, i in doors})
-        for door, i in doors:
-            if not status.closed[i]:
-                self._watch.pop(door, None)  # seen open: the watch is over
-            self._report(door, DoorState.CLOSED if status.closed[i] else DoorState.OPEN)
-
-    def _mark_offline(self, boards: list[int], detail: str) -> None:
-        for board in boards:
-            doors = self._doors_of(board)
-            with self._state_lock:
-                if board not in self._offline:
-                    log.warning("%s: %s", self.port, detail)
-                self._offline.add(board)
-                self._occupied.update({door: None for door, _ in doors})
-            for door, _ in doors:
-                self._report(door, DoorState.UNKNOWN, detail)
-
-    def _doors_of(self, board: int) -> list[tuple[int, int]]:
-        """(door, lock index) for each fitted door on ``board``."""
-        first = (board - self.boards[0]) * codec.LOCKS_PER_BOARD + 1
-        last = min(first + codec.LOCKS_PER_BOARD - 1, self.door_count)
-        return [(door, door - first) for door in range(first, last + 1)]
 
     def _count(self, key: str, n: int = 1) -> None:
         with self._state_lock:
