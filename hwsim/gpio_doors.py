@@ -33,7 +33,8 @@ from collections.abc import Callable, Sequence
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from drivers.locks.gpio import MAX_ENERGISED_LIMIT_MS, LockBankGpio
+from drivers.locks.gpio import LockBankGpio
+from drivers.locks.gpio_url import MAX_ENERGISED_LIMIT_MS
 from hwsim.doors import Door, DoorBank
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import DeviceURLError
