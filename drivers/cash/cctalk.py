@@ -1,25 +1,6 @@
 """CashDevices driver for ccTalk coin acceptors, bill validators and hoppers on one bus.
 
-URL grammar (every parameter optional)::
-
-    cctalk+serial:///dev/ttyUSB1?acceptor=2&validator=40&hopper=3&baud=9600&echo=1
-                                &crc=40&country=JP&poll_ms=200&timeout_ms=100&retries=2
-
-    acceptor    bus address of the coin acceptor (empty: none)
-    validator   bus address of the bill validator (empty: none)
-    hopper      bus addresses of the change hoppers, comma-separated (empty: none); each
-                says which coin it pays (header 171)
-    baud        9600 is the ccTalk standard
-    echo        1 on a single-wire bus (the host reads back its own bytes), 0 on a
-                two-wire (RS-232 style) interface that does not echo
-    crc         addresses that use the CRC-16 checksum variant instead of the simple one
-    country     the validator's country code, for its scaling factor (header 156)
-    coins       coin values accepted, e.g. 10,50,100,500 (default: every coin the acceptor knows);
-                the others stay inhibited, position by position
-    notes       note values accepted, e.g. 1000,5000 (default: every note the validator knows)
-    poll_ms     how often the event buffers are read (the buffer holds 5 events)
-    timeout_ms  how long to wait for a reply beyond the wire time
-    retries     extra attempts for commands that are safe to repeat
+The URL and what each of its parameters means: drivers/cash/cctalk_url.py.
 
 The path goes to ``serial.serial_for_url``, so a pty (the emulator) works too.
 
@@ -34,40 +15,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
 
 import serial
 
 from drivers.cash import cctalk_codec as codec
-from drivers.cash import cctalk_events, cctalk_payout
+from drivers.cash import cctalk_events, cctalk_payout, cctalk_units, cctalk_url
+from drivers.cash.cctalk_units import Unit
 from drivers.cash.cctalk_link import CcTalkLink
 from kiosk.devices.wire import WireLog
 from drivers.cash.cctalk_payout import Hopper
 from kiosk.devices.roles import CashEvent, CashEventKind, HopperState, PayoutResult
 from kiosk.devices.url import DeviceURL
 from kiosk.errors import (CashDeviceError, DeviceClosed, DeviceError, DeviceInitError, DeviceOperationError,
-                          DeviceURLError, EscrowEmpty)
+                          EscrowEmpty)
 
 log = logging.getLogger(__name__)
 
-CATEGORIES = {"acceptor": "Coin Acceptor", "validator": "Bill Validator", "hopper": "Payout"}
 OFFLINE_AFTER = 3              # failed polls in a row before a device is reported not answering
-
-
-@dataclass
-class _Unit:
-    """One device on the bus, as the driver knows it after open()."""
-
-    role: str            # acceptor | validator | hopper
-    address: int
-    crc: bool
-    serial: int = 0
-    manufacturer: str = ""
-    product: str = ""
-    values: dict[int, tuple[str, int]] = field(default_factory=dict)  # position -> (id, value)
-    last: int | None = None   # last event counter acted on (None: not read yet)
-    failures: int = 0
 
 
 class CashDevicesCcTalk:
@@ -93,7 +58,7 @@ class CashDevicesCcTalk:
         self._link = CcTalkLink(port, baud=baud, echo=echo, timeout_s=timeout_ms / 1000, retries=retries)
         self._poll_s = poll_ms / 1000
         units = [("acceptor", acceptor), ("validator", validator)] + [("hopper", h) for h in hoppers]
-        self._units = [_Unit(role, a, a in crc) for role, a in units if a is not None]
+        self._units = [Unit(role, a, a in crc) for role, a in units if a is not None]
         self._subscribers: list[Callable[[CashEvent], None]] = []
         self._resume: dict[str, int] = {}
         self._accepting = False
@@ -109,65 +74,19 @@ class CashDevicesCcTalk:
     @classmethod
     def options_from_url(cls, url: DeviceURL) -> dict:
         """The keyword arguments the URL's query asks for. Raises DeviceURLError."""
-        def one(key: str, default: int) -> int | None:
-            values = url.ints(key, [default])
-            if values is None or not values:
-                return None
-            if len(values) > 1 or not 2 <= values[0] <= 255:
-                raise DeviceURLError(f"{url.raw!r}: {key} is one bus address in 2..255")
-            return values[0]
-        hoppers = tuple(url.ints("hopper", [codec.ADDR_HOPPER]) or ())
-        crc = tuple(url.ints("crc", []) or ())
-        for address in hoppers + crc:
-            if not 2 <= address <= 255:
-                raise DeviceURLError(f"{url.raw!r}: bus address {address} is not in 2..255")
-        country = url.str("country", "JP") or ""
-        if len(country) != 2 or not country.isascii() or not country.isalpha():
-            raise DeviceURLError(f"{url.raw!r}: country={country!r} is not a two-letter code")
-        options = dict(
-            acceptor=one("acceptor", codec.ADDR_COIN_ACCEPTOR),
-            validator=one("validator", codec.ADDR_BILL_VALIDATOR),
-            hoppers=hoppers,
-            baud=url.int("baud", 9600, lo=1200, hi=115200),
-            echo=url.bool("echo", True),
-            crc=crc,
-            country=country.upper(),
-            coins=cls._values(url, "coins"),
-            notes=cls._values(url, "notes"),
-            poll_ms=url.int("poll_ms", 200, lo=5, hi=10_000),
-            timeout_ms=url.int("timeout_ms", 100, lo=5, hi=10_000),
-            retries=url.int("retries", 2, lo=0, hi=10),
-        )
-        addresses = [a for a in (options["acceptor"], options["validator"], *hoppers) if a is not None]
-        if len(set(addresses)) != len(addresses) or not addresses:
-            raise DeviceURLError(f"{url.raw!r}: give at least one device, each at its own address")
-        return options
-
-    @staticmethod
-    def _values(url: DeviceURL, key: str) -> tuple[int, ...] | None:
-        values = url.ints(key)
-        if values is not None and any(v <= 0 for v in values):
-            raise DeviceURLError(f"{url.raw!r}: {key} lists values in minor units, each above 0")
-        return tuple(values) if values is not None else None
+        return cctalk_url.options(url)
 
     @classmethod
     def from_url(cls, url: DeviceURL, **context) -> "CashDevicesCcTalk":
         """Build (not open) the devices a ``cctalk+serial://`` URL describes. Raises DeviceURLError."""
-        cls._check_port(url)
+        url.require_port("cctalk+serial:///dev/ttyUSB1", "cctalk+serial")
         return cls(url.path, url=url.raw, **cls.options_from_url(url))
 
     @classmethod
     def check_url(cls, url: DeviceURL) -> None:
         """Check a cctalk+serial:// URL without opening anything. Raises DeviceURLError."""
-        cls._check_port(url)
+        url.require_port("cctalk+serial:///dev/ttyUSB1", "cctalk+serial")
         cls.options_from_url(url)
-
-    @staticmethod
-    def _check_port(url: DeviceURL) -> None:
-        if url.scheme != "cctalk+serial":
-            raise DeviceURLError(f"{url.raw!r}: expected a cctalk+serial:// URL")
-        if url.host or not url.path:
-            raise DeviceURLError(f"{url.raw!r}: give the port as a path, e.g. cctalk+serial:///dev/ttyUSB1")
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -312,51 +231,23 @@ class CashDevicesCcTalk:
 
     # --- configuration ----------------------------------------------------------------------
 
-    def _ask(self, unit: _Unit, header: int, data: bytes = b"", repeat: bool = True) -> bytes:
+    def _ask(self, unit: Unit, header: int, data: bytes = b"", repeat: bool = True) -> bytes:
         return self._link.exchange(unit.address, header, data, crc=unit.crc, repeat=repeat)
 
     def _ask_at(self, address: int, header: int, data: bytes = b"", repeat: bool = True) -> bytes:
         unit = next(u for u in self._units if u.address == address)
         return self._ask(unit, header, data, repeat)
 
-    def _identify(self, unit: _Unit) -> None:
-        self._ask(unit, codec.H_SIMPLE_POLL)
-        category = codec.parse_ascii(self._ask(unit, codec.H_EQUIPMENT_CATEGORY))
-        if category != CATEGORIES[unit.role]:
-            raise DeviceInitError(f"device {unit.address} is a {category!r}, not a {CATEGORIES[unit.role]!r}")
-        unit.manufacturer = codec.parse_ascii(self._ask(unit, codec.H_MANUFACTURER))
-        unit.product = codec.parse_ascii(self._ask(unit, codec.H_PRODUCT_CODE))
-        unit.serial = codec.parse_serial(self._ask(unit, codec.H_SERIAL_NUMBER))
+    def _identify(self, unit: Unit) -> None:
+        cctalk_units.identify(unit, self._ask)
 
-    def _configure(self, unit: _Unit) -> None:
+    def _configure(self, unit: Unit) -> None:
         """Learn what the device takes or pays, and leave it refusing money."""
-        unit.values.clear()
-        if unit.role == "hopper":
-            ident = codec.parse_ascii(self._ask(unit, codec.H_REQUEST_HOPPER_COIN))
-            value = codec.coin_value(ident)
-            if value:
-                unit.values[0] = (ident, value)
-            self._ask(unit, codec.H_ENABLE_HOPPER, b"\x00")
-            return
-        scaling = 1
-        if unit.role == "validator":
-            scale = self._ask(unit, codec.H_REQUEST_COUNTRY_SCALING, self.country.encode())
-            scaling = int.from_bytes(scale[:2], "little") if len(scale) == 3 else 0
-            if scaling == 0:
-                raise DeviceInitError(f"bill validator {unit.address} knows no country {self.country!r}")
-            self._ask(unit, codec.H_MODIFY_BILL_OPERATING_MODE, b"\x03")  # stacker + escrow
-        for position in range(1, 17):
-            if unit.role == "acceptor":
-                ident = codec.parse_ascii(self._ask(unit, codec.H_REQUEST_COIN_ID, bytes([position])))
-                value = codec.coin_value(ident)
-            else:
-                ident = codec.parse_ascii(self._ask(unit, codec.H_REQUEST_BILL_ID, bytes([position])))
-                value = codec.bill_value(ident, scaling)
-            if value:
-                unit.values[position] = (ident, value)
-        self._inhibit(unit, False)
+        cctalk_units.configure(unit, self._ask, self.country)
+        if unit.role != "hopper":     # a hopper pays out; it has no coins to refuse
+            self._inhibit(unit, False)
 
-    def _inhibit(self, unit: _Unit, on: bool) -> None:
+    def _inhibit(self, unit: Unit, on: bool) -> None:
         """Accept every known coin or note (on), or nothing: master inhibit and the mask both."""
         if on:
             taken = self._taken.get(unit.role)
@@ -371,7 +262,7 @@ class CashDevicesCcTalk:
         if not self._is_open:
             raise DeviceClosed(f"{self!r} is not open")
 
-    def _unit(self, role: str) -> _Unit | None:
+    def _unit(self, role: str) -> Unit | None:
         return next((u for u in self._units if u.role == role), None)
 
     # --- escrow -----------------------------------------------------------------------------
@@ -397,7 +288,7 @@ class CashDevicesCcTalk:
 
     # --- polling ----------------------------------------------------------------------------
 
-    def _read_buffer(self, unit: _Unit) -> codec.EventBuffer:
+    def _read_buffer(self, unit: Unit) -> codec.EventBuffer:
         header = codec.H_READ_BUFFERED_CREDIT if unit.role == "acceptor" else codec.H_READ_BUFFERED_BILL_EVENTS
         return codec.parse_event_buffer(self._ask(unit, header))
 
@@ -416,7 +307,7 @@ class CashDevicesCcTalk:
                     self._stop.wait(1.0)
             self._stop.wait(self._poll_s)
 
-    def _poll(self, unit: _Unit) -> None:
+    def _poll(self, unit: Unit) -> None:
         try:
             buffer = self._read_buffer(unit)
         except (DeviceError, codec.FrameError) as err:

@@ -42,7 +42,6 @@ from __future__ import annotations
 from drivers.locks import kerong_codec as codec
 from drivers.locks.kerong_line import RS485_MODES
 from kiosk.devices.url import DeviceURL
-from kiosk.errors import DeviceURLError
 
 UNLOCK_REPLIES = ("maybe", "status", "none")
 IR_MODES = ("none", "fitted")     # compartment occupancy (IR) sensors
@@ -70,7 +69,4 @@ def options(url: DeviceURL) -> dict:
 
 
 def check_port(url: DeviceURL) -> None:
-    if url.scheme != "kerong+serial":
-        raise DeviceURLError(f"{url.raw!r}: expected a kerong+serial:// URL")
-    if url.host or not url.path:
-        raise DeviceURLError(f"{url.raw!r}: give the port as a path, e.g. kerong+serial:///dev/ttyUSB0")
+    url.require_port("kerong+serial:///dev/ttyUSB0", "kerong+serial")

@@ -85,8 +85,7 @@ class ScannerSerial(ScannerBase):
     @classmethod
     def check_url(cls, url: DeviceURL) -> None:
         """Check a serial:// URL without opening anything. Raises DeviceURLError."""
-        if url.host or not url.path:
-            raise DeviceURLError(f"{url.raw!r}: give the port as a path, e.g. serial:///dev/ttyACM0")
+        url.require_port("serial:///dev/ttyACM0")
         cls.options_from_url(url)
 
     # --- ScannerBase hooks ---------------------------------------------------------------------

@@ -24,7 +24,7 @@ import serial
 
 from drivers.scanners.base import READ_SLICE_S, DeviceLost, ScannerBase, base_options
 from kiosk.devices.url import DeviceURL
-from kiosk.errors import DeviceInitError, DeviceUnavailable, DeviceURLError
+from kiosk.errors import DeviceInitError, DeviceUnavailable
 
 STX, ETX = 0x02, 0x03
 FRAME_LEN = 14          # STX + 10 data digits + 2 checksum digits + ETX
@@ -120,8 +120,7 @@ class TokenReaderRdm6300(ScannerBase):
     @classmethod
     def check_url(cls, url: DeviceURL) -> None:
         """Check an rdm6300:// URL without opening anything. Raises DeviceURLError."""
-        if url.host or not url.path:
-            raise DeviceURLError(f"{url.raw!r}: give the port as a path, e.g. rdm6300:///dev/ttyUSB0")
+        url.require_port("rdm6300:///dev/ttyUSB0")
         cls.options_from_url(url)
 
     @classmethod

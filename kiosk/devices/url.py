@@ -59,6 +59,15 @@ class DeviceURL:
                 raise DeviceURLError(f"{url!r} contains a control character (U+{ord(bad.group()):04X})")
         return cls(url, parts.scheme.lower(), parts.netloc, path, params)
 
+    def require_port(self, example: str, scheme: str | None = None) -> str:
+        """The serial port a ``scheme:///dev/...`` URL names (its path). Raises DeviceURLError
+        when the URL has a host or no path, or (with ``scheme``) is another scheme's."""
+        if scheme is not None and self.scheme != scheme:
+            raise DeviceURLError(f"{self.raw!r}: expected a {scheme}:// URL")
+        if self.host or not self.path:
+            raise DeviceURLError(f"{self.raw!r}: give the port as a path, e.g. {example}")
+        return self.path
+
     # --- typed getters ------------------------------------------------------------------
     # Named after the types they return, so below them the signatures say builtins.int.
 
