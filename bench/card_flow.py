@@ -31,7 +31,8 @@ from drivers.cards.apdu import Command
 from drivers.cards.parcel_card import ParcelCardSession
 from drivers.cards.provisioning import provision
 from hwsim.cards import pcscd as private
-from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_card import DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_state import DEFAULT_PW3
 from drivers.cards.openpgp import OpenPGPCard
 from kiosk.devices import registry
 from kiosk.security.card_receipt import CardReceipt

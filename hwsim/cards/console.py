@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 from drivers.cards.openpgp import OpenPGPCard
 from drivers.cards.provisioning import provision
-from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_card import DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_state import DEFAULT_PW3
 from hwsim.cards.vpcd import VirtualCardSlot
 from hwsim.history import History
 

@@ -25,7 +25,6 @@ import hmac
 import os
 import threading
 import time
-from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -33,58 +32,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 
 from drivers.cards import tlv
 from drivers.cards.apdu import APDUError, Command, Response
+from hwsim.cards.openpgp_dos import DataObjects
+from hwsim.cards.openpgp_state import (ALGORITHMS, MAX_TRIES, PW1_MIN, PW3_MIN, PW_MAX, SPECIAL_DO_MAX, SW, CardFaults,
+                                       CardSW, _State)
 
-RID_OPENPGP = bytes.fromhex("D27600012401")
-VERSION = b"\x03\x04"
-MANUFACTURER = b"\xFF\x00"          # FF00..FFFE: "unmanaged/test" range of the spec
-DEFAULT_PW1, DEFAULT_PW3 = b"123456", b"12345678"
-MAX_TRIES = 3
-PW1_MIN, PW3_MIN, PW_MAX = 6, 8, 127
-SPECIAL_DO_MAX = 255                 # Extended Capabilities bytes 7-8: the max size of 0101..0104
-MAX_CMD, MAX_RESP = 2048, 2048       # 7F66 extended length information
-
-# Algorithm attributes (C1): algorithm id then curve OID.
-ALGORITHMS = {
-    "ed25519": bytes.fromhex("16") + bytes.fromhex("2B06010401DA470F01"),
-    "p256": bytes.fromhex("13") + bytes.fromhex("2A8648CE3D030107"),
-}
-
-SW = {"ok": 0x9000, "terminated": 0x6285, "memory": 0x6581, "length": 0x6700, "chain_last": 0x6883,
-      "security": 0x6982, "blocked": 0x6983, "conditions": 0x6985, "data": 0x6A80, "not_found": 0x6A82,
-      "ref_not_found": 0x6A88, "p1p2": 0x6B00, "ins": 0x6D00, "cla": 0x6E00}
-
-
-class CardSW(Exception):
-    """Inside ``process``: end this command with status word ``sw``."""
-
-    def __init__(self, sw: int):
-        self.sw = sw
-
-
-@dataclass
-class CardFaults:
-    memory_failure: bool = False
-    status_word: int | None = None     # answer the next command with this, once
-    slow_s: float = 0.0
-
-
-@dataclass
-class _State:
-    """Everything a real card keeps in EEPROM."""
-
-    serial: bytes
-    algorithm: str
-    pw1: bytes = DEFAULT_PW1
-    pw3: bytes = DEFAULT_PW3
-    tries: dict[int, int] = field(default_factory=lambda: {0x81: MAX_TRIES, 0x83: MAX_TRIES})
-    pw1_several: bool = False          # C4 byte 1: PW1 stays valid for several signatures
-    dos: dict[int, bytes] = field(default_factory=dict)
-    key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | None = None
-    signatures: int = 0
-    terminated: bool = False
-
-
-class OpenPGPCardSim:
+class OpenPGPCardSim(DataObjects):
     """One virtual OpenPGP card. Thread-safe: ``process`` runs under a lock."""
 
     def __init__(self, *, serial: int | None = None, algorithm: str = "ed25519", protocol: str = "T=1",
@@ -117,10 +69,6 @@ class OpenPGPCardSim:
         for b in body:
             tck ^= b
         return b"\x3B" + body + bytes((tck,))
-
-    @property
-    def aid(self) -> bytes:
-        return RID_OPENPGP + VERSION + MANUFACTURER + self.state.serial + b"\x00\x00"
 
     def power_on(self) -> None:
         """Power-up or reset: volatile state (selection, verified PINs, buffers) is gone."""
@@ -397,39 +345,6 @@ class OpenPGPCardSim:
             self.state = _State(self.state.serial, self.state.algorithm)
             self._verified.clear()
         return b""
-
-    # --- DOs built on demand ----------------------------------------------------------------
-
-    def _historical(self) -> bytes:
-        # category 00; card capabilities (73): b8 chaining, b7 extended Lc/Le, b6 7F66 present;
-        # status indicator: life cycle 05 (operational), 9000
-        caps = (0x80 if self.chaining else 0) | (0x60 if self.extended_length else 0)
-        return bytes((0x00, 0x73, 0x00, 0x00, caps, 0x05, 0x90, 0x00))
-
-    def _pw_status(self) -> bytes:
-        t = self.state.tries
-        return bytes((int(self.state.pw1_several), PW_MAX, PW_MAX, PW_MAX, t[0x81], 0, t[0x83]))
-
-    def _security_template(self) -> bytes:
-        return tlv.encode(0x93, self.state.signatures.to_bytes(3, "big"))
-
-    def _ext_capabilities(self) -> bytes:
-        # b7 GET CHALLENGE no, b6 key import no, b5 PW status changeable, b4 private-use DOs
-        return bytes((0x18, 0x00, 0x00, 0x00, 0x00, 0x00)) + self.special_do_max.to_bytes(2, "big") + b"\x00\x00"
-
-    def _ext_length(self) -> bytes:
-        return b"\x02\x02" + MAX_CMD.to_bytes(2, "big") + b"\x02\x02" + MAX_RESP.to_bytes(2, "big")
-
-    def _application_data(self) -> bytes:
-        discretionary = (tlv.encode(0xC0, self._ext_capabilities())
-                         + tlv.encode(0xC1, ALGORITHMS[self.state.algorithm])
-                         + tlv.encode(0xC4, self._pw_status())
-                         + tlv.encode(0xC5, self.state.dos.get(0xC7, bytes(20)) + bytes(40))
-                         + tlv.encode(0xCD, self.state.dos.get(0xCE, bytes(4)) + bytes(8)))
-        parts = tlv.encode(0x4F, self.aid) + tlv.encode(0x5F52, self._historical())
-        if self.extended_length:
-            parts += tlv.encode(0x7F66, self._ext_length())
-        return parts + tlv.encode(0x73, discretionary)
 
     def _need(self, ref: int) -> None:
         if ref not in self._verified:

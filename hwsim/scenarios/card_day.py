@@ -33,7 +33,8 @@ from pathlib import Path
 
 from drivers.cards.openpgp import OpenPGPCard, verify_signature
 from drivers.cards.provisioning import check_returned, provision
-from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_card import DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_state import DEFAULT_PW3
 from hwsim.parcels import DemoParcel
 from hwsim.scenarios.invariants import summarise
 from hwsim.site import FAST_HASH, start_site

@@ -12,7 +12,8 @@ import pytest
 
 from drivers.cards.openpgp import OpenPGPCard, verify_signature
 from drivers.cards.provisioning import provision
-from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink
+from hwsim.cards.openpgp_card import DirectLink
+from hwsim.cards.openpgp_state import DEFAULT_PW3
 from hwsim.site import FAST_HASH, start_site
 from hwsim.store import StoreEmulator
 from kiosk.clock import ManualClock

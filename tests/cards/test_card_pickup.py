@@ -11,7 +11,8 @@ import pytest
 
 from drivers.cards.openpgp import OpenPGPCard, verify_signature
 from drivers.cards.provisioning import provision
-from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_card import DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_state import DEFAULT_PW3
 from hwsim.parcels import DemoParcel
 from kiosk.domain.lockers import LockerState
 from kiosk.domain.parcels import ParcelState

@@ -11,7 +11,8 @@ import pytest
 from drivers.cards.openpgp import PW1_OTHER, PW1_SIGN, OpenPGPCard
 from drivers.cards.provisioning import check_returned, provision
 from hwsim.cards.console import console_main
-from hwsim.cards.openpgp_card import DEFAULT_PW3, DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_card import DirectLink, OpenPGPCardSim
+from hwsim.cards.openpgp_state import DEFAULT_PW3
 from kiosk.devices.roles import CardPresence
 from kiosk.errors import CardPinWrong
 from kiosk.security.card_receipt import CardReceipt
