@@ -36,6 +36,7 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hwsim.scenarios import attack_books as books
 from hwsim.site import FAST_HASH, SimSite, register_site, store_config, write_config
 from hwsim.store import StoreEmulator
 from kiosk.clock import ManualClock
@@ -303,12 +304,12 @@ class AttackDay:
         if not anchors:
             f.notes.append("the store holds no audit anchor")
         original = Path(config.database)
-        head = _head(original)
-        for name, tamper in (("tail deleted", lambda conn: _delete_tail(conn, head - 3)),
-                             ("entry rewritten and re-chained", lambda conn: _rechain(conn, max(2, head - 4))),
-                             ("entry rewritten", lambda conn: _rewrite(conn, max(2, head - 4)))):
+        head = books.audit_head(original)
+        for name, tamper in (("tail deleted", lambda conn: books.delete_audit_tail(conn, head - 3)),
+                             ("entry rewritten and re-chained", lambda conn: books.rechain_audit(conn, max(2, head - 4))),
+                             ("entry rewritten", lambda conn: books.rewrite_audit(conn, max(2, head - 4)))):
             copy = self.folder / f"tampered-{len(name)}.db"
-            _copy(original, copy)
+            books.copy_db(original, copy)
             conn = sqlite3.connect(copy, isolation_level=None)
             try:
                 tamper(conn)
@@ -369,47 +370,3 @@ def _events(request: httpx.Request) -> list[dict]:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _copy(source: Path, target: Path) -> None:
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
-def _head(path: Path) -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
-    finally:
-        conn.close()
-
-
-def _delete_tail(conn: sqlite3.Connection, keep: int) -> None:
-    conn.execute("DROP TRIGGER audit_no_delete")
-    conn.execute("DELETE FROM audit WHERE seq > ?", (keep,))
-
-
-def _rewrite(conn: sqlite3.Connection, seq: int, *, rechain: bool = False) -> None:
-    conn.execute("DROP TRIGGER audit_no_update")
-    rows = conn.execute("SELECT seq, at, actor, action, subject, detail FROM audit WHERE seq >= ? ORDER BY seq",
-                        (seq,)).fetchall()
-    prev = conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq - 1,)).fetchone()[0]
-    conn.execute("BEGIN")
-    for s, at, actor, action, subject, detail in rows:
-        if s == seq:
-            conn.execute("UPDATE audit SET actor = ? WHERE seq = ?", ("nobody", s))
-            actor = "nobody"
-        if not rechain:
-            break
-        digest = audit.entry_hash(prev, s, at, actor, action, subject, detail)
-        conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, s))
-        prev = digest
-    conn.execute("COMMIT")
-
-
-def _rechain(conn: sqlite3.Connection, seq: int) -> None:
-    _rewrite(conn, seq, rechain=True)
