@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, cast
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input
@@ -33,6 +33,20 @@ class StaffApp(Protocol):
     sign_in: SignIn | None
 
     def signed_in(self, staff_id: str) -> None: ...
+
+
+class SignsIn:
+    """Mixed into a staff app that signs in on the screen (``sign_in`` set): when kioskd
+    refuses a call because it signed the person out, back to the sign-in, saying why."""
+
+    sign_in: SignIn | None
+
+    def signed_out(self) -> None:
+        app = cast(App, self)
+        if self.sign_in is not None and not isinstance(app.screen, SignInScreen):
+            while len(app.screen_stack) > 2:      # whatever was opened over the app's main screen
+                app.pop_screen()
+            app.switch_screen(SignInScreen(lambda t: t.signed_out))
 
 
 class SignInScreen(Screen):

@@ -26,13 +26,13 @@ from kiosk.ui.app import HIGH_CONTRAST_THEME, KIOSK_THEME
 from kiosk.ui.app_base import CONTRAST_KEY, SIDE_PANEL_KEY, KioskAppMixin
 from kiosk.ui.counter.screen import CounterScreen
 from kiosk.ui.counter.take_in import TakeInScreen
-from kiosk.ui.sign_in import SignIn, SignInScreen
+from kiosk.ui.sign_in import SignIn, SignInScreen, SignsIn
 from kiosk.ui.counter.site_screen import SiteScreen
 from kiosk.ui.counter.texts import LANGUAGES, CounterTexts, counter_texts_for
 from kiosk.ui.events import EventFeed
 
 
-class CounterApp(KioskAppMixin, App):
+class CounterApp(SignsIn, KioskAppMixin, App):
     """The counter terminal of one desk, for clerk ``clerk_id`` (recorded with each hand-over)."""
 
     CSS_PATH = ["../kiosk.tcss", "counter.tcss"]
@@ -86,13 +86,6 @@ class CounterApp(KioskAppMixin, App):
         """The code was a clerk's: the desk, under their id."""
         self.clerk_id = clerk_id
         self.switch_screen(CounterScreen(self.desk))
-
-    def signed_out(self) -> None:
-        """kioskd refused a command (signed out after inactivity): sign in again."""
-        if self.sign_in is not None and not isinstance(self.screen, SignInScreen):
-            while len(self.screen_stack) > 2:
-                self.pop_screen()
-            self.switch_screen(SignInScreen(lambda t: t.signed_out))
 
     def on_unmount(self) -> None:
         if self._subscription is not None:

@@ -30,7 +30,7 @@ from kiosk.service.api import Subscription, TechnicianService
 from kiosk.service.dto import SiteStatus
 from kiosk.ui.app import HIGH_CONTRAST_THEME, KIOSK_THEME
 from kiosk.ui.app_base import CONTRAST_KEY, SIDE_PANEL_KEY, KioskAppMixin
-from kiosk.ui.sign_in import SignIn, SignInScreen
+from kiosk.ui.sign_in import SignIn, SignInScreen, SignsIn
 from kiosk.ui.technician.texts import LANGUAGES, Say, TechnicianTexts
 from kiosk.ui.technician.frame import TechScreen
 from kiosk.ui.technician.wire import WireScreen
@@ -155,7 +155,7 @@ class StatusScreen(TechScreen):
         self.reload()
 
 
-class TechnicianApp(KioskAppMixin, App):
+class TechnicianApp(SignsIn, KioskAppMixin, App):
     """The panel for one technician (``staff_id``, kept for the record of what they did)."""
 
     CSS_PATH = ["../kiosk.tcss", "technician.tcss"]
@@ -200,11 +200,6 @@ class TechnicianApp(KioskAppMixin, App):
     def signed_in(self, staff_id: str) -> None:
         self.staff_id = staff_id
         self.switch_screen(StatusScreen())
-
-    def signed_out(self) -> None:
-        """kioskd refused a call (signed out after inactivity): sign in again."""
-        if self.sign_in is not None and not isinstance(self.screen, SignInScreen):
-            self.switch_screen(SignInScreen(lambda t: t.signed_out))
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
