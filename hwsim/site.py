@@ -9,6 +9,7 @@ its key is registered there and ``[store]`` points at it.
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from kiosk.security.keys import load_or_create_site_key, public_key_text
 from kiosk.security.secrets import HashParams, hash_secret
 from kiosk.service import manifest
 from kiosk.service.controller import Controller
+from kiosk.service.dto import DoorOpening
 from hwsim.parcels import DemoParcel, make_parcels, manifest_document
 
 COURIER_CODE = "24680"
@@ -162,6 +164,20 @@ class SimSite:
         locker = await self.put_in(token, parcel.trade_number, timeout)
         await c.courier_logout(token)
         return locker
+
+    async def take_out(self, submit: Awaitable[DoorOpening], timeout: float = 10.0) -> DoorOpening:
+        """A recipient's ``submit`` (a call such as ``controller.submit_code(...)``, not yet
+        awaited) opens their door; they take the parcel and shut it: collected. Raises what
+        ``submit`` raises."""
+        c = self.controller
+        with c.subscribe() as events:
+            opening = await submit
+            n = opening.locker
+            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == n)
+            self.doors.take(n)
+            self.doors.close(n)
+            await events.next("parcel_collected", timeout=timeout, where=lambda e: e["locker"] == n)
+        return opening
 
     async def send(self, trade_number: str, code: str, timeout: float = 10.0) -> int:
         """Someone sends a parcel with its drop-off code: the door opens, the parcel goes in,

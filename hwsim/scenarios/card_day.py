@@ -101,15 +101,10 @@ class CardDay:
 
     async def collect(self, parcel: DemoParcel, pin: str | None = None) -> bool:
         """The recipient's attempt with the card now in the reader; True when the door opened."""
-        with self.c.subscribe() as events:
-            try:
-                opening = await self.c.submit_card(parcel.trade_number, pin or parcel.secret)
-            except KioskError:
-                return False
-            await events.next("door_open", where=lambda e: e["locker"] == opening.locker)
-            self.sim.doors.take(opening.locker)
-            self.sim.doors.close(opening.locker)
-            await events.next("parcel_collected", where=lambda e: e["locker"] == opening.locker)
+        try:
+            await self.sim.take_out(self.c.submit_card(parcel.trade_number, pin or parcel.secret))
+        except KioskError:
+            return False
         return True
 
     async def expect_refused(self, parcel, pin, kind) -> None:

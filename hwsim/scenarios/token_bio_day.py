@@ -137,16 +137,11 @@ class TokenBioDay:
         self.unexpected.append(f"{trade}: door {opening.locker} opened where a refusal was due")
 
     async def open_and_take(self, trade: str) -> bool:
-        with self.c.subscribe() as events:
-            try:
-                opening = await self.c.submit_finger(trade)
-            except KioskError as err:
-                self.unexpected.append(f"{trade}: {type(err).__name__}: {err}")
-                return False
-            await events.next("door_open", where=lambda e: e["locker"] == opening.locker)
-            self.sim.doors.take(opening.locker)
-            self.sim.doors.close(opening.locker)
-            await events.next("parcel_collected", where=lambda e: e["locker"] == opening.locker)
+        try:
+            await self.sim.take_out(self.c.submit_finger(trade))
+        except KioskError as err:
+            self.unexpected.append(f"{trade}: {type(err).__name__}: {err}")
+            return False
         return True
 
     # --- tokens at the counter ---------------------------------------------------------------------------
