@@ -21,6 +21,7 @@ from kiosk.security.secrets import HashParams, hash_secret
 from kiosk.service import manifest
 from kiosk.service.controller import Controller
 from kiosk.service.dto import DoorOpening
+from kiosk.service.events import Event
 from hwsim.parcels import DemoParcel, make_parcels, manifest_document
 
 COURIER_CODE = "24680"
@@ -165,55 +166,40 @@ class SimSite:
         await c.courier_logout(token)
         return locker
 
-    async def take_out(self, submit: Awaitable[DoorOpening], timeout: float = 10.0) -> DoorOpening:
-        """A recipient's ``submit`` (a call such as ``controller.submit_code(...)``, not yet
-        awaited) opens their door; they take the parcel and shut it: collected. Raises what
-        ``submit`` raises."""
-        c = self.controller
-        with c.subscribe() as events:
-            opening = await submit
+    async def through_door(self, call: Awaitable[DoorOpening], hand: str, done: str,
+                           timeout: float = 10.0) -> tuple[DoorOpening, Event]:
+        """A person's ``call`` (not yet awaited: the events are listened to first) opens a
+        door; once it is seen open they ``hand`` ("put" or "take") the parcel and shut it,
+        and the controller's ``done`` event follows. Raises what ``call`` raises."""
+        with self.controller.subscribe() as events:
+            opening = await call
             n = opening.locker
             await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == n)
-            self.doors.take(n)
+            getattr(self.doors, hand)(n)
             self.doors.close(n)
-            await events.next("parcel_collected", timeout=timeout, where=lambda e: e["locker"] == n)
-        return opening
+            return opening, await events.next(done, timeout=timeout, where=lambda e: e["locker"] == n)
+
+    async def take_out(self, submit: Awaitable[DoorOpening], timeout: float = 10.0) -> DoorOpening:
+        """A recipient's ``submit`` (e.g. ``controller.submit_code(...)``) opens their door;
+        they take the parcel and shut it: collected."""
+        return (await self.through_door(submit, "take", "parcel_collected", timeout))[0]
 
     async def send(self, trade_number: str, code: str, timeout: float = 10.0) -> int:
-        """Someone sends a parcel with its drop-off code: the door opens, the parcel goes in,
-        the door shuts, it has arrived. Returns the locker; raises what ``drop_off`` raises."""
-        c = self.controller
-        with c.subscribe() as events:
-            n = (await c.drop_off(trade_number, code)).locker
-            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == n)
-            self.doors.put(n)
-            self.doors.close(n)
-            await events.next("parcel_arrived", timeout=timeout, where=lambda e: e["locker"] == n)
-        return n
+        """Someone sends a parcel with its drop-off code: in it goes, arrived. Returns the locker."""
+        opening, _ = await self.through_door(self.controller.drop_off(trade_number, code), "put", "parcel_arrived",
+                                             timeout)
+        return opening.locker
 
-    async def take_on_round(self, token: str, locker: int, timeout: float = 10.0) -> dict:
-        """The courier's round empties ``locker``: opened, parcel taken, shut. Returns the
-        ``parcel_returned`` event's data."""
-        c = self.controller
-        with c.subscribe() as events:
-            await c.open_for_round(token, locker)
-            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == locker)
-            self.doors.take(locker)
-            self.doors.close(locker)
-            return await events.next("parcel_returned", timeout=timeout, where=lambda e: e["locker"] == locker)
+    async def take_on_round(self, token: str, locker: int, timeout: float = 10.0) -> Event:
+        """The courier's round empties ``locker``; returns its ``parcel_returned`` event."""
+        return (await self.through_door(self.controller.open_for_round(token, locker), "take", "parcel_returned",
+                                        timeout))[1]
 
     async def put_in(self, token: str, trade_number: str, timeout: float = 10.0) -> int:
-        """The signed-in courier ``token`` loads one parcel: the door opens, the parcel goes
-        in, the door shuts, it has arrived. Returns the locker; raises what ``deposit`` raises."""
-        c = self.controller
-        with c.subscribe() as events:
-            started = await c.deposit(token, trade_number)
-            n = started.locker
-            await events.next("door_open", timeout=timeout, where=lambda e: e["locker"] == n)
-            self.doors.put(n)
-            self.doors.close(n)
-            await events.next("parcel_arrived", timeout=timeout, where=lambda e: e["locker"] == n)
-        return n
+        """The signed-in courier ``token`` loads one parcel: arrived. Returns the locker."""
+        opening, _ = await self.through_door(self.controller.deposit(token, trade_number), "put", "parcel_arrived",
+                                             timeout)
+        return opening.locker
 
 
 async def start_site(folder: Path, *, clock: Clock | None = None, store=None, store_settings: dict | None = None,
